@@ -1,0 +1,59 @@
+"""Service configuration, read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CHANNEX_STAGING_URL = "https://staging.channex.io/api/v1"
+CHANNEX_PRODUCTION_URL = "https://app.channex.io/api/v1"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./channel-sync.db"
+
+
+class ApiKey(BaseModel):
+    """One API key of the service: global when `organization_id` is None, else scoped to it."""
+
+    name: str
+    key: SecretStr
+    organization_id: str | None = None
+
+
+class Settings(BaseSettings):
+    """Every variable the service reads; secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+
+    channex_api_url: str = CHANNEX_STAGING_URL
+    channex_api_key: SecretStr | None = None
+    channex_webhook_secret: SecretStr | None = None
+    channex_rate_limit_per_minute: int = Field(default=10, ge=1, le=60)
+    # Account-wide ceilings shared by all tenants of the master key (channex-api.md §6.5).
+    channex_global_limit_per_minute: int = Field(default=600, ge=1)
+    channex_global_limit_per_hour: int = Field(default=18_000, ge=1)
+    channex_timeout_seconds: float = Field(default=30.0, gt=0)
+    channex_max_attempts: int = Field(default=4, ge=1, le=10)
+    channex_sync_enabled: bool = True
+    channex_log_level: str = "INFO"
+
+    log_level: str = "INFO"
+    # JSON list: [{"name": "pms", "key": "...", "organization_id": null}, ...]
+    api_keys: list[ApiKey] = Field(default_factory=list)
+
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings of this process, built on first use (never at import)."""
+    return Settings()
