@@ -1,0 +1,502 @@
+"""Async Channex API client: URLs, headers, envelopes, pagination, rate limits and short retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from app.channex.errors import (
+    ChannexError,
+    ChannexRateLimitedError,
+    ChannexUnavailableError,
+    error_from_response,
+)
+from app.channex.ratelimit import RateLimiter
+from app.channex.schemas import (
+    AriResult,
+    AvailabilityValue,
+    BookingRevision,
+    Channel,
+    Group,
+    Property,
+    PropertyAttributes,
+    RatePlan,
+    RatePlanAttributes,
+    ReadModel,
+    RestrictionValue,
+    RoomType,
+    RoomTypeAttributes,
+    Webhook,
+    WebhookAttributes,
+)
+
+logger = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+Params = dict[str, str | int]
+Sleep = Callable[[float], Awaitable[None]]
+ReadT = TypeVar("ReadT", bound=ReadModel)
+
+PAGE_LIMIT = 100  # Channex's maximum page size; its default is 10 (§1.5)
+MAX_PAGES = 1_000  # a server that ignores pagination[page] must not loop us forever
+COOLDOWN_SECONDS = 60.0  # Channex asks for a one-minute pause after a 429 (§6.5)
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class _AriScope:
+    """The limiter key of an ARI call: Channex counts per property and endpoint (§6.5)."""
+
+    property_id: str
+    endpoint: str
+
+
+class _TransientError(Exception):
+    """A failure worth another attempt; becomes ChannexUnavailableError when retries run out."""
+
+    def __init__(self, title: str, status: int | None = None) -> None:
+        super().__init__(title)
+        self.title = title
+        self.status = status
+
+
+class ChannexClient:
+    """One Channex account's API, built from explicit arguments only."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        limiter: RateLimiter,
+        timeout: float = 30.0,
+        max_attempts: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_limiter_wait: float = 2.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        # §1.1: the key goes in `user-api-key`, not a Bearer token.
+        headers = {
+            "user-api-key": api_key,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+        )
+        self._limiter = limiter
+        self._max_attempts = max_attempts
+        self._max_limiter_wait = max_limiter_wait
+        self._sleep = sleep
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- groups (§2) ---------------------------------------------------------------------
+
+    async def list_groups(self) -> list[Group]:
+        """Every group of the account."""
+        return _parse_all(Group, await self._list("groups"))
+
+    async def get_group(self, group_id: str) -> Group:
+        """One group; ChannexNotFoundError when absent."""
+        return _parse(Group, await self._get_item(f"groups/{_seg(group_id)}"))
+
+    async def create_group(self, title: str) -> Group:
+        """Create a group."""
+        body = {"group": {"title": title}}
+        return _parse(Group, await self._write("POST", "groups", body))
+
+    async def update_group(self, group_id: str, title: str) -> Group:
+        """Rename a group."""
+        body = {"group": {"title": title}}
+        return _parse(Group, await self._write("PUT", f"groups/{_seg(group_id)}", body))
+
+    # --- properties (§3) -----------------------------------------------------------------
+
+    async def list_properties(self, *, title: str | None = None) -> list[Property]:
+        """Every property visible to the key, optionally filtered by exact title."""
+        params: Params = {"filter[title]": title} if title is not None else {}
+        return _parse_all(Property, await self._list("properties", params))
+
+    async def get_property(self, property_id: str) -> Property:
+        """One property; ChannexNotFoundError when absent."""
+        return _parse(Property, await self._get_item(f"properties/{_seg(property_id)}"))
+
+    async def create_property(self, attrs: PropertyAttributes) -> Property:
+        """Create a property; `attrs.group_id` puts it straight into that group (§3)."""
+        body = {"property": attrs.payload()}
+        return _parse(Property, await self._write("POST", "properties", body))
+
+    async def update_property(self, property_id: str, attrs: PropertyAttributes) -> Property:
+        """Update a property; group membership is never changed here."""
+        payload = attrs.payload()
+        payload.pop("group_id", None)  # groups change through /groups/:id/properties (§2)
+        path = f"properties/{_seg(property_id)}"
+        return _parse(Property, await self._write("PUT", path, {"property": payload}))
+
+    # --- room types (§4) -----------------------------------------------------------------
+
+    async def list_room_types(self, property_id: str) -> list[RoomType]:
+        """Room types of a property (a top-level filter: there is no nested path, §4)."""
+        params: Params = {"filter[property_id]": property_id}
+        return _parse_all(RoomType, await self._list("room_types", params))
+
+    async def get_room_type(self, room_type_id: str) -> RoomType:
+        """One room type; ChannexNotFoundError when absent."""
+        return _parse(RoomType, await self._get_item(f"room_types/{_seg(room_type_id)}"))
+
+    async def create_room_type(self, attrs: RoomTypeAttributes) -> RoomType:
+        """Create a room type; it starts with availability 0 (§4)."""
+        body = {"room_type": attrs.payload()}
+        return _parse(RoomType, await self._write("POST", "room_types", body))
+
+    async def update_room_type(self, room_type_id: str, attrs: RoomTypeAttributes) -> RoomType:
+        """Update a room type."""
+        path = f"room_types/{_seg(room_type_id)}"
+        return _parse(RoomType, await self._write("PUT", path, {"room_type": attrs.payload()}))
+
+    # --- rate plans (§5) -----------------------------------------------------------------
+
+    async def list_rate_plans(
+        self, property_id: str, *, room_type_id: str | None = None
+    ) -> list[RatePlan]:
+        """Rate plans of a property, optionally of one room type."""
+        params: Params = {"filter[property_id]": property_id}
+        if room_type_id is not None:
+            params["filter[room_type_id]"] = room_type_id
+        return _parse_all(RatePlan, await self._list("rate_plans", params))
+
+    async def get_rate_plan(self, rate_plan_id: str) -> RatePlan:
+        """One rate plan; ChannexNotFoundError when absent."""
+        return _parse(RatePlan, await self._get_item(f"rate_plans/{_seg(rate_plan_id)}"))
+
+    async def create_rate_plan(self, attrs: RatePlanAttributes) -> RatePlan:
+        """Create a rate plan; it starts with rate 0 (§5)."""
+        body = {"rate_plan": attrs.payload()}
+        return _parse(RatePlan, await self._write("POST", "rate_plans", body))
+
+    async def update_rate_plan(self, rate_plan_id: str, attrs: RatePlanAttributes) -> RatePlan:
+        """Update a rate plan; its room type is fixed at creation (§5), so it is not sent."""
+        payload = attrs.payload()
+        payload.pop("room_type_id", None)
+        path = f"rate_plans/{_seg(rate_plan_id)}"
+        return _parse(RatePlan, await self._write("PUT", path, {"rate_plan": payload}))
+
+    # --- channels (§9) -------------------------------------------------------------------
+
+    async def list_channels(self, property_id: str) -> list[Channel]:
+        """OTA connections of a property; "connected" means `is_active` (§9.2)."""
+        params: Params = {"filter[property_id]": property_id}
+        return _parse_all(Channel, await self._list("channels", params))
+
+    async def execute_channel_action(self, channel_id: str, action: str) -> None:
+        """Run an OTA action such as `load_future_reservations` (POST runs it, §9.2)."""
+        await self._request("POST", f"channels/{_seg(channel_id)}/execute/{_seg(action)}")
+
+    # --- ARI (§6) ------------------------------------------------------------------------
+
+    async def push_availability(
+        self, property_id: str, values: list[AvailabilityValue]
+    ) -> AriResult:
+        """Send availability per room type in one request (§6.2)."""
+        return await self._push_ari("availability", property_id, values)
+
+    async def push_restrictions(
+        self, property_id: str, values: list[RestrictionValue]
+    ) -> AriResult:
+        """Send rates and restrictions per rate plan in one request (§6.3)."""
+        return await self._push_ari("restrictions", property_id, values)
+
+    async def get_availability(
+        self, property_id: str, date_from: date, date_to: date
+    ) -> dict[str, dict[date, int]]:
+        """Availability per room type and date, as Channex holds it (§6.1)."""
+        params = _ari_read_params(property_id, date_from, date_to)
+        data = await self._read_ari("availability", property_id, params)
+        return {rt: {date.fromisoformat(d): int(v) for d, v in days.items()} for rt, days in data}
+
+    async def get_restrictions(
+        self, property_id: str, date_from: date, date_to: date, restrictions: Sequence[str]
+    ) -> dict[str, dict[date, dict[str, Any]]]:
+        """Restrictions per rate plan and date; Channex requires the names asked for (§6.1)."""
+        if not restrictions:
+            raise ValueError("restrictions must name at least one restriction (§6.1)")
+        params = _ari_read_params(property_id, date_from, date_to)
+        params["filter[restrictions]"] = ",".join(restrictions)
+        data = await self._read_ari("restrictions", property_id, params)
+        return {rp: {date.fromisoformat(d): dict(v) for d, v in days.items()} for rp, days in data}
+
+    # --- webhooks (§8) -------------------------------------------------------------------
+
+    async def list_webhooks(self) -> list[Webhook]:
+        """Every webhook of the account."""
+        return _parse_all(Webhook, await self._list("webhooks"))
+
+    async def create_webhook(self, attrs: WebhookAttributes) -> Webhook:
+        """Create a webhook (active and sending data unless `attrs` says otherwise, §8.1)."""
+        body = {"webhook": attrs.payload()}
+        return _parse(Webhook, await self._write("POST", "webhooks", body))
+
+    async def update_webhook(self, webhook_id: str, attrs: WebhookAttributes) -> Webhook:
+        """Update a webhook."""
+        path = f"webhooks/{_seg(webhook_id)}"
+        return _parse(Webhook, await self._write("PUT", path, {"webhook": attrs.payload()}))
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        """Delete a webhook."""
+        await self._request("DELETE", f"webhooks/{_seg(webhook_id)}")
+
+    # --- booking revisions (§7) ----------------------------------------------------------
+
+    async def get_booking_revision(self, revision_id: str) -> BookingRevision:
+        """One booking revision, the authoritative copy behind a webhook (§7.3)."""
+        item = await self._get_item(f"booking_revisions/{_seg(revision_id)}")
+        return _parse(BookingRevision, item)
+
+    async def list_booking_revision_feed(
+        self, *, property_id: str | None = None
+    ) -> list[BookingRevision]:
+        """Every unacknowledged revision, oldest first, all pages drained (§7.2, §7.3)."""
+        params: Params = {"order[inserted_at]": "asc"}
+        if property_id is not None:
+            params["filter[property_id]"] = property_id
+        revisions = _parse_all(BookingRevision, await self._list("booking_revisions/feed", params))
+        return sorted(revisions, key=BookingRevision.inserted_instant)
+
+    async def ack_booking_revision(self, revision_id: str) -> None:
+        """Acknowledge a stored revision: the REVISION id, not the booking id (§7.2)."""
+        await self._request("POST", f"booking_revisions/{_seg(revision_id)}/ack")
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    async def _get_item(self, path: str) -> Json:
+        return _data_item(await self._request("GET", path))
+
+    async def _write(self, method: str, path: str, body: Json) -> Json:
+        return _data_item(await self._request(method, path, json=body))
+
+    async def _list(self, path: str, params: Params | None = None) -> list[Json]:
+        """Walk `pagination[page]` until meta.total is reached or a page comes back short (§1.5)."""
+        items: list[Json] = []
+        for page in range(1, MAX_PAGES + 1):
+            query: Params = {**(params or {}), "pagination[page]": page}
+            query["pagination[limit]"] = PAGE_LIMIT
+            body = await self._request("GET", path, params=query)
+            batch = [i for i in body.get("data") or [] if isinstance(i, dict)]
+            items.extend(batch)
+            meta = body.get("meta")
+            total = meta.get("total") if isinstance(meta, dict) else None
+            if len(batch) < PAGE_LIMIT or (isinstance(total, int) and len(items) >= total):
+                return items
+        logger.warning("channex pagination cut off", extra={"path": path, "pages": MAX_PAGES})
+        return items
+
+    async def _push_ari(
+        self,
+        endpoint: str,
+        property_id: str,
+        values: Sequence[AvailabilityValue | RestrictionValue],
+    ) -> AriResult:
+        if any(v.property_id != property_id for v in values):
+            # The limiter counts per property, so one request must not touch another's (§6.5).
+            raise ValueError("every ARI value must belong to the property being pushed")
+        if not values:
+            return AriResult()
+        body = {"values": [v.payload() for v in values]}  # ARI is not entity-wrapped (§1.3)
+        scope = _AriScope(property_id, endpoint)
+        return AriResult.from_body(await self._request("POST", endpoint, json=body, scope=scope))
+
+    async def _read_ari(
+        self, endpoint: str, property_id: str, params: Params
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        body = await self._request(
+            "GET", endpoint, params=params, scope=_AriScope(property_id, endpoint)
+        )
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            return []
+        return [(k, v) for k, v in data.items() if isinstance(v, Mapping)]
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Json | None = None,
+        scope: _AriScope | None = None,
+    ) -> Json:
+        """One logical call: limiter before every attempt, retries on transient failures only."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_random_exponential(multiplier=0.5, max=8),
+            retry=retry_if_exception_type(_TransientError),
+            sleep=self._sleep,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._reserve(scope)
+                    return await self._send(method, path, params, json, scope)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            if not isinstance(last, _TransientError):  # only transient errors are retried
+                raise ChannexUnavailableError("Channex unavailable") from exc
+            # Chain the httpx error itself when there is one, not our internal wrapper.
+            raise ChannexUnavailableError(last.title, status=last.status) from (
+                last.__cause__ or last
+            )
+        raise AssertionError("unreachable: tenacity either returns, raises or gives RetryError")
+
+    async def _reserve(self, scope: _AriScope | None) -> None:
+        """Take a limiter slot; ARI never waits here, the job re-queues itself instead."""
+        waited = 0.0
+        while True:
+            if scope is None:
+                wait = await self._limiter.acquire()
+            else:
+                wait = await self._limiter.acquire(
+                    property_id=scope.property_id, endpoint=scope.endpoint
+                )
+            if wait <= 0:
+                return
+            if scope is not None or waited + wait > self._max_limiter_wait:
+                property_id = scope.property_id if scope else None
+                raise ChannexRateLimitedError(retry_after=wait, property_id=property_id)
+            await self._sleep(wait)
+            waited += wait
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        json: Json | None,
+        scope: _AriScope | None,
+    ) -> Json:
+        try:
+            response = await self._http.request(method, path, params=params, json=json)
+        except httpx.TransportError as exc:
+            logger.warning("channex transport error", extra={"method": method, "path": path})
+            raise _TransientError(f"{type(exc).__name__} calling Channex") from exc
+        log_extra = {"method": method, "path": path, "status": response.status_code}
+        logger.info("channex request", extra=log_extra)
+        if response.is_success:
+            return _json_object(response) or {}
+        if response.status_code == 429:
+            await self._handle_429(response, scope)
+        if response.status_code in RETRYABLE_STATUSES:
+            raise _TransientError(
+                f"Channex answered HTTP {response.status_code}", response.status_code
+            )
+        raise error_from_response(response.status_code, _json_object(response))
+
+    async def _handle_429(self, response: httpx.Response, scope: _AriScope | None) -> None:
+        """Honour a real 429 with a property cooldown; never retried here (§6.5)."""
+        retry_after = max(COOLDOWN_SECONDS, _retry_after(response) or 0.0)
+        property_id = scope.property_id if scope else None
+        if property_id is not None:
+            await self._limiter.cooldown(property_id, retry_after)
+        error = error_from_response(429, _json_object(response))
+        raise ChannexRateLimitedError(
+            error.title,
+            retry_after=retry_after,
+            property_id=property_id,
+            status=429,
+            code=error.code,
+            details=error.details,
+        )
+
+
+def _seg(value: str) -> str:
+    """A path segment, quoted so an id can never reach another path."""
+    return quote(value, safe="")
+
+
+def _json_object(response: httpx.Response) -> Json | None:
+    """The body as a JSON object, or None when it is empty or not an object."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _data_item(body: Json) -> Json:
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise ChannexError("Channex answered without a data object", code="invalid_response")
+    return data
+
+
+def _parse(model: type[ReadT], item: Mapping[str, Any]) -> ReadT:
+    """A read model from a JSON:API item; a malformed item is a ChannexError, not a crash."""
+    try:
+        return model.from_item(item)
+    except pydantic.ValidationError as exc:
+        title = f"Channex sent a malformed {model.__name__} ({exc.error_count()} errors)"
+        raise ChannexError(title, code="invalid_response") from exc
+
+
+def _parse_all(model: type[ReadT], items: list[Json]) -> list[ReadT]:
+    return [_parse(model, item) for item in items]
+
+
+def _ari_read_params(property_id: str, date_from: date, date_to: date) -> Params:
+    # GET reads take exactly one property id (§6.1).
+    return {
+        "filter[property_id]": property_id,
+        "filter[date][gte]": date_from.isoformat(),
+        "filter[date][lte]": date_to.isoformat(),
+    }
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds, given as a number or an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()

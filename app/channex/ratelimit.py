@@ -1,0 +1,188 @@
+"""Channex rate limiters: strict per-property ARI spacing, 429 cooldowns and a global ceiling.
+
+Channex allows 10 availability and 10 restrictions requests per minute per property
+(channex-api.md §6.5). Spacing is strict — one request per (property, endpoint) every
+60/limit seconds with no burst — because any burst allowance can put more than the limit
+into a rolling minute. Every request also counts against account-wide sliding windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+MINUTE = 60.0
+HOUR = 3600.0
+
+
+class RateLimiter(Protocol):
+    """A budget shared by every caller of the Channex API."""
+
+    async def acquire(
+        self, *, property_id: str | None = None, endpoint: str | None = None
+    ) -> float:
+        """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
+        ...
+
+    async def cooldown(self, property_id: str, seconds: float) -> None:
+        """Block all of the property's ARI requests for `seconds` (after a real 429)."""
+        ...
+
+
+class MemoryRateLimiter:
+    """Single-process limiter for the embedded default; state lives in this object."""
+
+    def __init__(
+        self,
+        per_property_per_minute: int = 10,
+        global_per_minute: int = 600,
+        global_per_hour: int = 18_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spacing_seconds = MINUTE / per_property_per_minute
+        self._windows = (
+            (MINUTE, global_per_minute, deque[float]()),
+            (HOUR, global_per_hour, deque[float]()),
+        )
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._last_grant: dict[tuple[str, str], float] = {}
+        self._cooldown_until: dict[str, float] = {}
+
+    async def acquire(
+        self, *, property_id: str | None = None, endpoint: str | None = None
+    ) -> float:
+        """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
+        async with self._lock:
+            now = self._clock()
+            wait = max(self._property_wait(now, property_id, endpoint), self._global_wait(now))
+            if wait > 0:
+                return wait
+            for _, _, log in self._windows:
+                log.append(now)
+            if property_id is not None and endpoint is not None:
+                self._last_grant[(property_id, endpoint)] = now
+            return 0.0
+
+    async def cooldown(self, property_id: str, seconds: float) -> None:
+        """Block the property for `seconds`; never shortens a longer cooldown already running."""
+        async with self._lock:
+            until = self._clock() + seconds
+            self._cooldown_until[property_id] = max(
+                until, self._cooldown_until.get(property_id, 0.0)
+            )
+
+    def _property_wait(self, now: float, property_id: str | None, endpoint: str | None) -> float:
+        if property_id is None:
+            return 0.0
+        wait = self._cooldown_until.get(property_id, now) - now
+        if endpoint is not None:
+            last = self._last_grant.get((property_id, endpoint))
+            if last is not None:
+                wait = max(wait, last + self.spacing_seconds - now)
+        return max(wait, 0.0)
+
+    def _global_wait(self, now: float) -> float:
+        """Sliding windows over (now - width, now]; the wait lets the blocking entry fall out."""
+        wait = 0.0
+        for width, limit, log in self._windows:
+            while log and log[0] <= now - width:
+                log.popleft()
+            if len(log) >= limit:
+                wait = max(wait, log[len(log) - limit] + width - now)
+        return wait
+
+
+# All checks and the reservation in one script, so concurrent callers on any host cannot both
+# pass a check; time comes from Redis (`TIME`) so skewed host clocks share one budget.
+# Spacing and cooldown are keys whose TTL is the remaining wait; the windows are sorted sets of
+# grant times in integer milliseconds (Lua turns numbers into strings with 14 significant
+# digits, too few for microseconds since the epoch). Every key expires by itself when idle.
+_ACQUIRE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local spacing_ms = tonumber(ARGV[1])
+local wait = 0
+if ARGV[2] == '1' then
+  wait = math.max(wait, redis.call('PTTL', KEYS[1]))
+end
+if spacing_ms > 0 then
+  wait = math.max(wait, redis.call('PTTL', KEYS[2]))
+end
+local windows = {{KEYS[3], 60000, tonumber(ARGV[3])}, {KEYS[4], 3600000, tonumber(ARGV[4])}}
+for _, w in ipairs(windows) do
+  redis.call('ZREMRANGEBYSCORE', w[1], '-inf', now - w[2])
+  local n = redis.call('ZCARD', w[1])
+  if n >= w[3] then
+    local blocking = redis.call('ZRANGE', w[1], n - w[3], n - w[3], 'WITHSCORES')
+    wait = math.max(wait, tonumber(blocking[2]) + w[2] - now)
+  end
+end
+if wait > 0 then return wait end
+for _, w in ipairs(windows) do
+  redis.call('ZADD', w[1], now, ARGV[5])
+  redis.call('PEXPIRE', w[1], w[2] + 1000)
+end
+if spacing_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', spacing_ms) end
+return 0
+"""
+
+_COOLDOWN_LUA = """
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('SET', KEYS[1], '1', 'PX', ms) end
+return 0
+"""
+
+
+class RedisRateLimiter:
+    """Limiter shared by every process and host through one Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        per_property_per_minute: int = 10,
+        global_per_minute: int = 600,
+        global_per_hour: int = 18_000,
+        prefix: str = "channel-sync:rl:",
+    ) -> None:
+        self.spacing_seconds = MINUTE / per_property_per_minute
+        self._global_per_minute = global_per_minute
+        self._global_per_hour = global_per_hour
+        self._prefix = prefix
+        self._acquire = redis.register_script(_ACQUIRE_LUA)
+        self._cooldown = redis.register_script(_COOLDOWN_LUA)
+
+    async def acquire(
+        self, *, property_id: str | None = None, endpoint: str | None = None
+    ) -> float:
+        """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
+        spaced = property_id is not None and endpoint is not None
+        keys = [
+            self._cooldown_key(property_id or ""),
+            f"{self._prefix}spacing:{property_id}:{endpoint}",
+            f"{self._prefix}global:minute",
+            f"{self._prefix}global:hour",
+        ]
+        args: list[str | int] = [
+            max(1, round(self.spacing_seconds * 1000)) if spaced else 0,
+            "1" if property_id is not None else "0",
+            self._global_per_minute,
+            self._global_per_hour,
+            uuid.uuid4().hex,  # a unique member, so two grants in one microsecond both count
+        ]
+        wait_ms = await self._acquire(keys=keys, args=args)
+        return int(wait_ms) / 1000
+
+    async def cooldown(self, property_id: str, seconds: float) -> None:
+        """Block the property for `seconds`; never shortens a longer cooldown already running."""
+        ms = max(1, round(seconds * 1000))
+        await self._cooldown(keys=[self._cooldown_key(property_id)], args=[ms])
+
+    def _cooldown_key(self, property_id: str) -> str:
+        return f"{self._prefix}cooldown:{property_id}"

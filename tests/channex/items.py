@@ -1,0 +1,51 @@
+"""Builders of Channex JSON:API items and paged responses for respx routes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+
+def item(kind: str, item_id: str, **attributes: Any) -> dict[str, Any]:
+    """A JSON:API item as Channex sends it: `attributes` repeats the id (§1.3)."""
+    return {"type": kind, "id": item_id, "attributes": {"id": item_id, **attributes}}
+
+
+def groups(count: int) -> list[dict[str, Any]]:
+    return [item("group", f"g-{n}", title=f"Group {n}") for n in range(count)]
+
+
+def paged(
+    items: list[dict[str, Any]], *, total: int | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A respx side effect serving `items` by `pagination[page]` / `pagination[limit]`."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["pagination[page]"])
+        limit = int(request.url.params["pagination[limit]"])
+        meta: dict[str, Any] = {"page": page, "limit": limit}
+        if total is not None:
+            meta["total"] = total
+        chunk = items[(page - 1) * limit : page * limit]
+        return httpx.Response(200, json={"data": chunk, "meta": meta})
+
+    return respond
+
+
+def sent_json(request: httpx.Request) -> Any:
+    """The JSON body a request carried."""
+    return json.loads(request.content)
+
+
+def has_null(value: Any) -> bool:
+    """Whether a JSON value holds a null anywhere (Channex rejects them, §6.3)."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(has_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_null(v) for v in value)
+    return False

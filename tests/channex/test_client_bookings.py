@@ -1,0 +1,74 @@
+"""ChannexClient booking revisions: fetch, feed drained oldest first, ack by revision id (§7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import respx
+
+from app.channex.client import ChannexClient
+from tests.channex.fakes import payload
+from tests.channex.items import item, paged
+
+REVISION_ID = "4ee2a1b4-d3b1-4a3c-8ee3-3a6b7a1b0c11"
+
+
+def revision(n: int, inserted_at: str) -> dict[str, Any]:
+    return item(
+        "booking_revision", f"r-{n}", booking_id=f"b-{n}", property_id="p1",
+        status="new", inserted_at=inserted_at,
+    )  # fmt: skip
+
+
+async def test_get_booking_revision_keeps_every_attribute(
+    api: respx.MockRouter, client: ChannexClient
+) -> None:
+    api.get(f"/booking_revisions/{REVISION_ID}").respond(json=payload("booking_revision"))
+
+    rev = await client.get_booking_revision(REVISION_ID)
+
+    assert (rev.id, rev.booking_id, rev.status) == (
+        REVISION_ID, "2b4f6c61-9d0a-4c8a-93a4-0f0b6f1d0e22", "new",
+    )  # fmt: skip
+    assert (rev.unique_id, rev.arrival_date) == ("BDC-1556013801", date(2031, 1, 10))
+    assert rev.raw["customer"]["mail"] == "ada@example.com"
+    assert rev.raw["rooms"][0]["days"] == {"2031-01-10": "100.00", "2031-01-11": "100.00"}
+    assert rev.raw["payment_collect"] is None
+
+
+async def test_feed_is_drained_across_pages_and_ordered_oldest_first(
+    api: respx.MockRouter, client: ChannexClient
+) -> None:
+    # The server's order is not trusted: entries arrive newest first here.
+    items = [revision(n, f"2030-12-01T10:{59 - n // 60:02d}:{59 - n % 60:02d}") for n in range(105)]
+    route = api.get("/booking_revisions/feed").mock(side_effect=paged(items, total=105))
+
+    feed = await client.list_booking_revision_feed(property_id="p1")
+
+    assert len(feed) == 105
+    assert [r.id for r in feed] == [f"r-{n}" for n in reversed(range(105))]
+    assert route.call_count == 2
+    params = route.calls.last.request.url.params
+    assert params["filter[property_id]"] == "p1"
+    assert params["order[inserted_at]"] == "asc"
+    assert params["pagination[page]"] == "2"
+
+
+async def test_feed_without_property_sends_no_property_filter(
+    api: respx.MockRouter, client: ChannexClient
+) -> None:
+    route = api.get("/booking_revisions/feed").respond(json={"data": [], "meta": {"total": 0}})
+
+    assert await client.list_booking_revision_feed() == []
+    assert "filter[property_id]" not in route.calls.last.request.url.params
+
+
+async def test_ack_posts_to_the_revision_id(api: respx.MockRouter, client: ChannexClient) -> None:
+    route = api.post(f"/booking_revisions/{REVISION_ID}/ack").respond(
+        json={"meta": {"message": "Success"}}
+    )
+
+    await client.ack_booking_revision(REVISION_ID)
+
+    assert route.call_count == 1

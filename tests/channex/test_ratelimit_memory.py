@@ -1,0 +1,124 @@
+"""MemoryRateLimiter: strict ARI spacing, cooldowns and global windows, on a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from app.channex.ratelimit import MemoryRateLimiter
+from tests.channex.fakes import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def limiter(clock: FakeClock) -> MemoryRateLimiter:
+    return MemoryRateLimiter(clock=clock)
+
+
+async def test_second_request_within_six_seconds_waits_the_rest(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
+    clock.advance(1)
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == pytest.approx(5.0)
+    clock.advance(5)
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
+
+
+async def test_spacing_is_per_property_and_per_endpoint(limiter: MemoryRateLimiter) -> None:
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
+    assert await limiter.acquire(property_id="p1", endpoint="restrictions") == 0.0
+    assert await limiter.acquire(property_id="p2", endpoint="availability") == 0.0
+    assert await limiter.acquire(property_id="p1", endpoint="availability") > 0
+
+
+async def test_a_refused_acquire_reserves_nothing(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    await limiter.acquire(property_id="p1", endpoint="availability")
+    clock.advance(3)
+    for _ in range(5):
+        assert await limiter.acquire(property_id="p1", endpoint="availability") == pytest.approx(3)
+    clock.advance(3)
+    # The refusals did not push the next slot further out.
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
+
+
+async def test_never_more_than_ten_per_rolling_minute_over_an_hour(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    start, rng, grants = clock.now, random.Random(7), list[float]()
+    while clock.now < start + 3600:
+        if await limiter.acquire(property_id="p1", endpoint="restrictions") == 0.0:
+            grants.append(clock.now)
+        clock.advance(rng.uniform(0.01, 2.0))
+
+    for granted_at in grants:
+        in_window = [t for t in grants if granted_at - 60 < t <= granted_at]
+        assert len(in_window) <= 10
+    assert len(grants) > 500  # the limiter is strict, not starving
+
+
+async def test_cooldown_blocks_every_endpoint_of_that_property_only(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    await limiter.cooldown("p1", 60)
+
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == pytest.approx(60)
+    assert await limiter.acquire(property_id="p1", endpoint="restrictions") == pytest.approx(60)
+    assert await limiter.acquire(property_id="p2", endpoint="availability") == 0.0
+    clock.advance(60)
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
+
+
+async def test_a_shorter_cooldown_never_shortens_a_running_one(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    await limiter.cooldown("p1", 60)
+    clock.advance(10)
+    await limiter.cooldown("p1", 5)
+
+    assert await limiter.acquire(property_id="p1", endpoint="availability") == pytest.approx(50)
+
+
+async def test_global_minute_ceiling_is_a_sliding_window(clock: FakeClock) -> None:
+    limiter = MemoryRateLimiter(global_per_minute=3, clock=clock)
+    for _ in range(3):
+        assert await limiter.acquire() == 0.0
+        clock.advance(10)
+
+    assert await limiter.acquire() == pytest.approx(30)  # first grant leaves the window at +60
+    assert await limiter.acquire(property_id="p9", endpoint="availability") == pytest.approx(30)
+    clock.advance(30)
+    assert await limiter.acquire() == 0.0
+    assert await limiter.acquire() == pytest.approx(10)
+
+
+async def test_global_hour_ceiling(clock: FakeClock) -> None:
+    limiter = MemoryRateLimiter(global_per_minute=100, global_per_hour=2, clock=clock)
+    assert await limiter.acquire() == 0.0
+    clock.advance(100)
+    assert await limiter.acquire() == 0.0
+
+    assert await limiter.acquire() == pytest.approx(3500)
+    clock.advance(3500)
+    assert await limiter.acquire() == 0.0
+
+
+async def test_concurrent_acquires_grant_exactly_one(limiter: MemoryRateLimiter) -> None:
+    waits = await asyncio.gather(
+        *(limiter.acquire(property_id="p1", endpoint="availability") for _ in range(50))
+    )
+
+    assert waits.count(0.0) == 1
+
+
+def test_spacing_follows_the_per_minute_limit() -> None:
+    assert MemoryRateLimiter().spacing_seconds == 6.0
+    assert MemoryRateLimiter(per_property_per_minute=5).spacing_seconds == 12.0
