@@ -1,0 +1,25 @@
+"""The typed context every job receives as its first argument."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.channex.client import ChannexClient
+    from app.jobs.queue import JobQueue
+
+
+class WorkerContext(TypedDict):
+    """Process-wide resources opened at startup, plus the current job's id and try number."""
+
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    channex: ChannexClient | None  # None: no Channex key, or sync switched off
+    queue: JobQueue
+    # Set per run by both queues (arq puts them in its ctx too); absent outside a job.
+    job_id: NotRequired[str]
+    job_try: NotRequired[int]

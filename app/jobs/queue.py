@@ -1,0 +1,258 @@
+"""The job queue: arq on Redis in production, asyncio tasks in the embedded default.
+
+Both implementations share one contract: a job id is unique while its job is queued, deferred
+or running (a second enqueue returns False), and free again as soon as the job ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import uuid4
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Retry
+from redis.asyncio import ConnectionPool
+
+from app.jobs.registry import SWEEP_JOB, JobSpec, get_spec
+
+if TYPE_CHECKING:
+    from app.jobs.context import WorkerContext
+
+logger = logging.getLogger(__name__)
+
+JobArg = str | int
+
+
+class JobQueue(Protocol):
+    """Where services and jobs ask for work to be done ("look now"); the database holds the work."""
+
+    async def enqueue(
+        self,
+        job_name: str,
+        *args: JobArg,
+        job_id: str | None = None,
+        defer: float | None = None,
+    ) -> bool:
+        """Queue a job; False when a job with this id is already queued or running."""
+        ...
+
+    async def close(self) -> None:
+        """Release the queue's resources."""
+        ...
+
+
+def dump_json(job: dict[str, Any]) -> bytes:
+    """arq serializer: JSON, so that nothing read from Redis is ever unpickled."""
+    return json.dumps(job, separators=(",", ":")).encode()
+
+
+def load_json(data: bytes) -> dict[str, Any]:
+    """arq deserializer matching `dump_json`."""
+    loaded: dict[str, Any] = json.loads(data)
+    return loaded
+
+
+class ArqQueue:
+    """Enqueues on Redis for arq workers, each job on the queue its spec names."""
+
+    def __init__(
+        self, pool: ArqRedis, registry: Mapping[str, JobSpec], *, owns_pool: bool = False
+    ) -> None:
+        if pool.job_serializer is not dump_json or pool.job_deserializer is not load_json:
+            raise ValueError("the arq pool must use dump_json/load_json, never pickle")
+        self._pool = pool
+        self._registry = registry
+        self._owns_pool = owns_pool
+
+    async def enqueue(
+        self,
+        job_name: str,
+        *args: JobArg,
+        job_id: str | None = None,
+        defer: float | None = None,
+    ) -> bool:
+        """Queue a job; False when a job with this id is already queued or running."""
+        spec = get_spec(self._registry, job_name)
+        job = await self._pool.enqueue_job(
+            job_name, *args, _job_id=job_id, _queue_name=spec.queue, _defer_by=defer
+        )
+        return job is not None
+
+    async def close(self) -> None:
+        """Close the pool if this queue created it."""
+        if self._owns_pool:
+            await self._pool.aclose()
+
+
+async def create_json_pool(redis_url: str) -> ArqRedis:
+    """An arq Redis pool that serializes jobs as JSON."""
+    return await create_pool(
+        RedisSettings.from_dsn(redis_url), job_serializer=dump_json, job_deserializer=load_json
+    )
+
+
+def lazy_json_pool(redis_url: str) -> ArqRedis:
+    """A JSON arq pool that connects on first use: an API process must start (and take
+    webhooks) while Redis is down, where `create_pool` would fail at start-up."""
+    return ArqRedis(
+        connection_pool=ConnectionPool.from_url(redis_url),
+        job_serializer=dump_json,
+        job_deserializer=load_json,
+    )
+
+
+async def create_arq_queue(redis_url: str, registry: Mapping[str, JobSpec]) -> ArqQueue:
+    """An ArqQueue with its own pool, closed by `close()`."""
+    return ArqQueue(await create_json_pool(redis_url), registry, owns_pool=True)
+
+
+@dataclass(frozen=True)
+class _Job:
+    name: str
+    spec: JobSpec
+    args: tuple[JobArg, ...]
+    job_id: str
+
+
+class InProcessQueue:
+    """Runs jobs as asyncio tasks of this process, with the semantics of ArqQueue and its workers.
+
+    Build it, build the ctx that holds it, then `await queue.start(ctx)`. Jobs enqueued before
+    `start` wait for it. `start` also enqueues the sweep every `settings.sweep_interval_seconds`
+    when the registry has one.
+    """
+
+    def __init__(
+        self,
+        registry: Mapping[str, JobSpec],
+        *,
+        max_jobs: int = 10,
+        drain_seconds: float = 20.0,
+    ) -> None:
+        self._registry = registry
+        self._drain_seconds = drain_seconds
+        # Bounded like an arq worker, so that a burst cannot open unbounded database sessions.
+        self._slots = asyncio.Semaphore(max_jobs)
+        self._started = asyncio.Event()
+        self._ctx: WorkerContext | None = None
+        self._closed = False
+        self._jobs: dict[str, asyncio.Task[None]] = {}
+        self._running: set[str] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self, ctx: WorkerContext) -> None:
+        """Bind the context (which holds this queue) and start running jobs and the sweep."""
+        if self._ctx is not None:
+            raise RuntimeError("InProcessQueue started twice")
+        self._ctx = ctx
+        self._started.set()
+        if SWEEP_JOB in self._registry:
+            interval = ctx["settings"].sweep_interval_seconds
+            self._sweeper = asyncio.create_task(self._sweep_forever(interval), name="sweep-timer")
+
+    async def enqueue(
+        self,
+        job_name: str,
+        *args: JobArg,
+        job_id: str | None = None,
+        defer: float | None = None,
+    ) -> bool:
+        """Queue a job; False when a job with this id is already queued or running."""
+        spec = get_spec(self._registry, job_name)
+        if self._closed:
+            # Shutting down: the work is in the database, the next sweep will find it.
+            logger.warning("queue closed, job %s not enqueued", job_name, extra={"job": job_name})
+            return False
+        job = _Job(job_name, spec, args, job_id or uuid4().hex)
+        if job.job_id in self._jobs:
+            return False
+        self._jobs[job.job_id] = asyncio.create_task(
+            self._run(job, defer), name=f"job:{job_name}:{job.job_id}"
+        )
+        return True
+
+    # A mandatory deadline (hence ASYNC109): a test waiting for a stuck job must fail, not hang.
+    async def wait_idle(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Return once nothing is queued or running (jobs may enqueue more); TimeoutError after."""
+        async with asyncio.timeout(timeout):
+            while self._jobs:
+                await asyncio.wait(list(self._jobs.values()))
+
+    async def close(self) -> None:
+        """Cancel deferred jobs, give running ones `drain_seconds` to finish, cancel the rest."""
+        self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        running = [task for job_id, task in self._jobs.items() if job_id in self._running]
+        for job_id, task in self._jobs.items():
+            if job_id not in self._running:
+                task.cancel()
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._drain_seconds)
+            for task in late:
+                logger.warning("job %s still running at shutdown, cancelled", task.get_name())
+                task.cancel()
+        tasks = [*self._jobs.values(), *([self._sweeper] if self._sweeper else [])]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _sweep_forever(self, interval: float) -> None:
+        while True:
+            await self.enqueue(SWEEP_JOB, job_id=SWEEP_JOB)
+            await asyncio.sleep(interval)
+
+    async def _run(self, job: _Job, defer: float | None) -> None:
+        """Run the job up to `max_tries` times, as long as it raises Retry."""
+        try:
+            for job_try in range(1, job.spec.max_tries + 1):
+                if defer:
+                    await asyncio.sleep(defer)
+                await self._started.wait()
+                defer = await self._attempt(job, job_try)
+                if defer is None:
+                    return
+                if self._closed:
+                    logger.info("job %s retry dropped at shutdown", job.name, extra=_fields(job))
+                    return
+            logger.warning(
+                "job %s gave up after %d tries", job.name, job.spec.max_tries, extra=_fields(job)
+            )
+        finally:
+            self._jobs.pop(job.job_id, None)
+
+    async def _attempt(self, job: _Job, job_try: int) -> float | None:
+        """One try; returns the delay before the next try when the job raised Retry."""
+        async with self._slots:
+            self._running.add(job.job_id)
+            try:
+                async with asyncio.timeout(job.spec.timeout_seconds):
+                    await job.spec.function(self._job_ctx(job, job_try), *job.args)
+            except Retry as retry:
+                return (retry.defer_score or 0) / 1000
+            except TimeoutError:
+                logger.exception(
+                    "job %s timed out after %ss",
+                    job.name,
+                    job.spec.timeout_seconds,
+                    extra=_fields(job),
+                )
+            except Exception:
+                logger.exception("job %s failed", job.name, extra=_fields(job))
+            finally:
+                self._running.discard(job.job_id)
+        return None
+
+    def _job_ctx(self, job: _Job, job_try: int) -> WorkerContext:
+        assert self._ctx is not None, "jobs run only after start()"
+        ctx = self._ctx.copy()
+        ctx["job_id"] = job.job_id
+        ctx["job_try"] = job_try
+        return ctx
+
+
+def _fields(job: _Job) -> dict[str, str]:
+    return {"job": job.name, "job_id": job.job_id}

@@ -1,0 +1,61 @@
+"""Job specifications: which function runs on which queue, with what timeout and tries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+
+QUEUE_PREFIX = "channel-sync:"
+BOOKINGS_QUEUE = QUEUE_PREFIX + "bookings"
+ARI_QUEUE = QUEUE_PREFIX + "ari"
+FULL_SYNC_QUEUE = QUEUE_PREFIX + "full_sync"
+DEFAULT_QUEUE = QUEUE_PREFIX + "default"
+ALL_QUEUES = (BOOKINGS_QUEUE, ARI_QUEUE, FULL_SYNC_QUEUE, DEFAULT_QUEUE)
+
+SWEEP_JOB = "sweep"
+
+# `async def job(ctx: WorkerContext, *ids: str | int) -> None`; `...` because each job
+# declares its own id parameters, which a precise Callable type could not accept.
+JobFunction = Callable[..., Coroutine[object, object, None]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How a job runs: its function, its queue, its time limit per try and its number of tries."""
+
+    function: JobFunction
+    queue: str
+    timeout_seconds: float
+    max_tries: int
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+
+def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
+    """Key specs by job name, refusing two jobs with one name."""
+    registry: dict[str, JobSpec] = {}
+    for spec in specs:
+        if spec.name in registry:
+            raise ValueError(f"two jobs are named {spec.name!r}")
+        registry[spec.name] = spec
+    return registry
+
+
+def build_registry() -> dict[str, JobSpec]:
+    """Every job of the service; add a line here for each new job."""
+    # Imported here, not at module level, so that job modules may import this module.
+    from app.jobs.sweep import sweep
+
+    return index_specs(
+        JobSpec(sweep, DEFAULT_QUEUE, timeout_seconds=30, max_tries=1),
+    )
+
+
+def get_spec(registry: Mapping[str, JobSpec], job_name: str) -> JobSpec:
+    """The spec of `job_name`; an unknown name is a programming error, so it raises."""
+    try:
+        return registry[job_name]
+    except KeyError:
+        raise ValueError(f"unknown job {job_name!r}") from None

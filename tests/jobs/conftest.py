@@ -1,0 +1,96 @@
+"""Fixtures of the job tests: a real SQLite database, and each queue implementation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channex.client import ChannexClient
+from app.channex.ratelimit import MemoryRateLimiter
+from app.db import create_engine, create_session_factory
+from app.jobs.queue import ArqQueue, InProcessQueue, create_json_pool
+from app.settings import Settings
+from tests.jobs.support import ArqHarness, Harness, InProcessHarness, Recorder, make_ctx
+
+
+@pytest.fixture
+async def session_factory(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def channex() -> AsyncIterator[ChannexClient]:
+    """A real client that the queue tests never call (nothing listens at .invalid)."""
+    client = ChannexClient(
+        base_url="https://channex.invalid/api/v1", api_key="unused", limiter=MemoryRateLimiter()
+    )
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def queue_name() -> str:
+    """A queue of this test alone, so that tests never see each other's jobs."""
+    return f"channel-sync-test:{uuid4().hex}"
+
+
+@pytest.fixture
+async def arq_pool(redis_url: str, queue_name: str) -> AsyncIterator[ArqRedis]:
+    pool = await create_json_pool(redis_url)
+    yield pool
+    # Remove only this test's keys: jobs still queued (deferred ones) and the queue itself.
+    job_ids = [job_id.decode() for job_id in await pool.zrange(queue_name, 0, -1)]
+    prefixes = ("arq:job:", "arq:retry:", "arq:in-progress:")
+    keys = [prefix + job_id for job_id in job_ids for prefix in prefixes]
+    await pool.delete(queue_name, f"{queue_name}:health-check", *keys)
+    await pool.aclose()
+
+
+@pytest.fixture
+async def in_process_harness(
+    recorder: Recorder,
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    queue_name: str,
+) -> AsyncIterator[InProcessHarness]:
+    queue = InProcessQueue(recorder.specs(queue_name), drain_seconds=1)
+    settings = Settings(sweep_interval_seconds=3600)
+    await queue.start(make_ctx(settings, session_factory, channex, queue))
+    yield InProcessHarness(queue)
+    await queue.close()
+
+
+@pytest.fixture
+async def arq_harness(
+    recorder: Recorder,
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    queue_name: str,
+    arq_pool: ArqRedis,
+    redis_url: str,
+) -> AsyncIterator[ArqHarness]:
+    registry = recorder.specs(queue_name)
+    queue = ArqQueue(arq_pool, registry)
+    settings = Settings(redis_url=redis_url)
+    ctx = make_ctx(settings, session_factory, channex, queue)
+    yield ArqHarness(queue, arq_pool, settings, queue_name, registry, ctx)
+    await queue.close()
+
+
+@pytest.fixture(params=["in_process", "arq"])
+def harness(request: pytest.FixtureRequest) -> Harness:
+    """Each queue implementation in turn, for the behaviour both must share."""
+    found: Harness = request.getfixturevalue(f"{request.param}_harness")
+    return found

@@ -1,0 +1,133 @@
+"""Test jobs that record their runs, and harnesses that run them on either queue."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from arq.connections import ArqRedis
+from arq.worker import Retry, create_worker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channex.client import ChannexClient
+from app.jobs.context import WorkerContext
+from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue
+from app.jobs.registry import JobSpec, index_specs
+from app.jobs.worker import build_worker_settings, run_worker_group
+from app.settings import Settings
+
+DRAIN_TIMEOUT_SECONDS = 5.0
+# Short enough for fast tests, long enough that a slow CI machine still sees the gap.
+RETRY_DEFER_SECONDS = 0.05
+SHORT_TIMEOUT_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Run:
+    job: str
+    args: tuple[str | int, ...]
+    job_try: int
+    at: float
+
+
+@dataclass
+class Recorder:
+    """Job functions (bound methods) that record each run, for both queue implementations."""
+
+    runs: list[Run] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _record(self, job: str, ctx: WorkerContext, args: tuple[str | int, ...]) -> None:
+        self.runs.append(Run(job, tuple(args), ctx["job_try"], time.monotonic()))
+
+    async def record(self, ctx: WorkerContext, *args: str | int) -> None:
+        self._record("record", ctx, args)
+
+    async def block(self, ctx: WorkerContext, *args: str | int) -> None:
+        self.started.set()
+        await self.gate.wait()
+        self._record("block", ctx, args)
+
+    async def retry_always(self, ctx: WorkerContext, *args: str | int) -> None:
+        self._record("retry_always", ctx, args)
+        raise Retry(defer=RETRY_DEFER_SECONDS)
+
+    async def retry_once(self, ctx: WorkerContext, *args: str | int) -> None:
+        self._record("retry_once", ctx, args)
+        if ctx["job_try"] == 1:
+            raise Retry(defer=RETRY_DEFER_SECONDS)
+
+    async def sleep_long(self, ctx: WorkerContext, *args: str | int) -> None:
+        await asyncio.sleep(DRAIN_TIMEOUT_SECONDS)
+        self._record("sleep_long", ctx, args)
+
+    async def fail(self, ctx: WorkerContext, *args: str | int) -> None:
+        raise RuntimeError("boom")
+
+    def tries(self, job: str) -> list[int]:
+        return [run.job_try for run in self.runs if run.job == job]
+
+    def specs(self, queue: str) -> dict[str, JobSpec]:
+        """A registry of these jobs, all on `queue`."""
+        return index_specs(
+            JobSpec(self.record, queue, timeout_seconds=2, max_tries=3),
+            JobSpec(self.block, queue, timeout_seconds=DRAIN_TIMEOUT_SECONDS, max_tries=1),
+            JobSpec(self.retry_always, queue, timeout_seconds=2, max_tries=3),
+            JobSpec(self.retry_once, queue, timeout_seconds=2, max_tries=3),
+            JobSpec(self.sleep_long, queue, timeout_seconds=SHORT_TIMEOUT_SECONDS, max_tries=1),
+            JobSpec(self.fail, queue, timeout_seconds=2, max_tries=1),
+        )
+
+
+def make_ctx(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    queue: JobQueue,
+) -> WorkerContext:
+    return WorkerContext(
+        settings=settings, session_factory=session_factory, channex=channex, queue=queue
+    )
+
+
+class Harness(Protocol):
+    """A queue plus a way to run everything it holds to completion."""
+
+    queue: JobQueue
+
+    async def drain(self) -> None: ...
+
+
+@dataclass
+class InProcessHarness:
+    queue: InProcessQueue
+
+    async def drain(self) -> None:
+        await self.queue.wait_idle(DRAIN_TIMEOUT_SECONDS)
+
+
+@dataclass
+class ArqHarness:
+    """Runs a real arq worker in burst mode, configured by build_worker_settings."""
+
+    queue: ArqQueue
+    pool: ArqRedis
+    settings: Settings
+    queue_name: str
+    registry: dict[str, JobSpec]
+    ctx: WorkerContext
+
+    async def drain(self) -> None:
+        worker = create_worker(
+            build_worker_settings(self.settings, self.queue_name, self.registry),
+            redis_pool=self.pool,
+            ctx=dict(self.ctx),
+            burst=True,
+            handle_signals=False,
+            poll_delay=0.02,
+        )
+        async with asyncio.timeout(DRAIN_TIMEOUT_SECONDS):
+            await run_worker_group([worker])

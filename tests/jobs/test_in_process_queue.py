@@ -1,0 +1,125 @@
+"""What only the in-process queue does: start with a ctx, drain on close, the periodic sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channex.client import ChannexClient
+from app.jobs.context import WorkerContext
+from app.jobs.queue import InProcessQueue
+from app.jobs.registry import DEFAULT_QUEUE, JobSpec, index_specs
+from app.jobs.sweep import sweep
+from app.settings import Settings
+from tests.jobs.support import DRAIN_TIMEOUT_SECONDS, Recorder, make_ctx
+
+
+@pytest.fixture
+async def queue(recorder: Recorder, queue_name: str) -> AsyncIterator[InProcessQueue]:
+    queue = InProcessQueue(recorder.specs(queue_name), drain_seconds=0.2)
+    yield queue
+    await queue.close()
+
+
+@pytest.fixture
+def ctx(
+    queue: InProcessQueue,
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+) -> WorkerContext:
+    return make_ctx(Settings(sweep_interval_seconds=3600), session_factory, channex, queue)
+
+
+async def test_jobs_enqueued_before_start_run_once_started(
+    queue: InProcessQueue, ctx: WorkerContext, recorder: Recorder
+) -> None:
+    assert await queue.enqueue("record", "early")
+    await asyncio.sleep(0.05)
+    assert recorder.runs == []
+    await queue.start(ctx)
+    await queue.wait_idle(DRAIN_TIMEOUT_SECONDS)
+    assert [run.args for run in recorder.runs] == [("early",)]
+
+
+async def test_job_receives_the_bound_ctx_with_its_id(
+    queue: InProcessQueue, ctx: WorkerContext
+) -> None:
+    seen: list[WorkerContext] = []
+
+    async def look(job_ctx: WorkerContext) -> None:
+        seen.append(job_ctx)
+
+    looking = InProcessQueue(index_specs(JobSpec(look, "q", timeout_seconds=1, max_tries=1)))
+    await looking.start(ctx)
+    await looking.enqueue("look", job_id="look:1")
+    await looking.wait_idle(DRAIN_TIMEOUT_SECONDS)
+    await looking.close()
+    [job_ctx] = seen
+    assert job_ctx["queue"] is queue
+    assert (job_ctx["job_id"], job_ctx["job_try"]) == ("look:1", 1)
+    assert "job_id" not in ctx
+
+
+async def test_close_lets_a_running_job_finish(
+    queue: InProcessQueue, ctx: WorkerContext, recorder: Recorder
+) -> None:
+    await queue.start(ctx)
+    await queue.enqueue("block")
+    await asyncio.wait_for(recorder.started.wait(), DRAIN_TIMEOUT_SECONDS)
+    asyncio.get_running_loop().call_later(0.05, recorder.gate.set)
+    await queue.close()
+    assert recorder.tries("block") == [1]
+
+
+async def test_close_cancels_a_job_still_running_after_the_drain_time(
+    queue: InProcessQueue, ctx: WorkerContext, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    await queue.start(ctx)
+    await queue.enqueue("block")
+    await asyncio.wait_for(recorder.started.wait(), DRAIN_TIMEOUT_SECONDS)
+    started = time.monotonic()
+    await queue.close()
+    assert time.monotonic() - started < 1
+    assert recorder.runs == []
+    assert "still running at shutdown" in caplog.text
+
+
+async def test_close_cancels_deferred_jobs_and_refuses_new_ones(
+    queue: InProcessQueue, ctx: WorkerContext, recorder: Recorder
+) -> None:
+    await queue.start(ctx)
+    assert await queue.enqueue("record", "deferred", defer=30)
+    started = time.monotonic()
+    await queue.close()
+    assert time.monotonic() - started < 1
+    assert not await queue.enqueue("record", "too late")
+    assert recorder.runs == []
+
+
+async def test_wait_idle_times_out_while_a_job_is_deferred(
+    queue: InProcessQueue, ctx: WorkerContext
+) -> None:
+    await queue.start(ctx)
+    await queue.enqueue("record", defer=30)
+    with pytest.raises(TimeoutError):
+        await queue.wait_idle(0.05)
+
+
+async def test_start_runs_the_sweep_now_and_every_interval(
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.jobs.sweep")
+    queue = InProcessQueue(index_specs(JobSpec(sweep, DEFAULT_QUEUE, 5, 1)))
+    settings = Settings(sweep_interval_seconds=0.05)
+    await queue.start(make_ctx(settings, session_factory, channex, queue))
+    await asyncio.sleep(0.18)
+    await queue.close()
+    sweeps = [r for r in caplog.records if r.getMessage().startswith("sweep found")]
+    assert 3 <= len(sweeps) <= 5
