@@ -1,0 +1,69 @@
+"""Properties: each becomes one Channex property inside its organization's group."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import ChannexDep, PageDep, PrincipalDep, PropertyId, SessionDep, commit_or_record
+from app.api.views import page_of, property_read
+from app.models import Property
+from app.schemas import Page, PropertyPut, PropertyRead
+from app.services import properties as service
+from app.services.sync_state import record_failure
+
+router = APIRouter(prefix="/v1/properties", tags=["properties"])
+
+
+@router.put("/{property_id}", response_model=PropertyRead)
+async def put_property(
+    property_id: PropertyId,
+    body: PropertyPut,
+    session: SessionDep,
+    channex: ChannexDep,
+    principal: PrincipalDep,
+) -> PropertyRead:
+    """Create the Channex property in the organization's group, or update it."""
+    desired = {"title": body.title, "currency": body.currency, "timezone": body.timezone,
+               "state_length": body.state_length, "details": body.details()}  # fmt: skip
+    record = partial(record_failure, session, Property, {"pms_property_id": property_id}, desired)
+    prop = await commit_or_record(
+        session,
+        partial(service.put_property, session, channex, principal, property_id, body),
+        record,
+    )
+    return property_read(prop, body.organization_id)
+
+
+@router.get("/{property_id}", response_model=PropertyRead)
+async def get_property(
+    property_id: PropertyId, session: SessionDep, principal: PrincipalDep
+) -> PropertyRead:
+    """One property with its Channex id and sync state."""
+    return property_read(*await service.get_property(session, principal, property_id))
+
+
+@router.get("", response_model=Page[PropertyRead])
+async def list_properties(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    organization_id: Annotated[str | None, Query(description="Only this organization's")] = None,
+) -> Page[PropertyRead]:
+    """Properties the caller may see, oldest first."""
+    rows, total = await service.list_properties(
+        session, principal, organization_id=organization_id, limit=page.limit, offset=page.offset
+    )
+    return page_of([property_read(*row) for row in rows], total, page.limit, page.offset)
+
+
+@router.delete("/{property_id}", response_model=PropertyRead)
+async def disconnect_property(
+    property_id: PropertyId, session: SessionDep, principal: PrincipalDep
+) -> PropertyRead:
+    """Disconnect the property: syncing stops, its history stays; a PUT reconnects it."""
+    prop, org_id = await service.disconnect_property(session, principal, property_id)
+    await session.commit()
+    return property_read(prop, org_id)

@@ -1,0 +1,102 @@
+"""Rate plan mappings: one Channex rate plan per PMS rate plan and room type."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import APIRouter, Response
+
+from app.api.deps import (
+    ChannexDep,
+    PrincipalDep,
+    PropertyId,
+    RatePlanId,
+    RoomTypeId,
+    SessionDep,
+    commit_or_record,
+)
+from app.api.views import rate_plan_read
+from app.models import RatePlan
+from app.schemas import RatePlanPut, RatePlanRead
+from app.services import rate_plans as service
+from app.services.properties import get_property
+from app.services.room_types import get_room_type
+from app.services.sync_state import record_failure
+
+router = APIRouter(prefix="/v1/properties/{property_id}", tags=["mappings"])
+
+
+@router.put("/room-types/{room_type_id}/rate-plans/{rate_plan_id}", response_model=RatePlanRead)
+async def put_rate_plan(
+    property_id: PropertyId,
+    room_type_id: RoomTypeId,
+    rate_plan_id: RatePlanId,
+    body: RatePlanPut,
+    session: SessionDep,
+    channex: ChannexDep,
+    principal: PrincipalDep,
+) -> RatePlanRead:
+    """Create or update the rate plan in Channex (or adopt one) and store the mapping."""
+    _, room_type = await get_room_type(session, principal, property_id, room_type_id)
+    desired = {
+        "title": body.title,
+        "sell_mode": body.sell_mode,
+        "currency": body.currency,
+        "meal_type": body.meal_type,
+        "options": service.normalize_options(body, room_type),
+    }
+    where = {"room_type_id": room_type.id, "pms_rate_plan_id": rate_plan_id}
+    record = partial(record_failure, session, RatePlan, where, desired)
+    ids = (property_id, room_type_id, rate_plan_id)
+    put = partial(service.put_rate_plan, session, channex, principal, ids, body)
+    rate_plan, _ = await commit_or_record(session, put, record)
+    return rate_plan_read(rate_plan, property_id, room_type_id)
+
+
+@router.get("/room-types/{room_type_id}/rate-plans/{rate_plan_id}", response_model=RatePlanRead)
+async def get_rate_plan(
+    property_id: PropertyId,
+    room_type_id: RoomTypeId,
+    rate_plan_id: RatePlanId,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> RatePlanRead:
+    """One rate plan mapping with its Channex id and sync state."""
+    ids = (property_id, room_type_id, rate_plan_id)
+    _, _, rate_plan = await service.get_rate_plan(session, principal, *ids)
+    return rate_plan_read(rate_plan, property_id, room_type_id)
+
+
+@router.get("/room-types/{room_type_id}/rate-plans", response_model=list[RatePlanRead])
+async def list_room_type_rate_plans(
+    property_id: PropertyId, room_type_id: RoomTypeId, session: SessionDep, principal: PrincipalDep
+) -> list[RatePlanRead]:
+    """Rate plan mappings of one room type."""
+    prop, room_type = await get_room_type(session, principal, property_id, room_type_id)
+    rows = await service.list_rate_plans(session, prop.id, room_type.id)
+    return [rate_plan_read(rp, property_id, rt_id) for rp, rt_id in rows]
+
+
+@router.get("/rate-plans", response_model=list[RatePlanRead])
+async def list_rate_plans(
+    property_id: PropertyId, session: SessionDep, principal: PrincipalDep
+) -> list[RatePlanRead]:
+    """Every rate plan mapping of the property."""
+    prop, _ = await get_property(session, principal, property_id)
+    rows = await service.list_rate_plans(session, prop.id)
+    return [rate_plan_read(rp, property_id, rt_id) for rp, rt_id in rows]
+
+
+@router.delete(
+    "/room-types/{room_type_id}/rate-plans/{rate_plan_id}", status_code=204, response_class=Response
+)
+async def unmap_rate_plan(
+    property_id: PropertyId,
+    room_type_id: RoomTypeId,
+    rate_plan_id: RatePlanId,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> None:
+    """Forget the mapping; Channex keeps the rate plan."""
+    await service.unmap_rate_plan(session, principal, (property_id, room_type_id, rate_plan_id))
+    await session.commit()

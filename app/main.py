@@ -1,0 +1,52 @@
+"""The FastAPI application: routers, error handlers, and the lifespan owning the resources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import channex_catalog, health, organizations, properties, rate_plans, room_types
+from app.api.errors import install_error_handlers
+from app.migrate import ensure_schema
+from app.resources import open_resources
+from app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+channel-sync connects a hotel PMS to the Channex.io channel manager.
+
+Every `/v1` route needs an API key, as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+Errors are `application/problem+json` (RFC 9457) with a stable `code`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; nothing is opened until the lifespan starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = await open_resources(settings)
+        try:
+            await ensure_schema(resources.engine, settings)
+            await resources.start()
+            app.state.resources = resources
+            yield
+        finally:
+            await resources.aclose()
+
+    app = FastAPI(
+        title="channel-sync",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    install_error_handlers(app)
+    for module in (health, organizations, properties, room_types, rate_plans, channex_catalog):
+        app.include_router(module.router)
+    return app

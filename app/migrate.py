@@ -1,0 +1,60 @@
+"""Schema migrations at start-up: automatic for the embedded SQLite default, a release step
+(`channel-sync migrate`) for PostgreSQL, where an unmigrated database stops the start."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SchemaNotMigratedError(RuntimeError):
+    pass
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Run Alembic's upgrade (its env.py runs its own event loop, hence sync)."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def head_revision(database_url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
+    """Migrate SQLite in place; refuse to serve a PostgreSQL database that is behind."""
+    url = settings.database_url
+    if settings.is_sqlite:
+        await asyncio.to_thread(upgrade, url)
+        return
+    current, head = await current_revision(engine), head_revision(url)
+    if current != head:
+        raise SchemaNotMigratedError(
+            f"database is at migration {current or 'none'}, the code needs {head}: "
+            "run `channel-sync migrate` first"
+        )

@@ -1,0 +1,120 @@
+"""The per-process resources: one engine, one Channex client, one limiter, one queue.
+
+Built in the API's lifespan and in the worker process from settings, closed on shutdown;
+nothing here exists at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.channex.client import ChannexClient
+from app.channex.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from app.db import create_engine, create_session_factory
+from app.jobs.context import WorkerContext
+from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue, lazy_json_pool
+from app.jobs.registry import JobSpec, build_registry
+from app.settings import Settings
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    limiter: RateLimiter
+    channex: ChannexClient | None
+    queue: JobQueue
+    redis: Redis | None = None
+    owns_redis: bool = True
+
+    def context(self) -> WorkerContext:
+        """What every job receives: ids in, resources from here."""
+        return WorkerContext(
+            settings=self.settings,
+            session_factory=self.session_factory,
+            channex=self.channex,
+            queue=self.queue,
+        )
+
+    async def start(self) -> None:
+        """Start in-process jobs (embedded mode); arq workers run in their own processes."""
+        if isinstance(self.queue, InProcessQueue):
+            await self.queue.start(self.context())
+
+    async def aclose(self) -> None:
+        # The queue first, so that running jobs finish while the engine and client still work.
+        await self.queue.close()
+        if self.channex is not None:
+            await self.channex.aclose()
+        if self.redis is not None and self.owns_redis:
+            await self.redis.aclose(close_connection_pool=True)
+        await self.engine.dispose()
+
+
+def build_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
+    """Redis when configured, so every process shares one budget per Channex property."""
+    per_property = settings.channex_rate_limit_per_minute
+    per_minute = settings.channex_global_limit_per_minute
+    per_hour = settings.channex_global_limit_per_hour
+    if redis is not None:
+        return RedisRateLimiter(
+            redis,
+            per_property_per_minute=per_property,
+            global_per_minute=per_minute,
+            global_per_hour=per_hour,
+        )
+    return MemoryRateLimiter(
+        per_property_per_minute=per_property, global_per_minute=per_minute, global_per_hour=per_hour
+    )
+
+
+def build_channex(settings: Settings, limiter: RateLimiter) -> ChannexClient | None:
+    """None when there is nothing to talk to: no key, or sync switched off."""
+    if settings.channex_api_key is None or not settings.channex_sync_enabled:
+        return None
+    return ChannexClient(
+        base_url=settings.channex_api_url,
+        api_key=settings.channex_api_key.get_secret_value(),
+        limiter=limiter,
+        timeout=settings.channex_timeout_seconds,
+        max_attempts=settings.channex_max_attempts,
+    )
+
+
+def _assemble(
+    settings: Settings, redis: Redis | None, queue: JobQueue, *, owns_redis: bool
+) -> Resources:
+    engine = create_engine(settings.database_url)
+    limiter = build_limiter(settings, redis)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        limiter=limiter,
+        channex=build_channex(settings, limiter),
+        queue=queue,
+        redis=redis,
+        owns_redis=owns_redis,
+    )
+
+
+async def open_resources(settings: Settings) -> Resources:
+    """The API process: arq when REDIS_URL is set, else jobs run in this process."""
+    registry = build_registry()
+    if settings.redis_url:
+        # One pool serves the queue, the limiter and the readiness check.
+        pool = lazy_json_pool(settings.redis_url)
+        return _assemble(settings, pool, ArqQueue(pool, registry), owns_redis=True)
+    return _assemble(settings, None, InProcessQueue(registry), owns_redis=True)
+
+
+async def open_worker_resources(
+    settings: Settings, pool: ArqRedis, registry: dict[str, JobSpec]
+) -> Resources:
+    """A worker process: the arq pool doubles as the limiter's Redis (the caller closes it)."""
+    return _assemble(settings, pool, ArqQueue(pool, registry), owns_redis=False)

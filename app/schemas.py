@@ -1,0 +1,301 @@
+"""Pydantic models of our REST API: `XPut` bodies, `XRead` answers, and the page envelope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from app.channex.schemas import PropertyType
+
+T = TypeVar("T")
+
+PmsId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+ChannexId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SyncState(_Read):
+    sync_status: Literal["pending", "synced", "error", "missing"]
+    last_error: str | None
+    synced_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `next_offset` is None on the last page."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+# --- organizations -------------------------------------------------------------------------
+
+
+class OrganizationPut(_Body):
+    title: Title
+    channex_group_id: ChannexId | None = Field(
+        default=None, description="Adopt this existing Channex group instead of creating one."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "Seaside Hotels Ltd"}]}
+    )
+
+
+class OrganizationRead(SyncState):
+    id: str
+    title: str
+    channex_group_id: str | None
+    disconnected_at: datetime | None
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+class PropertyPut(_Body):
+    organization_id: PmsId
+    title: Title
+    currency: Currency
+    timezone: Timezone = "UTC"
+    property_type: PropertyType = "hotel"
+    country: Country | None = None
+    state: Annotated[str, StringConstraints(max_length=255)] | None = None
+    city: Annotated[str, StringConstraints(max_length=255)] | None = None
+    address: Annotated[str, StringConstraints(max_length=255)] | None = None
+    zip_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    latitude: Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None = None
+    longitude: Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None = None
+    state_length: int = Field(default=500, ge=100, le=730, description="ARI horizon in days.")
+    channex_property_id: ChannexId | None = Field(
+        default=None, description="Adopt this existing Channex property instead of creating one."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "org-1",
+                    "title": "Seaside Hotel",
+                    "currency": "EUR",
+                    "timezone": "Europe/Lisbon",
+                    "country": "PT",
+                    "city": "Lisbon",
+                    "address": "Rua do Mar 1",
+                    "zip_code": "1100-001",
+                    "email": "frontdesk@seaside.example",
+                }
+            ]
+        },
+    )
+
+    def details(self) -> dict[str, Any]:
+        """The descriptive fields stored as given and sent to Channex."""
+        return self.model_dump(
+            include={"property_type", "country", "state", "city", "address", "zip_code",
+                     "email", "phone", "latitude", "longitude"},
+            exclude_none=True,
+        )  # fmt: skip
+
+
+class PropertyRead(SyncState):
+    id: str
+    organization_id: str
+    title: str
+    currency: str
+    timezone: str
+    state_length: int
+    details: dict[str, Any]
+    channex_property_id: str | None
+    disconnected_at: datetime | None
+
+
+# --- room types ----------------------------------------------------------------------------
+
+
+class RoomTypePut(_Body):
+    title: Title
+    count_of_rooms: int = Field(ge=1, le=10_000)
+    occ_adults: int = Field(ge=1, le=50)
+    occ_children: int = Field(default=0, ge=0, le=50)
+    occ_infants: int = Field(default=0, ge=0, le=50)
+    default_occupancy: int | None = Field(
+        default=None, ge=1, description="Defaults to occ_adults; at most occ_adults."
+    )
+    room_kind: Literal["room", "dorm"] = "room"
+    channex_room_type_id: ChannexId | None = Field(
+        default=None, description="Adopt this existing Channex room type instead of creating one."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"title": "Double Room", "count_of_rooms": 12, "occ_adults": 2}]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _default_occupancy_fits(self) -> RoomTypePut:
+        if self.default_occupancy is None:
+            self.default_occupancy = self.occ_adults
+        if self.default_occupancy > self.occ_adults:
+            raise ValueError("default_occupancy must not exceed occ_adults")
+        return self
+
+
+class RoomTypeRead(SyncState):
+    id: str
+    property_id: str
+    title: str
+    count_of_rooms: int
+    occ_adults: int
+    occ_children: int
+    occ_infants: int
+    default_occupancy: int
+    room_kind: str
+    channex_room_type_id: str | None
+
+
+# --- rate plans ----------------------------------------------------------------------------
+
+
+class RatePlanOptionIn(_Body):
+    occupancy: int = Field(ge=1, le=50)
+    is_primary: bool = False
+    rate: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=3)
+
+
+class RatePlanPut(_Body):
+    title: Title
+    sell_mode: Literal["per_room", "per_person"] = "per_room"
+    currency: Currency | None = None
+    meal_type: Annotated[str, StringConstraints(max_length=40)] | None = None
+    options: list[RatePlanOptionIn] | None = Field(
+        default=None,
+        description="Occupancy options; default: one primary option at the room's max adults.",
+    )
+    channex_rate_plan_id: ChannexId | None = Field(
+        default=None, description="Adopt this existing Channex rate plan instead of creating one."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Best Available Rate",
+                    "options": [{"occupancy": 2, "is_primary": True, "rate": "100.00"}],
+                }
+            ]
+        },
+    )
+
+
+class RatePlanOptionRead(BaseModel):
+    occupancy: int
+    is_primary: bool
+    rate: Decimal
+
+
+class RatePlanRead(SyncState):
+    id: str
+    property_id: str
+    room_type_id: str
+    title: str
+    sell_mode: str
+    currency: str | None
+    meal_type: str | None
+    options: list[RatePlanOptionRead]
+    channex_rate_plan_id: str | None
+
+
+# --- what Channex holds --------------------------------------------------------------------
+
+
+class ChannexRoomTypeRead(BaseModel):
+    channex_room_type_id: str
+    title: str
+    occ_adults: int | None
+    count_of_rooms: int | None
+    mapped_room_type_id: str | None = Field(description="Our (PMS) room type id mapped to it.")
+
+
+class ChannexRatePlanRead(BaseModel):
+    channex_rate_plan_id: str
+    channex_room_type_id: str
+    title: str
+    sell_mode: str | None
+    mapped_rate_plan_id: str | None = Field(description="Our (PMS) rate plan id mapped to it.")
+
+
+class RefreshResult(BaseModel):
+    room_types_missing: list[str] = Field(
+        description="PMS room type ids whose Channex side is gone"
+    )
+    rate_plans_missing: list[str] = Field(
+        description="PMS rate plan ids whose Channex side is gone"
+    )
+    restored: int = Field(description="Mappings found again after having been marked missing")
+
+
+class ChannelRead(BaseModel):
+    channex_channel_id: str
+    channel: str
+    title: str | None
+    is_active: bool
+    updated_at: datetime
+
+
+# --- health --------------------------------------------------------------------------------
+
+
+class CheckResult(BaseModel):
+    ok: bool
+    detail: str | None = None
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, CheckResult]

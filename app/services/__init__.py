@@ -1,0 +1,1 @@
+"""Use cases: async functions over the database and the Channex client. They flush, never commit."""

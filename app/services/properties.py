@@ -1,0 +1,186 @@
+"""Onboarding of PMS properties as Channex properties inside the organization's group."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.client import ChannexClient
+from app.channex.errors import ChannexNotFoundError
+from app.channex.schemas import PropertyAttributes, PropertySettings
+from app.db import utcnow
+from app.errors import FieldError, conflict, invalid, not_found
+from app.models import Organization, Property, SyncStatus
+from app.schemas import PropertyPut
+from app.services.access import Principal, check_organization
+from app.services.organizations import get_organization
+from app.services.rows import (
+    ensure_unmapped,
+    find_twin,
+    insert_ignore,
+    lock_row,
+    mapped_channex_ids,
+)
+from app.services.sync_state import mark_pending, mark_synced
+
+log = logging.getLogger(__name__)
+
+
+async def find_property(session: AsyncSession, pms_property_id: str) -> tuple[Property, str] | None:
+    """The property and its PMS organization id."""
+    stmt = (
+        select(Property, Organization.pms_organization_id)
+        .join(Organization, Property.organization_id == Organization.id)
+        .where(Property.pms_property_id == pms_property_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def get_property(
+    session: AsyncSession, principal: Principal, pms_property_id: str
+) -> tuple[Property, str]:
+    """The property if the caller may see it, else 404 (also for another org's property)."""
+    found = await find_property(session, pms_property_id)
+    if found is None or not principal.can_see(found[1]):
+        raise not_found("property", pms_property_id)
+    return found
+
+
+async def list_properties(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    organization_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[tuple[Property, str]], int]:
+    stmt = select(Property, Organization.pms_organization_id).join(
+        Organization, Property.organization_id == Organization.id
+    )
+    for org_filter in (principal.organization_id, organization_id):
+        if org_filter is not None:
+            stmt = stmt.where(Organization.pms_organization_id == org_filter)
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = await session.execute(stmt.order_by(Property.id).limit(limit).offset(offset))
+    return [(row[0], row[1]) for row in rows.all()], total
+
+
+async def put_property(
+    session: AsyncSession,
+    channex: ChannexClient | None,
+    principal: Principal,
+    pms_property_id: str,
+    body: PropertyPut,
+) -> Property:
+    """Create or update the property and its Channex twin; never a second Channex property."""
+    check_organization(principal, body.organization_id)
+    org = await get_organization(session, principal, body.organization_id)
+    if org.disconnected_at is not None:
+        raise conflict("organization_disconnected", "the organization is disconnected")
+    existing = await find_property(session, pms_property_id)
+    if existing is not None and existing[1] != body.organization_id:
+        if not principal.can_see(existing[1]):
+            raise not_found("property", pms_property_id)
+        raise conflict("property_in_other_organization", "a property cannot change organization")
+    await insert_ignore(session, Property, _new_row(org.id, pms_property_id, body))
+    found = await find_property(session, pms_property_id)
+    assert found is not None  # inserted above or by a concurrent twin
+    prop = await lock_row(session, found[0])
+    changed = _apply(prop, body)
+    if body.channex_property_id and body.channex_property_id != prop.channex_property_id:
+        await ensure_unmapped(session, Property.channex_property_id, body.channex_property_id)
+        prop.channex_property_id = body.channex_property_id
+        changed = True
+    if channex is None:
+        mark_pending(prop)
+    elif changed or prop.sync_status != SyncStatus.SYNCED:
+        if org.channex_group_id is None or org.sync_status != SyncStatus.SYNCED:
+            raise conflict("organization_not_synced", "the organization has no Channex group yet")
+        adopting = body.channex_property_id is not None
+        await sync_property(session, channex, prop, org.channex_group_id, adopting=adopting)
+    await session.flush()
+    return prop
+
+
+def _new_row(organization_id: int, pms_property_id: str, body: PropertyPut) -> dict[str, object]:
+    return {
+        "organization_id": organization_id,
+        "pms_property_id": pms_property_id,
+        "title": body.title,
+        "currency": body.currency,
+        "timezone": body.timezone,
+        "state_length": body.state_length,
+        "details": body.details(),
+        "sync_status": SyncStatus.PENDING,
+    }
+
+
+def _apply(prop: Property, body: PropertyPut) -> bool:
+    """Copy the PMS's description onto the row; True when anything Channex holds changed."""
+    before = (prop.title, prop.currency, prop.timezone, prop.state_length, prop.details)
+    prop.title = body.title
+    prop.currency = body.currency
+    prop.timezone = body.timezone
+    prop.state_length = body.state_length
+    prop.details = body.details()
+    prop.disconnected_at = None
+    return before != (prop.title, prop.currency, prop.timezone, prop.state_length, prop.details)
+
+
+def channex_attributes(prop: Property, group_id: str | None = None) -> PropertyAttributes:
+    return PropertyAttributes(
+        title=prop.title,
+        currency=prop.currency,
+        timezone=prop.timezone,
+        group_id=group_id,
+        settings=PropertySettings(state_length=prop.state_length),
+        **prop.details,
+    )
+
+
+async def sync_property(
+    session: AsyncSession,
+    channex: ChannexClient,
+    prop: Property,
+    group_id: str,
+    *,
+    adopting: bool,
+) -> None:
+    """Make Channex's property say what the row says, creating it only if no twin exists."""
+    if prop.channex_property_id is not None:
+        try:
+            await channex.update_property(prop.channex_property_id, channex_attributes(prop))
+        except ChannexNotFoundError:
+            if adopting:
+                raise invalid(
+                    "Channex has no such property",
+                    [FieldError("body.channex_property_id", "no Channex property with this id")],
+                ) from None
+            log.warning("channex property gone, recreating", extra={"prop": prop.pms_property_id})
+            prop.channex_property_id = None
+    if prop.channex_property_id is None:
+        taken = await mapped_channex_ids(session, Property.channex_property_id)
+        in_group = [
+            p for p in await channex.list_properties(title=prop.title) if group_id in p.group_ids
+        ]
+        twin = find_twin(in_group, prop.title, taken)
+        if twin is None:
+            created = await channex.create_property(channex_attributes(prop, group_id))
+            twin = created.id
+        prop.channex_property_id = twin
+    mark_synced(prop)
+
+
+async def disconnect_property(
+    session: AsyncSession, principal: Principal, pms_property_id: str
+) -> tuple[Property, str]:
+    """Stop syncing the property; rows and history stay, Channex is left untouched."""
+    prop, org_id = await get_property(session, principal, pms_property_id)
+    if prop.disconnected_at is None:
+        prop.disconnected_at = utcnow()
+    await session.flush()
+    return prop, org_id

@@ -1,0 +1,164 @@
+"""Mapping of PMS room types to Channex room types."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.client import ChannexClient
+from app.channex.errors import ChannexNotFoundError
+from app.channex.schemas import RoomTypeAttributes
+from app.errors import FieldError, conflict, invalid, not_found
+from app.models import Property, RatePlan, RoomType, SyncStatus
+from app.schemas import RoomTypePut
+from app.services.access import Principal
+from app.services.properties import get_property
+from app.services.rows import (
+    ensure_unmapped,
+    find_twin,
+    insert_ignore,
+    lock_row,
+    mapped_channex_ids,
+)
+from app.services.sync_state import mark_pending, mark_synced
+
+log = logging.getLogger(__name__)
+
+
+async def find_room_type(
+    session: AsyncSession, property_id: int, pms_room_type_id: str
+) -> RoomType | None:
+    stmt = select(RoomType).where(
+        RoomType.property_id == property_id, RoomType.pms_room_type_id == pms_room_type_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_room_type(
+    session: AsyncSession, principal: Principal, pms_property_id: str, pms_room_type_id: str
+) -> tuple[Property, RoomType]:
+    prop, _ = await get_property(session, principal, pms_property_id)
+    room_type = await find_room_type(session, prop.id, pms_room_type_id)
+    if room_type is None:
+        raise not_found("room type", pms_room_type_id)
+    return prop, room_type
+
+
+async def list_room_types(session: AsyncSession, property_id: int) -> Sequence[RoomType]:
+    stmt = select(RoomType).where(RoomType.property_id == property_id).order_by(RoomType.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+def require_synced_property(prop: Property) -> str:
+    """The Channex id of a property that is ready to hold room types and rate plans."""
+    if prop.disconnected_at is not None:
+        raise conflict("property_disconnected", "the property is disconnected")
+    if prop.channex_property_id is None or prop.sync_status != SyncStatus.SYNCED:
+        raise conflict("property_not_synced", "the property has no Channex property yet")
+    return prop.channex_property_id
+
+
+async def put_room_type(
+    session: AsyncSession,
+    channex: ChannexClient | None,
+    principal: Principal,
+    pms_property_id: str,
+    pms_room_type_id: str,
+    body: RoomTypePut,
+) -> RoomType:
+    """Create or update the room type in Channex and its mapping; never a second one."""
+    prop, _ = await get_property(session, principal, pms_property_id)
+    values = body.model_dump(exclude={"channex_room_type_id"})
+    await insert_ignore(
+        session,
+        RoomType,
+        {"property_id": prop.id, "pms_room_type_id": pms_room_type_id, **values},
+    )
+    room_type = await find_room_type(session, prop.id, pms_room_type_id)
+    assert room_type is not None  # inserted above or by a concurrent twin
+    room_type = await lock_row(session, room_type)
+    changed = any(getattr(room_type, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(room_type, name, value)
+    adopt = body.channex_room_type_id
+    if adopt and adopt != room_type.channex_room_type_id:
+        await ensure_unmapped(session, RoomType.channex_room_type_id, adopt)
+        room_type.channex_room_type_id = adopt
+        changed = True
+    if channex is None:
+        mark_pending(room_type)
+    elif changed or room_type.sync_status != SyncStatus.SYNCED:
+        channex_property_id = require_synced_property(prop)
+        await sync_room_type(session, channex, room_type, channex_property_id, adopting=bool(adopt))
+    await session.flush()
+    return room_type
+
+
+def channex_attributes(room_type: RoomType, channex_property_id: str) -> RoomTypeAttributes:
+    return RoomTypeAttributes(
+        property_id=channex_property_id,
+        title=room_type.title,
+        count_of_rooms=room_type.count_of_rooms,
+        occ_adults=room_type.occ_adults,
+        occ_children=room_type.occ_children,
+        occ_infants=room_type.occ_infants,
+        default_occupancy=room_type.default_occupancy,
+        room_kind="dorm" if room_type.room_kind == "dorm" else "room",
+    )
+
+
+async def sync_room_type(
+    session: AsyncSession,
+    channex: ChannexClient,
+    room_type: RoomType,
+    channex_property_id: str,
+    *,
+    adopting: bool,
+) -> None:
+    """Make Channex's room type say what the row says, creating it only if no twin exists."""
+    attrs = channex_attributes(room_type, channex_property_id)
+    if room_type.channex_room_type_id is not None:
+        try:
+            if adopting:
+                await _check_adoptable(channex, room_type.channex_room_type_id, channex_property_id)
+            await channex.update_room_type(room_type.channex_room_type_id, attrs)
+        except ChannexNotFoundError:
+            if adopting:
+                raise _no_such("channex_room_type_id") from None
+            log.warning("channex room type gone, recreating", extra={"id": room_type.id})
+            room_type.channex_room_type_id = None
+    if room_type.channex_room_type_id is None:
+        taken = await mapped_channex_ids(session, RoomType.channex_room_type_id)
+        twin = find_twin(await channex.list_room_types(channex_property_id), attrs.title, taken)
+        room_type.channex_room_type_id = twin or (await channex.create_room_type(attrs)).id
+    mark_synced(room_type)
+
+
+async def _check_adoptable(
+    channex: ChannexClient, channex_id: str, channex_property_id: str
+) -> None:
+    existing = await channex.get_room_type(channex_id)
+    if existing.property_id != channex_property_id:
+        raise invalid(
+            "the Channex room type belongs to another property",
+            [FieldError("body.channex_room_type_id", "belongs to another Channex property")],
+        )
+
+
+def _no_such(field: str) -> Exception:
+    return invalid(
+        "Channex has no such entity", [FieldError(f"body.{field}", "not found in Channex")]
+    )
+
+
+async def unmap_room_type(
+    session: AsyncSession, principal: Principal, pms_property_id: str, pms_room_type_id: str
+) -> None:
+    """Forget the mapping (and its rate plans' mappings); the Channex side is left as it is."""
+    _, room_type = await get_room_type(session, principal, pms_property_id, pms_room_type_id)
+    await session.execute(delete(RatePlan).where(RatePlan.room_type_id == room_type.id))
+    await session.delete(room_type)
+    await session.flush()

@@ -1,0 +1,130 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable), the app and
+an authenticated client. Area fixtures live in tests/<area>/conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.db import Base
+from app.main import create_app
+from app.migrate import upgrade
+from app.settings import ApiKey, Settings
+from tests import summary
+from tests.fake_channex import API_KEY as CHANNEX_KEY
+from tests.fake_channex import BASE_URL as CHANNEX_URL
+from tests.fake_channex import FakeChannex, fake_channex
+from tests.servers import POSTGRES_URL, REDIS_URL, require_server
+
+GLOBAL_KEY = "global-test-key"
+ORG1_KEY = "org-1-test-key"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    summary.record(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in summary.lines():
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the real Redis server; skips (fails in CI) when it is not reachable."""
+    require_server(REDIS_URL, "Redis")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per run; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+async def postgres_migrated() -> str:
+    """The PostgreSQL test database, emptied and migrated once per run."""
+    require_server(POSTGRES_URL, "PostgreSQL")
+    engine = create_async_engine(POSTGRES_URL)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    # Alembic's env.py runs its own event loop, so it gets a thread of its own.
+    await asyncio.to_thread(upgrade, POSTGRES_URL)
+    return POSTGRES_URL
+
+
+async def _truncate(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated database of each engine: a fresh SQLite copy, or the PostgreSQL one."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_migrated")
+    return url
+
+
+@pytest.fixture
+async def database_url(migrated_url: str) -> str:
+    """A migrated, empty database of each engine, fresh for every test."""
+    if migrated_url.startswith("postgresql"):
+        await _truncate(migrated_url)
+    return migrated_url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        redis_url=None,
+        channex_api_url=CHANNEX_URL,
+        channex_api_key=CHANNEX_KEY,
+        api_keys=[
+            ApiKey(name="pms", key=GLOBAL_KEY),
+            ApiKey(name="org-1", key=ORG1_KEY, organization_id="org-1"),
+        ],
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def channex() -> Iterator[FakeChannex]:
+    with fake_channex() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(app: FastAPI, channex: FakeChannex) -> AsyncIterator[httpx.AsyncClient]:
+    """Authenticated with the global key; Channex is the respx fake."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {GLOBAL_KEY}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
+        yield c
