@@ -1,0 +1,1 @@
+"""Pure logic: ARI compression, revision ordering, mapping decisions; no await, no I/O."""

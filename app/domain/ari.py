@@ -1,0 +1,254 @@
+"""ARI compression: the cells to send for one endpoint, as few Channex values as possible.
+
+Cells are sparse: entity id (room type or rate plan) → date → {field: value}, holding only what
+must be sent. `compress` turns them into ordered `AriRun`s and `expand` is its inverse, the
+reference for how Channex applies values: in order, last wins, each value setting only its
+fields on its dates (channex-api.md §6.3). `expand(compress(cells)) == cells`, always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from app.domain.ari_paint import WEEKDAYS, Stroke, Weekday, covered_dates, paint, runs_of
+
+__all__ = [
+    "WEEKDAYS",
+    "AriRun",
+    "Cells",
+    "FieldValue",
+    "Fields",
+    "Weekday",
+    "clip_cells",
+    "compress",
+    "count_runs",
+    "expand",
+]
+
+# Rates are decimal strings ("120.00", channex-api.md §6.3); per-person `rates` are
+# (occupancy, rate) pairs, compared as one opaque value.
+FieldValue = int | bool | str | tuple[tuple[int, str], ...]
+Fields = tuple[tuple[str, FieldValue], ...]
+Cells = Mapping[str, Mapping[date, Mapping[str, FieldValue]]]
+
+# Ids, dates and keys cost about this much in every value; only used to break ties.
+_VALUE_OVERHEAD_BYTES = 140
+
+
+@dataclass(frozen=True, slots=True)
+class AriRun:
+    """One Channex value: `fields` on date_from..date_to (inclusive), only on `days` if given."""
+
+    entity_id: str
+    date_from: date
+    date_to: date
+    days: frozenset[Weekday] | None
+    fields: Fields
+
+    def covered_dates(self) -> Iterator[date]:
+        """The dates this value sets, in order."""
+        return covered_dates(self.date_from, self.date_to, self.days)
+
+
+def expand(runs: Iterable[AriRun]) -> dict[str, dict[date, dict[str, FieldValue]]]:
+    """What Channex holds after applying `runs` on an empty calendar: in order, last wins."""
+    cells: dict[str, dict[date, dict[str, FieldValue]]] = {}
+    for run in runs:
+        by_date = cells.setdefault(run.entity_id, {})
+        for day in run.covered_dates():
+            by_date.setdefault(day, {}).update(run.fields)
+    return cells
+
+
+def clip_cells(
+    cells: Cells, today: date, horizon_days: int
+) -> dict[str, dict[date, dict[str, FieldValue]]]:
+    """Cells from today to the property's horizon (state_length): Channex rejects past dates."""
+    last = today + timedelta(days=horizon_days - 1)
+    clipped = {
+        entity_id: {day: dict(cell) for day, cell in by_date.items() if today <= day <= last}
+        for entity_id, by_date in cells.items()
+    }
+    return {entity_id: by_date for entity_id, by_date in clipped.items() if by_date}
+
+
+def compress(cells: Cells, *, weekday_sets: bool) -> list[AriRun]:
+    """Few values that set exactly `cells`; `days` filters only with weekday_sets (restrictions)."""
+    runs: list[AriRun] = []
+    for entity_id, by_date in cells.items():
+        for stroke in _compress_entity(by_date, weekday_sets):
+            runs.append(
+                AriRun(entity_id, stroke.date_from, stroke.date_to, stroke.days, stroke.value)
+            )
+    return runs
+
+
+def count_runs(cells: Cells) -> int:
+    """Plain run-length encoding's value count: consecutive dates with equal whole cells."""
+    return sum(_count_series_runs(_whole_cell_series(by_date)) for by_date in cells.values())
+
+
+def _count_series_runs(series: list[tuple[date, Fields]]) -> int:
+    return sum(len(runs_of([fields for _, fields in segment])) for segment in _segments(series))
+
+
+def _compress_entity(
+    by_date: Mapping[date, Mapping[str, FieldValue]], weekday_sets: bool
+) -> list[Stroke[Fields]]:
+    """The cheaper of painting each group of fields apart and painting whole cells."""
+    series = _whole_cell_series(by_date)
+    if not series:
+        return []
+    # Painting whole cells is never worse than runs of equal cells; painting fields apart
+    # usually sends fewer bytes. Keep the smaller in bytes that stays within the runs' count.
+    limit = _count_series_runs(series)
+    candidates = [
+        _piggyback(_merge(_paint_field_groups(series, weekday_sets))),
+        _merge(_paint_series(series, weekday_sets)),
+    ]
+    eligible = [strokes for strokes in candidates if len(strokes) <= limit]
+    best = min(eligible, key=lambda strokes: (_estimate_bytes(strokes), len(strokes)))
+    return sorted(best, key=_stroke_order)
+
+
+def _whole_cell_series(
+    by_date: Mapping[date, Mapping[str, FieldValue]],
+) -> list[tuple[date, Fields]]:
+    """Non-empty cells by date, fields sorted by name; Channex rejects nulls (§6.3)."""
+    series: list[tuple[date, Fields]] = []
+    for day in sorted(by_date):
+        fields = _sorted_fields(by_date[day].items())
+        if any(value is None for _, value in fields):
+            raise ValueError(f"null ARI value on {day}: Channex rejects nulls (§6.3)")
+        if fields:
+            series.append((day, fields))
+    return series
+
+
+def _field_groups(series: list[tuple[date, Fields]]) -> list[tuple[str, ...]]:
+    """Fields that always change together: same dates, values equal on the same dates."""
+    signatures: dict[str, list[tuple[date, int]]] = {}
+    labels: dict[str, dict[FieldValue, int]] = {}
+    for day, fields in series:
+        for name, value in fields:
+            seen = labels.setdefault(name, {})
+            signatures.setdefault(name, []).append((day, seen.setdefault(value, len(seen))))
+    groups: dict[tuple[tuple[date, int], ...], list[str]] = {}
+    for name, signature in signatures.items():
+        groups.setdefault(tuple(signature), []).append(name)
+    return sorted(tuple(sorted(names)) for names in groups.values())
+
+
+def _paint_field_groups(
+    series: list[tuple[date, Fields]], weekday_sets: bool
+) -> list[Stroke[Fields]]:
+    """Each group of fields painted on its own, so a field changing alone is sent alone."""
+    strokes: list[Stroke[Fields]] = []
+    for names in _field_groups(series):
+        wanted = set(names)
+        group_series = [
+            (day, kept)
+            for day, fields in series
+            if (kept := tuple(item for item in fields if item[0] in wanted))
+        ]
+        strokes.extend(_paint_series(group_series, weekday_sets))
+    return strokes
+
+
+def _paint_series(series: list[tuple[date, Fields]], weekday_sets: bool) -> list[Stroke[Fields]]:
+    strokes: list[Stroke[Fields]] = []
+    for segment in _segments(series):
+        values = [fields for _, fields in segment]
+        strokes.extend(paint(segment[0][0], values, weekday_sets=weekday_sets))
+    return strokes
+
+
+def _segments(series: list[tuple[date, Fields]]) -> list[list[tuple[date, Fields]]]:
+    """Stretches of consecutive dates with the same field names: a stroke never leaves one."""
+    segments: list[list[tuple[date, Fields]]] = []
+    for day, fields in series:
+        if segments and _continues(segments[-1][-1], day, fields):
+            segments[-1].append((day, fields))
+        else:
+            segments.append([(day, fields)])
+    return segments
+
+
+def _continues(previous: tuple[date, Fields], day: date, fields: Fields) -> bool:
+    names = [name for name, _ in fields]
+    return previous[0] + timedelta(days=1) == day and [name for name, _ in previous[1]] == names
+
+
+def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
+    """Strokes of different fields on the same dates and layer become one value."""
+    merged: dict[tuple[int, date, date, frozenset[Weekday] | None], dict[str, FieldValue]] = {}
+    for stroke in strokes:
+        key = (stroke.layer, stroke.date_from, stroke.date_to, stroke.days)
+        merged.setdefault(key, {}).update(stroke.value)
+    return [
+        Stroke(layer, date_from, date_to, days, _sorted_fields(fields.items()))
+        for (layer, date_from, date_to, days), fields in merged.items()
+    ]
+
+
+def _piggyback(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
+    """Drop a value whose dates are exactly those of values of other fields on its layer, and
+    carry its fields on those instead, when that sends fewer bytes."""
+    kept = list(strokes)
+    dates = [frozenset(covered_dates(s.date_from, s.date_to, s.days)) for s in kept]
+    index = 0
+    while index < len(kept):
+        guest = kept[index]
+        hosts = _hosts(guest, dates[index], kept, dates)
+        if hosts and (len(hosts) - 1) * _fields_bytes(guest) < _VALUE_OVERHEAD_BYTES:
+            for host in hosts:
+                kept[host] = replace(
+                    kept[host], value=_sorted_fields(kept[host].value + guest.value)
+                )
+            del kept[index], dates[index]
+        else:
+            index += 1
+    return kept
+
+
+def _hosts(
+    guest: Stroke[Fields],
+    guest_dates: frozenset[date],
+    strokes: list[Stroke[Fields]],
+    dates: list[frozenset[date]],
+) -> list[int]:
+    """Strokes of other fields on the guest's layer, within its dates and covering them all."""
+    names = {name for name, _ in guest.value}
+    hosts = [
+        index
+        for index, stroke in enumerate(strokes)
+        if stroke.layer == guest.layer
+        and names.isdisjoint(name for name, _ in stroke.value)
+        and dates[index] <= guest_dates
+    ]
+    covered = frozenset[date]().union(*(dates[index] for index in hosts))
+    return hosts if covered == guest_dates else []
+
+
+def _sorted_fields(fields: Iterable[tuple[str, FieldValue]]) -> Fields:
+    return tuple(sorted(fields, key=lambda item: item[0]))
+
+
+def _stroke_order(stroke: Stroke[Fields]) -> tuple[int, date, date, tuple[int, ...]]:
+    days = () if stroke.days is None else tuple(sorted(WEEKDAYS.index(d) for d in stroke.days))
+    return stroke.layer, stroke.date_from, stroke.date_to, days
+
+
+def _estimate_bytes(strokes: list[Stroke[Fields]]) -> int:
+    """Rough JSON size, to prefer not resending fields when value counts tie."""
+    total = 0
+    for stroke in strokes:
+        total += _VALUE_OVERHEAD_BYTES + (0 if stroke.days is None else 10 + 5 * len(stroke.days))
+        total += _fields_bytes(stroke)
+    return total
+
+
+def _fields_bytes(stroke: Stroke[Fields]) -> int:
+    return sum(len(name) + len(str(value)) + 4 for name, value in stroke.value)

@@ -1,0 +1,234 @@
+"""Painting one sequence of values over consecutive dates with few Channex ARI values.
+
+A *stroke* sets one value on a date range (only on its `days` weekdays when given). Strokes are
+applied layer by layer, a later layer overwriting an earlier one: Channex processes the values
+of a message in order, last wins (channex-api.md §6.3). Within one layer the strokes of one
+sequence never touch the same date, so their order inside a layer does not matter.
+
+Every strategy below paints exactly the dates of the sequence with exactly their values; `paint`
+keeps the one with the fewest strokes, and plain run-length encoding is always a candidate, so
+the result is never worse than it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Generic, Literal, TypeVar
+
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+WEEKDAYS: tuple[Weekday, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
+
+V = TypeVar("V", bound=Hashable)
+
+# Deeper layering gains little on real calendars and each level costs one more pass.
+MAX_LAYER = 6
+# A weekday run this short (in weeks) between two equal runs is painted over, then fixed later.
+SMOOTH_WEEKS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Stroke(Generic[V]):
+    """One value on date_from..date_to (inclusive), only on `days` when given, at `layer`."""
+
+    layer: int
+    date_from: date
+    date_to: date
+    days: frozenset[Weekday] | None
+    value: V
+
+
+def covered_dates(
+    date_from: date, date_to: date, days: frozenset[Weekday] | None
+) -> Iterator[date]:
+    """The dates a value sets: its range, only its weekdays when `days` is given."""
+    day = date_from
+    while day <= date_to:
+        if days is None or WEEKDAYS[day.weekday()] in days:
+            yield day
+        day += timedelta(days=1)
+
+
+def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
+    """Maximal runs of equal values as (first index, last index, value)."""
+    runs: list[tuple[int, int, V]] = []
+    first = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[first]:
+            runs.append((first, i - 1, values[first]))
+            first = i
+    return runs
+
+
+def paint(
+    start: date, values: Sequence[V], *, weekday_sets: bool, layer: int = 0
+) -> list[Stroke[V]]:
+    """The fewest strokes found that give values[i] to start + i days (values never None)."""
+    candidates = [_paint_runs(start, values, layer)]
+    if layer < MAX_LAYER and len(set(values)) > 1:
+        candidates.append(_paint_on_base(start, values, _most_runs(values), weekday_sets, layer))
+        if weekday_sets and len(values) > 7:
+            candidates.extend(_paint_weekly_variants(start, values, layer))
+    # Ties go to a stroke over the whole span: other fields' strokes can share that value.
+    whole = Stroke(layer, start, start + timedelta(days=len(values) - 1), None, values[0])
+    return min(candidates, key=lambda strokes: (len(strokes), not _spans(strokes[0], whole)))
+
+
+def _spans(stroke: Stroke[V], whole: Stroke[V]) -> bool:
+    """Whether `stroke` is a plain stroke over the whole span, at the span's first layer."""
+    return (stroke.layer, stroke.date_from, stroke.date_to, stroke.days) == (
+        whole.layer,
+        whole.date_from,
+        whole.date_to,
+        None,
+    )
+
+
+def _paint_runs(start: date, values: Sequence[V], layer: int) -> list[Stroke[V]]:
+    return [
+        Stroke(layer, start + timedelta(days=first), start + timedelta(days=last), None, value)
+        for first, last, value in runs_of(values)
+    ]
+
+
+def _most_runs(values: Sequence[V]) -> V:
+    """The value with the most runs (then the most dates): painting it first saves the most."""
+    run_counts = Counter(value for _, _, value in runs_of(values))
+    date_counts = Counter(values)
+    return max(run_counts, key=lambda value: (run_counts[value], date_counts[value]))
+
+
+def _paint_on_base(
+    start: date, values: Sequence[V], base: V, weekday_sets: bool, layer: int
+) -> list[Stroke[V]]:
+    """`base` over the whole span, then each stretch of other values painted on top of it."""
+    end = start + timedelta(days=len(values) - 1)
+    strokes = [Stroke(layer, start, end, None, base)]
+    for first, last, differs in runs_of([value != base for value in values]):
+        if differs:
+            stretch = values[first : last + 1]
+            at = start + timedelta(days=first)
+            strokes.extend(paint(at, stretch, weekday_sets=weekday_sets, layer=layer + 1))
+    return strokes
+
+
+def _paint_weekly_variants(start: date, values: Sequence[V], layer: int) -> list[list[Stroke[V]]]:
+    base = Counter(values).most_common(1)[0][0]
+    return [
+        _paint_weekly(start, values, chosen_base, smooth, layer)
+        for chosen_base in (None, base)
+        for smooth in (False, True)
+    ]
+
+
+def _paint_weekly(
+    start: date, values: Sequence[V], base: V | None, smooth: bool, layer: int
+) -> list[Stroke[V]]:
+    """Optional base, then one `days`-filtered stroke per weekly pattern, then exceptions."""
+    painted = _smoothed(values) if smooth else values
+    strokes: list[Stroke[V]] = []
+    if base is not None:
+        end = start + timedelta(days=len(values) - 1)
+        strokes.append(Stroke(layer, start, end, None, base))
+        layer += 1
+    strokes.extend(_weekday_strokes(start, painted, base, layer))
+    exceptions = [i for i, value in enumerate(values) if painted[i] != value]
+    strokes.extend(_paint_indices(start, values, exceptions, layer + 1))
+    return strokes
+
+
+def _smoothed(values: Sequence[V]) -> list[V]:
+    """Per weekday, short runs between two equal runs take their neighbours' value."""
+    smoothed = list(values)
+    for offset in range(min(7, len(values))):
+        weekly = values[offset::7]
+        runs = runs_of(weekly)
+        for before, (first, last, _), after in zip(runs, runs[1:], runs[2:], strict=False):
+            if before[2] == after[2] and last - first < SMOOTH_WEEKS:
+                for week in range(first, last + 1):
+                    smoothed[offset + 7 * week] = before[2]
+    return smoothed
+
+
+@dataclass(slots=True)
+class _Pattern(Generic[V]):
+    """Weekday runs of one value that one `days`-filtered stroke can paint together."""
+
+    value: V
+    first: int
+    last: int
+    low: int  # the stroke may start from here without reaching another date of its weekdays
+    high: int  # ... and may end here
+    offsets: set[int] = field(default_factory=set)
+
+    def absorb(self, first: int, last: int, low: int, high: int, offset: int) -> bool:
+        """Take in one weekday run if a single stroke can still paint exactly all runs."""
+        low, high = max(self.low, low), min(self.high, high)
+        first, last = min(self.first, first), max(self.last, last)
+        if low > first or last > high:
+            return False
+        self.low, self.high, self.first, self.last = low, high, first, last
+        self.offsets.add(offset)
+        return True
+
+
+def _weekday_strokes(
+    start: date, values: Sequence[V], skip: V | None, layer: int
+) -> list[Stroke[V]]:
+    """Run-length encode each weekday's values, then join equal runs covering the same weeks."""
+    n = len(values)
+    week_runs = sorted(
+        (offset + 7 * first, offset + 7 * last, offset, value)
+        for offset in range(min(7, n))
+        for first, last, value in runs_of(values[offset::7])
+        if skip is None or value != skip
+    )
+    patterns: dict[V, list[_Pattern[V]]] = {}
+    for first, last, offset, value in week_runs:
+        # A neighbouring date of the same weekday is 7 days away: the stroke may reach 6 days.
+        low, high = max(first - 6, 0), min(last + 6, n - 1)
+        candidates = patterns.setdefault(value, [])
+        if not any(p.absorb(first, last, low, high, offset) for p in candidates):
+            candidates.append(_Pattern(value, first, last, low, high, {offset}))
+    return [
+        _pattern_stroke(start, pattern, layer)
+        for value_patterns in patterns.values()
+        for pattern in value_patterns
+    ]
+
+
+def _pattern_stroke(start: date, pattern: _Pattern[V], layer: int) -> Stroke[V]:
+    date_from = start + timedelta(days=pattern.first)
+    date_to = start + timedelta(days=pattern.last)
+    days = frozenset(WEEKDAYS[(start.weekday() + offset) % 7] for offset in pattern.offsets)
+    return Stroke(layer, date_from, date_to, _needed_days(date_from, date_to, days), pattern.value)
+
+
+def _needed_days(
+    date_from: date, date_to: date, days: frozenset[Weekday]
+) -> frozenset[Weekday] | None:
+    """None when `days` holds every weekday in the range: the filter would change nothing."""
+    length = (date_to - date_from).days + 1
+    present = {WEEKDAYS[(date_from.weekday() + k) % 7] for k in range(min(length, 7))}
+    return None if present <= days else days
+
+
+def _paint_indices(
+    start: date, values: Sequence[V], indices: list[int], layer: int
+) -> list[Stroke[V]]:
+    """Runs of consecutive given indices with equal values, as plain strokes."""
+    strokes: list[Stroke[V]] = []
+    for index in indices:
+        day = start + timedelta(days=index)
+        last = strokes[-1] if strokes else None
+        if (
+            last is not None
+            and last.date_to == day - timedelta(days=1)
+            and last.value == values[index]
+        ):
+            strokes[-1] = Stroke(layer, last.date_from, day, None, last.value)
+        else:
+            strokes.append(Stroke(layer, day, day, None, values[index]))
+    return strokes
