@@ -1,4 +1,4 @@
-"""SQLAlchemy tables. The PMS addresses everything by its own ids (`pms_*_id`);
+"""Onboarding tables. The PMS addresses everything by its own ids (`pms_*_id`);
 Channex ids (`channex_*_id`) are stored beside them once known."""
 
 from __future__ import annotations
