@@ -57,7 +57,7 @@ def worker(
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "heads",
 ) -> None:
     """Apply database migrations (a release step on PostgreSQL)."""
     from app.migrate import upgrade

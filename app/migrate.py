@@ -29,18 +29,19 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Run Alembic's upgrade (its env.py runs its own event loop, hence sync)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-def head_revision(database_url: str) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+def head_revisions(database_url: str) -> set[str]:
+    """Every head of the migration tree (areas may add independent branches)."""
+    return set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    def read(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
 
     async with engine.connect() as connection:
         return await connection.run_sync(read)
@@ -52,9 +53,9 @@ async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
     if settings.is_sqlite:
         await asyncio.to_thread(upgrade, url)
         return
-    current, head = await current_revision(engine), head_revision(url)
-    if current != head:
+    current, heads = await current_revisions(engine), head_revisions(url)
+    if current != heads:
         raise SchemaNotMigratedError(
-            f"database is at migration {current or 'none'}, the code needs {head}: "
-            "run `channel-sync migrate` first"
+            f"database is at migration {sorted(current) or 'none'}, the code needs "
+            f"{sorted(heads)}: run `channel-sync migrate` first"
         )

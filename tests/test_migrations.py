@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import Base
 from app.main import create_app
-from app.migrate import SchemaNotMigratedError, head_revision, upgrade
+from app.migrate import SchemaNotMigratedError, head_revisions, upgrade
 from app.settings import Settings
 
 
@@ -36,7 +36,7 @@ async def test_upgrade_to_head_creates_every_table_and_matches_models(migrated_u
 
 async def test_upgrade_is_idempotent(migrated_url: str) -> None:
     await asyncio.to_thread(upgrade, migrated_url)  # already at head: nothing to do, no error
-    assert head_revision(migrated_url) is not None
+    assert head_revisions(migrated_url)
 
 
 async def test_service_refuses_an_unmigrated_postgres(settings: Settings) -> None:
@@ -44,16 +44,18 @@ async def test_service_refuses_an_unmigrated_postgres(settings: Settings) -> Non
         pytest.skip("SQLite is migrated in place by design (next test)")
     engine = create_async_engine(settings.database_url)
     async with engine.begin() as conn:
-        await conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'old'")
+        await conn.exec_driver_sql("DELETE FROM alembic_version")
+        await conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0000-older')")
     app = create_app(settings)
     try:
         with pytest.raises(SchemaNotMigratedError, match="channel-sync migrate"):
             async with app.router.lifespan_context(app):
                 pass
     finally:
-        head = head_revision(settings.database_url)
         async with engine.begin() as conn:
-            await conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")
+            await conn.exec_driver_sql("DELETE FROM alembic_version")
+            for head in head_revisions(settings.database_url):
+                await conn.exec_driver_sql(f"INSERT INTO alembic_version VALUES ('{head}')")
         await engine.dispose()
 
 
