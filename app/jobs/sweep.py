@@ -61,7 +61,9 @@ async def sweep_pending(
             logger.exception(
                 "sweep could not enqueue %s", job.job_name, extra={"job": job.job_name}
             )
-    logger.info("sweep found %d pending jobs, enqueued %d", len(pending), enqueued)
+    # Quiet when idle: the sweep runs every minute on every deployment.
+    level = logging.INFO if pending else logging.DEBUG
+    logger.log(level, "sweep found %d pending jobs, enqueued %d", len(pending), enqueued)
     return enqueued
 
 

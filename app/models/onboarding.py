@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import Base, UtcDateTime, utcnow
 
 
 class SyncStatus(StrEnum):
@@ -23,16 +23,16 @@ class SyncStatus(StrEnum):
 
 
 class _Timestamps:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UtcDateTime, default=utcnow, onupdate=utcnow
     )
 
 
 class _SyncState:
     sync_status: Mapped[str] = mapped_column(String(16), default=SyncStatus.PENDING)
     last_error: Mapped[str | None] = mapped_column(Text)
-    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Organization(_Timestamps, _SyncState, Base):
@@ -43,7 +43,7 @@ class Organization(_Timestamps, _SyncState, Base):
     title: Mapped[str] = mapped_column(String(255))
     channex_group_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Disconnect keeps the row and its history; a later PUT reconnects it.
-    disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Property(_Timestamps, _SyncState, Base):
@@ -59,7 +59,7 @@ class Property(_Timestamps, _SyncState, Base):
     state_length: Mapped[int] = mapped_column(Integer, default=500)
     # The rest of the PMS's description (country, address, contact...), sent as given.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class RoomType(_Timestamps, _SyncState, Base):
