@@ -1,0 +1,187 @@
+"""The in-memory store of one sandbox: entities, ARI, bookings, counters and owned tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+
+from app.sandbox.config import SandboxConfig
+from app.sandbox.faults import FaultState
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Group:
+    id: str
+    title: str
+
+
+@dataclass
+class Property:
+    id: str
+    attrs: dict[str, Any]
+    group_ids: list[str]
+
+
+@dataclass
+class RoomType:
+    id: str
+    property_id: str
+    attrs: dict[str, Any]
+
+
+@dataclass
+class RatePlan:
+    id: str
+    property_id: str
+    room_type_id: str
+    attrs: dict[str, Any]
+
+
+@dataclass
+class Channel:
+    id: str
+    group_id: str
+    property_ids: list[str]
+    attrs: dict[str, Any]
+
+
+@dataclass
+class Webhook:
+    id: str
+    attrs: dict[str, Any]
+
+
+@dataclass
+class Revision:
+    id: str
+    booking_id: str
+    property_id: str
+    attrs: dict[str, Any]
+    inserted_at: datetime
+    acked: bool = False
+
+
+@dataclass
+class Booking:
+    id: str
+    property_id: str
+    channel_id: str | None
+    revision_ids: list[str] = field(default_factory=list)
+    # The simulator's request, so that a modification starts from the current booking.
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook POST to make: a snapshot of the webhook at the time of the event."""
+
+    webhook_id: str
+    event: str
+    url: str
+    headers: dict[str, str]
+    params: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class Counter:
+    """Requests and ARI values seen by one endpoint."""
+
+    requests: int = 0
+    values: int = 0
+    rejected_values: int = 0
+    rate_limited: int = 0
+
+
+class Store:
+    """Everything a reset wipes."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, Group] = {}
+        self.properties: dict[str, Property] = {}
+        self.room_types: dict[str, RoomType] = {}
+        self.rate_plans: dict[str, RatePlan] = {}
+        self.channels: dict[str, Channel] = {}
+        self.webhooks: dict[str, Webhook] = {}
+        self.bookings: dict[str, Booking] = {}
+        self.revisions: dict[str, Revision] = {}
+        # room_type_id → date → count; rate_plan_id → date → restriction → value.
+        self.availability: dict[str, dict[date, int]] = {}
+        self.restrictions: dict[str, dict[date, dict[str, Any]]] = {}
+        self.counters: dict[str, Counter] = {}
+        # (property_id, endpoint) → monotonic times of accepted writes in the window.
+        self.windows: dict[tuple[str, str], deque[float]] = {}
+        self.deliveries: list[dict[str, Any]] = []
+        # A delivery held back by the reorder fault until the next one overtakes it.
+        self.held: Delivery | None = None
+        # OTA reservations made before the channel was connected, per channel id; sent by the
+        # `load_future_reservations` action (channex-api.md §7.3).
+        self.future_reservations: dict[str, list[dict[str, Any]]] = {}
+
+
+class SandboxState:
+    """One sandbox: config, store, faults, and the background tasks it owns."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.user_id = new_id()
+        self.store = Store()
+        self.faults = FaultState(config.seed)
+        self.rng = random.Random(config.seed)
+        self.lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
+
+    def scaled(self, seconds: float) -> float:
+        """Real seconds for a span of Channex time."""
+        return seconds * self.config.time_scale
+
+    def today(self) -> date:
+        return datetime.now(UTC).date()
+
+    def counter(self, endpoint: str) -> Counter:
+        return self.store.counters.setdefault(endpoint, Counter())
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run background work owned by this sandbox (cancelled by `aclose`)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def http(self) -> httpx.AsyncClient:
+        """The one client used for webhook POSTs, created on first use."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.config.webhook_timeout_seconds)
+        return self._http
+
+    async def cancel_tasks(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def reset(self) -> None:
+        """Forget everything: entities, ARI, bookings, counters, faults, pending deliveries."""
+        await self.cancel_tasks()
+        self.store = Store()
+        self.faults = FaultState(self.config.seed)
+        self.rng = random.Random(self.config.seed)
+
+    async def aclose(self) -> None:
+        """Stop background work and close the HTTP client."""
+        await self.cancel_tasks()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
