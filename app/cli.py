@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_is_help=True)
 
@@ -27,14 +27,52 @@ def _configure_logging() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    sandbox: Annotated[
+        bool, typer.Option(help="Talk to a Channex sandbox inside this process, not Channex")
+    ] = False,
 ) -> None:
     """Run the API (SQLite and in-process jobs unless DATABASE_URL / REDIS_URL say otherwise)."""
     import uvicorn
 
     from app.main import create_app
+    from app.sandbox.app import create_sandbox_app
+    from app.sandbox_mode import sandbox_settings
 
     _configure_logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_config=None)
+    settings = get_settings()
+    if not sandbox:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        return
+    sandbox_api = create_sandbox_app()
+    settings = sandbox_settings(settings, sandbox_api, port=port)
+    typer.echo(sandbox_banner(settings, port))
+    uvicorn.run(create_app(settings, sandbox=sandbox_api), host=host, port=port, log_config=None)
+
+
+def sandbox_banner(settings: Settings, port: int) -> str:
+    keys = ", ".join(k.key.get_secret_value() for k in settings.api_keys)
+    return (
+        f"channel-sync with a Channex sandbox on http://127.0.0.1:{port}\n"
+        f"  API key(s): {keys}\n"
+        f"  Channex sandbox API: {settings.channex_api_url}\n"
+        f"  sandbox tools: http://127.0.0.1:{port}/channex-sandbox/sandbox/..."
+    )
+
+
+@app.command("sandbox")
+def run_sandbox(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8081,
+    api_key: Annotated[str, typer.Option(help="The user-api-key it accepts")] = "sandbox-key",
+    time_scale: Annotated[float, typer.Option(help="1.0 = real time; 0.01 = 100x faster")] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="Seed for injected faults")] = None,
+) -> None:
+    """Run a Channex sandbox alone (its API at http://HOST:PORT/api/v1)."""
+    from app.sandbox.config import SandboxConfig
+    from app.sandbox.server import run
+
+    _configure_logging()
+    run(host, port, SandboxConfig(api_key=api_key, time_scale=time_scale, seed=seed))
 
 
 @app.command()

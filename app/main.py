@@ -12,6 +12,7 @@ from app.api import channex_catalog, health, organizations, properties, rate_pla
 from app.api.errors import install_error_handlers
 from app.migrate import ensure_schema
 from app.resources import open_resources
+from app.sandbox import app as sandbox_app
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,21 @@ Errors are `application/problem+json` (RFC 9457) with a stable `code`.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; nothing is opened until the lifespan starts."""
+SANDBOX_PREFIX = "/channex-sandbox"
+
+
+def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = None) -> FastAPI:
+    """Build the app; nothing is opened until the lifespan starts.
+
+    With `sandbox` (a Channex sandbox app), it is mounted at SANDBOX_PREFIX and started and
+    stopped with this app, so one process shows the whole flow (`serve --sandbox`).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if sandbox is not None:
+            await sandbox_app.start(sandbox)
         resources = await open_resources(settings)
         try:
             await ensure_schema(resources.engine, settings)
@@ -38,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await resources.aclose()
+            if sandbox is not None:
+                await sandbox_app.stop(sandbox)
 
     app = FastAPI(
         title="channel-sync",
@@ -49,4 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, organizations, properties, room_types, rate_plans, channex_catalog):
         app.include_router(module.router)
+    if sandbox is not None:
+        app.mount(SANDBOX_PREFIX, sandbox)
     return app
