@@ -9,18 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexNotFoundError
 from app.db import utcnow
-from app.errors import FieldError, invalid, not_found
+from app.errors import not_found
 from app.models import Organization, SyncStatus
 from app.schemas import OrganizationPut
 from app.services.access import Principal, check_organization
+from app.services.remote import Remote, reach_remote
 from app.services.rows import (
     ensure_unmapped,
-    find_twin,
     insert_ignore,
     lock_row,
-    mapped_channex_ids,
 )
 from app.services.sync_state import mark_pending, mark_synced
 
@@ -89,21 +87,20 @@ async def sync_organization(
     session: AsyncSession, channex: ChannexClient, org: Organization, *, adopting: bool
 ) -> None:
     """Make Channex's group say what the row says, creating it only if no twin exists."""
-    if org.channex_group_id is not None:
-        try:
-            await channex.update_group(org.channex_group_id, org.title)
-        except ChannexNotFoundError:
-            if adopting:
-                raise invalid(
-                    "Channex has no such group",
-                    [FieldError("body.channex_group_id", "no Channex group with this id")],
-                ) from None
-            log.warning("channex group gone, recreating", extra={"org": org.pms_organization_id})
-            org.channex_group_id = None
-    if org.channex_group_id is None:
-        taken = await mapped_channex_ids(session, Organization.channex_group_id)
-        twin = find_twin(await channex.list_groups(), org.title, taken)
-        org.channex_group_id = twin or (await channex.create_group(org.title)).id
+
+    async def create() -> str:
+        return (await channex.create_group(org.title)).id
+
+    remote = Remote(
+        kind="group",
+        column=Organization.channex_group_id,
+        update=lambda group_id: channex.update_group(group_id, org.title),
+        create=create,
+        candidates=channex.list_groups,
+    )
+    org.channex_group_id = await reach_remote(
+        session, remote, org.channex_group_id, org.title, adopting=adopting
+    )
     mark_synced(org)
 
 

@@ -9,20 +9,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexNotFoundError
+from app.channex.schemas import Property as ChannexProperty
 from app.channex.schemas import PropertyAttributes, PropertySettings
 from app.db import utcnow
-from app.errors import FieldError, conflict, invalid, not_found
+from app.errors import conflict, not_found
 from app.models import Organization, Property, SyncStatus
 from app.schemas import PropertyPut
 from app.services.access import Principal, check_organization
 from app.services.organizations import get_organization
+from app.services.remote import Remote, reach_remote
 from app.services.rows import (
     ensure_unmapped,
-    find_twin,
     insert_ignore,
     lock_row,
-    mapped_channex_ids,
 )
 from app.services.sync_state import mark_pending, mark_synced
 
@@ -151,27 +150,25 @@ async def sync_property(
     adopting: bool,
 ) -> None:
     """Make Channex's property say what the row says, creating it only if no twin exists."""
-    if prop.channex_property_id is not None:
-        try:
-            await channex.update_property(prop.channex_property_id, channex_attributes(prop))
-        except ChannexNotFoundError:
-            if adopting:
-                raise invalid(
-                    "Channex has no such property",
-                    [FieldError("body.channex_property_id", "no Channex property with this id")],
-                ) from None
-            log.warning("channex property gone, recreating", extra={"prop": prop.pms_property_id})
-            prop.channex_property_id = None
-    if prop.channex_property_id is None:
-        taken = await mapped_channex_ids(session, Property.channex_property_id)
-        in_group = [
+
+    async def create() -> str:
+        return (await channex.create_property(channex_attributes(prop, group_id))).id
+
+    async def in_group() -> list[ChannexProperty]:
+        return [
             p for p in await channex.list_properties(title=prop.title) if group_id in p.group_ids
         ]
-        twin = find_twin(in_group, prop.title, taken)
-        if twin is None:
-            created = await channex.create_property(channex_attributes(prop, group_id))
-            twin = created.id
-        prop.channex_property_id = twin
+
+    remote = Remote(
+        kind="property",
+        column=Property.channex_property_id,
+        update=lambda ident: channex.update_property(ident, channex_attributes(prop)),
+        create=create,
+        candidates=in_group,
+    )
+    prop.channex_property_id = await reach_remote(
+        session, remote, prop.channex_property_id, prop.title, adopting=adopting
+    )
     mark_synced(prop)
 
 

@@ -11,20 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexNotFoundError
+from app.channex.schemas import RatePlan as ChannexRatePlan
 from app.channex.schemas import RatePlanAttributes, RatePlanOption
 from app.domain.money import to_minor_units
-from app.errors import FieldError, invalid, not_found
+from app.errors import FieldError, conflict, invalid, not_found
 from app.models import Property, RatePlan, RoomType, SyncStatus
 from app.schemas import RatePlanPut
 from app.services.access import Principal
+from app.services.remote import Remote, reach_remote
 from app.services.room_types import get_room_type, require_synced_property
 from app.services.rows import (
     ensure_unmapped,
-    find_twin,
     insert_ignore,
     lock_row,
-    mapped_channex_ids,
 )
 from app.services.sync_state import mark_pending, mark_synced
 
@@ -175,38 +174,30 @@ async def sync_rate_plan(
 ) -> None:
     """Make Channex's rate plan say what the row says, creating it only if no twin exists."""
     if room_type.channex_room_type_id is None or room_type.sync_status != SyncStatus.SYNCED:
-        raise invalid("the room type is not in Channex yet", [])
+        raise conflict("room_type_not_synced", "the room type is not in Channex yet")
     attrs = channex_attributes(rate_plan, room_type, prop)
-    if rate_plan.channex_rate_plan_id is not None:
-        try:
-            if adopting:
-                await _check_adoptable(channex, rate_plan.channex_rate_plan_id, attrs.room_type_id)
-            await channex.update_rate_plan(rate_plan.channex_rate_plan_id, attrs)
-        except ChannexNotFoundError:
-            if adopting:
+
+    async def update(ident: str) -> None:
+        if adopting:
+            existing = await channex.get_rate_plan(ident)
+            if existing.room_type_id != attrs.room_type_id:
                 raise invalid(
-                    "Channex has no such rate plan",
-                    [FieldError("body.channex_rate_plan_id", "not found in Channex")],
-                ) from None
-            log.warning("channex rate plan gone, recreating", extra={"id": rate_plan.id})
-            rate_plan.channex_rate_plan_id = None
-    if rate_plan.channex_rate_plan_id is None:
-        taken = await mapped_channex_ids(session, RatePlan.channex_rate_plan_id)
-        existing = await channex.list_rate_plans(attrs.property_id, room_type_id=attrs.room_type_id)
-        twin = find_twin(existing, attrs.title, taken)
-        rate_plan.channex_rate_plan_id = twin or (await channex.create_rate_plan(attrs)).id
+                    "the Channex rate plan belongs to another room type",
+                    [FieldError("body.channex_rate_plan_id", "belongs to another room type")],
+                )
+        await channex.update_rate_plan(ident, attrs)
+
+    async def create() -> str:
+        return (await channex.create_rate_plan(attrs)).id
+
+    async def candidates() -> list[ChannexRatePlan]:
+        return await channex.list_rate_plans(attrs.property_id, room_type_id=attrs.room_type_id)
+
+    remote = Remote("rate_plan", RatePlan.channex_rate_plan_id, update, create, candidates)
+    rate_plan.channex_rate_plan_id = await reach_remote(
+        session, remote, rate_plan.channex_rate_plan_id, attrs.title, adopting=adopting
+    )
     mark_synced(rate_plan)
-
-
-async def _check_adoptable(
-    channex: ChannexClient, channex_id: str, channex_room_type_id: str
-) -> None:
-    existing = await channex.get_rate_plan(channex_id)
-    if existing.room_type_id != channex_room_type_id:
-        raise invalid(
-            "the Channex rate plan belongs to another room type",
-            [FieldError("body.channex_rate_plan_id", "belongs to another Channex room type")],
-        )
 
 
 async def unmap_rate_plan(

@@ -9,19 +9,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexNotFoundError
+from app.channex.schemas import RoomType as ChannexRoomType
 from app.channex.schemas import RoomTypeAttributes
 from app.errors import FieldError, conflict, invalid, not_found
 from app.models import Property, RatePlan, RoomType, SyncStatus
 from app.schemas import RoomTypePut
 from app.services.access import Principal
 from app.services.properties import get_property
+from app.services.remote import Remote, reach_remote
 from app.services.rows import (
     ensure_unmapped,
-    find_twin,
     insert_ignore,
     lock_row,
-    mapped_channex_ids,
 )
 from app.services.sync_state import mark_pending, mark_synced
 
@@ -120,38 +119,28 @@ async def sync_room_type(
 ) -> None:
     """Make Channex's room type say what the row says, creating it only if no twin exists."""
     attrs = channex_attributes(room_type, channex_property_id)
-    if room_type.channex_room_type_id is not None:
-        try:
-            if adopting:
-                await _check_adoptable(channex, room_type.channex_room_type_id, channex_property_id)
-            await channex.update_room_type(room_type.channex_room_type_id, attrs)
-        except ChannexNotFoundError:
-            if adopting:
-                raise _no_such("channex_room_type_id") from None
-            log.warning("channex room type gone, recreating", extra={"id": room_type.id})
-            room_type.channex_room_type_id = None
-    if room_type.channex_room_type_id is None:
-        taken = await mapped_channex_ids(session, RoomType.channex_room_type_id)
-        twin = find_twin(await channex.list_room_types(channex_property_id), attrs.title, taken)
-        room_type.channex_room_type_id = twin or (await channex.create_room_type(attrs)).id
-    mark_synced(room_type)
 
+    async def update(ident: str) -> None:
+        if adopting:
+            existing = await channex.get_room_type(ident)
+            if existing.property_id != channex_property_id:
+                raise invalid(
+                    "the Channex room type belongs to another property",
+                    [FieldError("body.channex_room_type_id", "belongs to another property")],
+                )
+        await channex.update_room_type(ident, attrs)
 
-async def _check_adoptable(
-    channex: ChannexClient, channex_id: str, channex_property_id: str
-) -> None:
-    existing = await channex.get_room_type(channex_id)
-    if existing.property_id != channex_property_id:
-        raise invalid(
-            "the Channex room type belongs to another property",
-            [FieldError("body.channex_room_type_id", "belongs to another Channex property")],
-        )
+    async def create() -> str:
+        return (await channex.create_room_type(attrs)).id
 
+    async def candidates() -> list[ChannexRoomType]:
+        return await channex.list_room_types(channex_property_id)
 
-def _no_such(field: str) -> Exception:
-    return invalid(
-        "Channex has no such entity", [FieldError(f"body.{field}", "not found in Channex")]
+    remote = Remote("room_type", RoomType.channex_room_type_id, update, create, candidates)
+    room_type.channex_room_type_id = await reach_remote(
+        session, remote, room_type.channex_room_type_id, attrs.title, adopting=adopting
     )
+    mark_synced(room_type)
 
 
 async def unmap_room_type(

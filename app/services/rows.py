@@ -38,7 +38,7 @@ async def lock_row(session: AsyncSession, row: M) -> M:
     return row
 
 
-class _Titled(Protocol):
+class Titled(Protocol):
     @property
     def id(self) -> str: ...
     @property
@@ -53,7 +53,7 @@ async def mapped_channex_ids(
     return {value for value in rows.scalars() if value is not None}
 
 
-def find_twin(candidates: Iterable[_Titled], title: str, taken: set[str]) -> str | None:
+def find_twin(candidates: Iterable[Titled], title: str, taken: set[str]) -> str | None:
     """The id of an unmapped Channex entity with our title: one we created but failed to
     record (a crash after Channex answered). Adopting it instead of creating another keeps
     onboarding idempotent; Channex blocks accounts that exceed its entity limits."""
