@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +47,8 @@ class FakeChannex:
     )
     calls: list[httpx.Request] = field(default_factory=list)
     fail_next: list[httpx.Response] = field(default_factory=list)
+    # ARI endpoints (`/availability`, `/restrictions`), answered by a test's own handler.
+    ari: Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]] | None = None
 
     def creates(self, collection: str) -> int:
         return sum(
@@ -58,7 +60,7 @@ class FakeChannex:
         self.store[collection][ident] = {"id": ident, **attributes}
         return ident
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def handle(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         self.calls.append(request)
         if request.headers.get("user-api-key") != API_KEY:
             return _error(401, "unauthorized", "Unauthorized")
@@ -66,6 +68,8 @@ class FakeChannex:
             return self.fail_next.pop(0)
         parts = request.url.path.removeprefix("/api/v1/").split("/")
         collection = parts[0]
+        if collection in ("availability", "restrictions") and self.ari is not None:
+            return self.ari(request)
         if collection not in _TYPES:
             return _error(404, "resource_not_found", "Resource Not Found")
         if len(parts) == 1:

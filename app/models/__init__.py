@@ -1,5 +1,16 @@
 """SQLAlchemy tables, one module per area; importing this package registers them all."""
 
+from app.models.ari import AriCell, AriChange, AriState, SyncRun
+from app.models.bookings import (
+    Booking,
+    BookingDelivery,
+    BookingMarker,
+    BookingRevision,
+    FeedCounter,
+    PmsEndpoint,
+    QuarantinedRevision,
+    WebhookEvent,
+)
 from app.models.onboarding import (
     Channel,
     Organization,
@@ -9,4 +20,23 @@ from app.models.onboarding import (
     SyncStatus,
 )
 
-__all__ = ["Channel", "Organization", "Property", "RatePlan", "RoomType", "SyncStatus"]
+__all__ = [
+    "AriCell",
+    "AriChange",
+    "AriState",
+    "Booking",
+    "BookingDelivery",
+    "BookingMarker",
+    "BookingRevision",
+    "Channel",
+    "FeedCounter",
+    "Organization",
+    "PmsEndpoint",
+    "Property",
+    "QuarantinedRevision",
+    "RatePlan",
+    "RoomType",
+    "SyncRun",
+    "SyncStatus",
+    "WebhookEvent",
+]

@@ -1,0 +1,97 @@
+"""ARI tables: the desired state per cell, what Channex last accepted, and each push's record.
+
+A cell is one (property, endpoint, room type or rate plan, date). `desired` is what the PMS
+says; `pushed` is what Channex last accepted from us; the fields to send are exactly those
+where the two differ. `dirty` marks cells with something to send, so that "what is pending
+for this property" is an index lookup, and is recomputed whenever `desired` or `pushed` moves.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+AVAILABILITY = "availability"
+RESTRICTIONS = "restrictions"
+ENDPOINTS = (AVAILABILITY, RESTRICTIONS)
+
+
+class AriCell(Base):
+    """One cell of the calendar: `entity_id` is room_type.id (availability) or rate_plan.id."""
+
+    __tablename__ = "ari_cell"
+    __table_args__ = (Index("ix_ari_cell_pending", "property_id", "dirty"),)
+
+    property_id: Mapped[int] = mapped_column(ForeignKey("property.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stay_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # {field: value}: availability int; rate as a decimal string; rates as [[occupancy, rate]].
+    desired: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pushed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped only when `desired` actually changes.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Channex's warning for this cell's last push (channex-api.md §6.6), until desired changes.
+    failure: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class AriState(Base):
+    """Per-property ARI bookkeeping; its row is also the lock that serializes writers."""
+
+    __tablename__ = "ari_state"
+
+    property_id: Mapped[int] = mapped_column(ForeignKey("property.id"), primary_key=True)
+    # A full sync is owed for this endpoint (set by POST /sync, cleared once it is sent).
+    full_availability: Mapped[bool] = mapped_column(Boolean, default=False)
+    full_restrictions: Mapped[bool] = mapped_column(Boolean, default=False)
+    full_sync_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_full_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class AriChange(Base):
+    """One accepted PMS batch (`change_id` in the 202 answer)."""
+
+    __tablename__ = "ari_change"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("property.id"), index=True)
+    items: Mapped[int] = mapped_column(Integer)
+    cells_changed: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SyncRun(Base):
+    """One ARI request to Channex (or its failure): what was sent and what Channex said."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_property_newest", "property_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("property.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # incremental | full | repair
+    endpoint: Mapped[str] = mapped_column(String(16))  # availability | restrictions
+    outcome: Mapped[str] = mapped_column(String(16))  # success | partial | failed | rate_limited
+    cells: Mapped[int] = mapped_column(Integer, default=0)
+    values_count: Mapped[int] = mapped_column(Integer, default=0)
+    requests_count: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_count: Mapped[int] = mapped_column(Integer, default=0)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date | None] = mapped_column(Date)
+    task_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)

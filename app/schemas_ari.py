@@ -1,0 +1,191 @@
+"""Pydantic models of the ARI API: change batches, desired state, sync runs, drift."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.schemas import PmsId
+
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+Rate = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
+CellStatus = Literal["in_sync", "pending", "failed"]
+
+MAX_ITEMS = 1_000
+_NOT_NULL = ("room_type_id", "rate_plan_id", "date_from", "date_to", "days", "availability",
+             "rate", "rates", "min_stay_arrival", "min_stay_through", "max_stay",
+             "closed_to_arrival", "closed_to_departure", "stop_sell")  # fmt: skip
+MAX_RANGE_DAYS = 731  # Channex's longest horizon (state_length ≤ 730, channex-api.md §6.5)
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    room_type_id: PmsId
+    date_from: date
+    date_to: date
+    days: list[Weekday] | None = Field(
+        default=None, min_length=1, description="Only these weekdays inside the range."
+    )
+
+    @field_validator(*_NOT_NULL, mode="before", check_fields=False)
+    @classmethod
+    def _no_nulls(cls, value: object) -> object:
+        # Channex rejects nulls (channex-api.md §6.3); an absent field means "leave it".
+        if value is None:
+            raise ValueError("must not be null; omit the field to leave it unchanged")
+        return value
+
+    @model_validator(mode="after")
+    def _range(self) -> _Item:
+        if self.date_to < self.date_from:
+            raise ValueError("date_to must not be before date_from")
+        if (self.date_to - self.date_from).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"a range spans at most {MAX_RANGE_DAYS} days")
+        return self
+
+
+class AvailabilityItem(_Item):
+    """Rooms left to sell of a PMS room type on each date of the range."""
+
+    type: Literal["availability"]
+    availability: int = Field(ge=0, le=100_000)
+
+
+class OccupancyRateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    occupancy: int = Field(ge=1, le=50)
+    rate: Rate
+
+
+class RestrictionsItem(_Item):
+    """Rate and restrictions of a PMS rate plan (of that room type); only given fields change."""
+
+    type: Literal["restrictions"]
+    rate_plan_id: PmsId
+    rate: Rate | None = Field(default=None, description="Per-room plans: the price per night.")
+    rates: list[OccupancyRateIn] | None = Field(
+        default=None, min_length=1, description="Per-person plans: one rate per occupancy option."
+    )
+    min_stay_arrival: int | None = Field(default=None, ge=1, le=730)
+    min_stay_through: int | None = Field(default=None, ge=1, le=730)
+    max_stay: int | None = Field(default=None, ge=0, le=730, description="0 = no maximum.")
+    closed_to_arrival: bool | None = None
+    closed_to_departure: bool | None = None
+    stop_sell: bool | None = None
+
+    @model_validator(mode="after")
+    def _some_field(self) -> RestrictionsItem:
+        if not self.fields_set():
+            raise ValueError("give at least one of rate, rates or a restriction")
+        return self
+
+    def fields_set(self) -> dict[str, Any]:
+        """The restriction fields given (rates still as Decimals)."""
+        names = ("rate", "rates", "min_stay_arrival", "min_stay_through", "max_stay",
+                 "closed_to_arrival", "closed_to_departure", "stop_sell")  # fmt: skip
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
+AriItem = Annotated[AvailabilityItem | RestrictionsItem, Field(discriminator="type")]
+
+
+class AriBatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "type": "availability",
+                            "room_type_id": "dbl",
+                            "date_from": "2026-06-01",
+                            "date_to": "2026-06-30",
+                            "availability": 7,
+                        },
+                        {
+                            "type": "restrictions",
+                            "room_type_id": "dbl",
+                            "rate_plan_id": "bar",
+                            "date_from": "2026-06-01",
+                            "date_to": "2026-09-30",
+                            "days": ["fr", "sa"],
+                            "rate": "149.00",
+                            "min_stay_arrival": 2,
+                        },
+                    ]
+                }
+            ]
+        },
+    )
+
+    items: list[AriItem] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class AriAccepted(BaseModel):
+    change_id: str
+    cells_changed: int = Field(description="Cells whose desired value actually changed.")
+
+
+class AriCellRead(BaseModel):
+    type: Literal["availability", "restrictions"]
+    room_type_id: str
+    rate_plan_id: str | None
+    date: date
+    desired: dict[str, Any]
+    status: CellStatus = Field(description="in_sync: Channex has it; pending: not sent yet.")
+    failure: str | None = Field(description="Channex's warning when it rejected the value.")
+
+
+class AriStateRead(BaseModel):
+    property_id: str
+    date_from: date
+    date_to: date
+    cells: list[AriCellRead]
+
+
+class FullSyncAccepted(BaseModel):
+    property_id: str
+    requested_at: datetime
+
+
+class SyncRunRead(BaseModel):
+    id: int
+    kind: Literal["incremental", "full", "repair"]
+    endpoint: Literal["availability", "restrictions"]
+    outcome: Literal["success", "partial", "failed", "rate_limited"]
+    cells: int
+    values_count: int
+    requests_count: int
+    bytes_count: int
+    date_from: date | None
+    date_to: date | None
+    task_ids: list[str]
+    warnings: list[dict[str, Any]]
+    error: str | None
+    started_at: datetime
+    duration_ms: int
+
+
+class DriftCellRead(BaseModel):
+    type: Literal["availability", "restrictions"]
+    room_type_id: str
+    rate_plan_id: str | None
+    date: date
+    field: str
+    pushed: Any = Field(description="What channel-sync last pushed and Channex accepted.")
+    channex: Any = Field(description="What Channex holds now.")
+
+
+class DriftRead(BaseModel):
+    property_id: str
+    date_from: date
+    date_to: date
+    checked_cells: int
+    differences: list[DriftCellRead]
+    repaired: bool = Field(description="True when the differing cells were marked for a push.")

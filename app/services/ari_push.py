@@ -1,0 +1,362 @@
+"""The ARI push: send what Channex does not have yet, compressed, and record what it accepted.
+
+A push spans network calls, so it owns its transactions instead of flushing into a caller's:
+one short transaction plans (reads the cells to send), the requests go out with no transaction
+open, and one short transaction per request records the result under the property's ARI lock.
+Cells changed while a request was in flight keep their difference and go with the next push.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channex.client import ChannexClient
+from app.channex.errors import ChannexError, ChannexRateLimitedError, ChannexUnavailableError
+from app.channex.schemas import AriResult, AvailabilityValue, RestrictionValue
+from app.db import utcnow
+from app.domain.ari import compress
+from app.domain.ari_values import (
+    JsonDict,
+    availability_values,
+    message_bytes,
+    restriction_values,
+    split_by_size,
+)
+from app.models import AriCell, AriState, Property
+from app.models.ari import AVAILABILITY, ENDPOINTS
+from app.services.ari_mappings import Mappings, horizon, load_mappings, lock_ari_state
+from app.services.ari_outcome import Fields, Key, chunk_outcome, to_domain
+from app.services.ari_runs import RunRecord, add_run
+from app.services.ari_state import differs
+
+log = logging.getLogger(__name__)
+
+PUSH_JOB = "push_ari"
+FULL_SYNC_JOB = "full_sync_ari"
+# A burst of PMS changes becomes one push: the job waits this long after the first change.
+DEBOUNCE_SECONDS = 2.0
+# Cells changed during a push go this soon after it (the limiter may stretch it to 6 s).
+AGAIN_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def ari_job_id(property_pk: int) -> str:
+    """One id for both ARI jobs of a property, so that only one of them ever sends at a time."""
+    return f"ari:{property_pk}"
+
+
+@dataclass
+class Batch:
+    """The cells of one endpoint to send: fields per (entity pk, date), in stored form."""
+
+    endpoint: str
+    kind: str  # incremental | full
+    cells: dict[Key, Fields]
+    versions: dict[Key, int]
+
+
+@dataclass
+class Plan:
+    property_pk: int
+    channex_property_id: str
+    mappings: Mappings
+    batches: list[Batch]
+    first: date
+    last: date
+
+
+async def push_property(
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    property_pk: int,
+    *,
+    attempt: int = 1,
+    now: datetime | None = None,
+) -> float | None:
+    """Push the property's unsent cells (and any full sync owed); the delay before running
+    again, or None when nothing is left to send."""
+    async with session_factory() as session:
+        plan = await plan_push(session, property_pk, now or utcnow())
+        await session.commit()
+    if plan is None:
+        return None
+    for batch in plan.batches:
+        delay = await _send_batch(session_factory, channex, plan, batch, attempt)
+        if delay is not None:
+            return delay
+    async with session_factory() as session:
+        more = await has_pending(session, property_pk, plan.first, plan.last)
+    return AGAIN_SECONDS if more else None
+
+
+async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> Plan | None:
+    """What to send now; drops pending cells outside today..horizon (Channex rejects them)."""
+    prop = await session.get(Property, property_pk)
+    if prop is None or prop.disconnected_at is not None or prop.channex_property_id is None:
+        return None
+    first, last = horizon(prop, now)
+    await session.execute(
+        update(AriCell)
+        .where(AriCell.property_id == property_pk, AriCell.dirty)
+        .where(or_(AriCell.stay_date < first, AriCell.stay_date > last))
+        .values(dirty=False)
+        .execution_options(synchronize_session=False)
+    )
+    state = await session.get(AriState, property_pk)
+    mappings = await load_mappings(session, property_pk)
+    batches = []
+    for endpoint in ENDPOINTS:
+        full = state is not None and bool(getattr(state, f"full_{endpoint}"))
+        batches.append(await _batch(session, property_pk, mappings, endpoint, full, first, last))
+    return Plan(property_pk, prop.channex_property_id, mappings, batches, first, last)
+
+
+async def _batch(
+    session: AsyncSession,
+    property_pk: int,
+    mappings: Mappings,
+    endpoint: str,
+    full: bool,
+    first: date,
+    last: date,
+) -> Batch:
+    """Full: every stored field in the horizon. Incremental: only fields Channex lacks."""
+    stmt = select(AriCell).where(
+        AriCell.property_id == property_pk,
+        AriCell.kind == endpoint,
+        AriCell.stay_date.between(first, last),
+    )
+    if not full:
+        stmt = stmt.where(AriCell.dirty)
+    batch = Batch(endpoint, "full" if full else "incremental", {}, {})
+    orphans: set[int] = set()
+    for cell in (await session.execute(stmt)).scalars():
+        if mappings.channex_id(endpoint, cell.entity_id) is None:
+            orphans.add(cell.entity_id)  # unmapped since: nothing to send it to
+            continue
+        desired = dict(cell.desired)
+        fields = desired if full else {f: v for f, v in desired.items() if cell.pushed.get(f) != v}
+        if fields:
+            batch.cells[(cell.entity_id, cell.stay_date)] = fields
+            batch.versions[(cell.entity_id, cell.stay_date)] = cell.version
+    if orphans:
+        await session.execute(
+            update(AriCell)
+            .where(AriCell.property_id == property_pk, AriCell.kind == endpoint)
+            .where(AriCell.entity_id.in_(orphans))
+            .values(dirty=False)
+            .execution_options(synchronize_session=False)
+        )
+    return batch
+
+
+async def _send_batch(
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    plan: Plan,
+    batch: Batch,
+    attempt: int,
+) -> float | None:
+    """Compress and send one endpoint's cells; a delay when the job must run again later."""
+    cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
+    runs = compress(cells, weekday_sets=batch.endpoint != AVAILABILITY)
+    to_values = availability_values if batch.endpoint == AVAILABILITY else restriction_values
+    values = to_values(runs, plan.channex_property_id)
+    offset = 0
+    chunks = split_by_size(values)
+    for number, chunk in enumerate(chunks, start=1):
+        chunk_runs = runs[offset : offset + len(chunk)]
+        offset += len(chunk)
+        record = _run_record(plan.property_pk, batch, chunk)
+        started = time.perf_counter()
+        try:
+            result = await _post(channex, plan.channex_property_id, batch.endpoint, chunk)
+        except ChannexRateLimitedError as exc:
+            if exc.status == 429:  # a real 429: the client started the 60 s cooldown (§6.5)
+                await _record_error(session_factory, record, started, "rate_limited", exc)
+            return exc.retry_after
+        except ChannexUnavailableError as exc:
+            await _record_error(session_factory, record, started, "failed", exc)
+            return min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** (attempt - 1))
+        except ChannexError as exc:
+            # A 4xx for the whole message: resending it cannot help, so its cells are failed.
+            await _record_rejected(session_factory, plan, batch, record, exc)
+            continue
+        record.duration_ms = _ms(started)
+        outcome = chunk_outcome(result, chunk, chunk_runs, entity_of)
+        await _record_result(
+            session_factory, plan, batch, outcome.sent, outcome.failed, record, result,
+            finish_full=number == len(chunks),
+        )  # fmt: skip
+    if not chunks and batch.kind == "full":
+        await _clear_full(session_factory, plan.property_pk, batch.endpoint)
+    return None
+
+
+async def _post(
+    channex: ChannexClient, channex_property_id: str, endpoint: str, chunk: list[JsonDict]
+) -> AriResult:
+    if endpoint == AVAILABILITY:
+        availability = [AvailabilityValue.model_validate(v) for v in chunk]
+        return await channex.push_availability(channex_property_id, availability)
+    restrictions = [RestrictionValue.model_validate(v) for v in chunk]
+    return await channex.push_restrictions(channex_property_id, restrictions)
+
+
+def _run_record(property_pk: int, batch: Batch, chunk: list[JsonDict]) -> RunRecord:
+    days = [day for _, day in batch.cells]
+    return RunRecord(
+        property_id=property_pk,
+        kind=batch.kind,
+        endpoint=batch.endpoint,
+        started_at=utcnow(),
+        cells=len(batch.cells),
+        values_count=len(chunk),
+        requests_count=1,
+        bytes_count=message_bytes(chunk),
+        date_from=min(days) if days else None,
+        date_to=max(days) if days else None,
+    )
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+async def _record_error(
+    session_factory: async_sessionmaker[AsyncSession],
+    record: RunRecord,
+    started: float,
+    outcome: str,
+    exc: ChannexError,
+) -> None:
+    record.outcome, record.error, record.duration_ms = outcome, _describe(exc), _ms(started)
+    log.warning(
+        "ari push failed",
+        extra={"property": record.property_id, "endpoint": record.endpoint, "outcome": outcome},
+    )
+    async with session_factory() as session:
+        add_run(session, record)
+        await session.commit()
+
+
+def _describe(exc: ChannexError) -> str:
+    status = f"HTTP {exc.status} " if exc.status else ""
+    details = f": {exc.details}" if exc.details else ""
+    return f"{type(exc).__name__} {status}{exc.title}{details}"
+
+
+async def _record_rejected(
+    session_factory: async_sessionmaker[AsyncSession],
+    plan: Plan,
+    batch: Batch,
+    record: RunRecord,
+    exc: ChannexError,
+) -> None:
+    record.outcome, record.error = "failed", _describe(exc)
+    failed = {key: record.error for key in batch.cells}
+    await _record_result(session_factory, plan, batch, {}, failed, record, None, finish_full=True)
+
+
+async def _record_result(
+    session_factory: async_sessionmaker[AsyncSession],
+    plan: Plan,
+    batch: Batch,
+    sent: dict[Key, Fields],
+    failed: dict[Key, str],
+    record: RunRecord,
+    result: AriResult | None,
+    *,
+    finish_full: bool,
+) -> None:
+    """Under the property's lock: pushed := what Channex accepted, failures per cell, the run."""
+    if result is not None:
+        record.task_ids = list(result.task_ids)
+        record.warnings = list(result.warnings)
+        if result.warnings:
+            record.outcome = "partial" if sent else "failed"
+    async with session_factory() as session:
+        state = await lock_ari_state(session, plan.property_pk)
+        await _update_cells(session, plan.property_pk, batch, sent, failed)
+        if finish_full and batch.kind == "full":
+            setattr(state, f"full_{batch.endpoint}", False)
+            state.last_full_sync_at = utcnow()
+        add_run(session, record)
+        await session.commit()
+
+
+async def _update_cells(
+    session: AsyncSession,
+    property_pk: int,
+    batch: Batch,
+    sent: dict[Key, Fields],
+    failed: dict[Key, str],
+) -> None:
+    keys = set(sent) | set(failed)
+    if not keys:
+        return
+    entities = {entity for entity, _ in keys}
+    days = [day for _, day in keys]
+    stmt = select(AriCell).where(
+        AriCell.property_id == property_pk,
+        AriCell.kind == batch.endpoint,
+        AriCell.entity_id.in_(entities),
+        AriCell.stay_date.between(min(days), max(days)),
+    )
+    rows = []
+    for cell in (await session.execute(stmt)).scalars():
+        key = (cell.entity_id, cell.stay_date)
+        if key not in keys:
+            continue
+        pushed = {**cell.pushed, **sent.get(key, {})}
+        # A failure is about the value we sent: if the PMS changed the cell since, send anew.
+        failure = failed.get(key) if cell.version == batch.versions.get(key) else None
+        rows.append(
+            {
+                "property_id": property_pk, "kind": batch.endpoint, "entity_id": cell.entity_id,
+                "stay_date": cell.stay_date, "pushed": pushed, "failure": failure,
+                "dirty": failure is None and differs(cell.desired, pushed),
+            }
+        )  # fmt: skip
+    if rows:
+        await session.execute(update(AriCell), rows)
+
+
+async def _clear_full(
+    session_factory: async_sessionmaker[AsyncSession], property_pk: int, endpoint: str
+) -> None:
+    async with session_factory() as session:
+        state = await lock_ari_state(session, property_pk)
+        setattr(state, f"full_{endpoint}", False)
+        state.last_full_sync_at = utcnow()
+        await session.commit()
+
+
+async def has_pending(session: AsyncSession, property_pk: int, first: date, last: date) -> bool:
+    """Cells left to send in the horizon, or a full sync still owed."""
+    dirty = exists().where(
+        AriCell.property_id == property_pk,
+        AriCell.dirty,
+        AriCell.stay_date.between(first, last),
+    )
+    full = exists().where(
+        AriState.property_id == property_pk,
+        or_(AriState.full_availability, AriState.full_restrictions),
+    )
+    return bool((await session.execute(select(or_(dirty, full)))).scalar())
+
+
+async def request_full_sync(session: AsyncSession, property_pk: int) -> AriState:
+    """Owe the property a full sync of both endpoints (sent by the next ARI job)."""
+    state = await lock_ari_state(session, property_pk)
+    state.full_availability = True
+    state.full_restrictions = True
+    state.full_sync_requested_at = utcnow()
+    await session.flush()
+    return state

@@ -1,0 +1,143 @@
+"""ARI test support: a stateful fake of Channex's ARI endpoints and seeded mappings."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.models import Organization, Property, RatePlan, RoomType
+
+WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
+Json = dict[str, Any]
+
+
+@dataclass
+class FakeAri:
+    """Channex's `/availability` and `/restrictions`: applies values in order, last wins (§6.3)."""
+
+    requests: list[tuple[str, list[Json]]] = field(default_factory=list)
+    availability: dict[tuple[str, date], int] = field(default_factory=dict)
+    restrictions: dict[tuple[str, date], Json] = field(default_factory=dict)
+    # Responses to give instead of processing, in order (429s, 500s...).
+    script: list[httpx.Response] = field(default_factory=list)
+    # A value → its warning map (the value is then dropped, §6.6), or None to accept it.
+    reject: Callable[[Json], Json | None] | None = None
+    # Runs when a write arrives, before it is applied (e.g. a PMS change during a push).
+    during: Callable[[str], Awaitable[None]] | None = None
+
+    def writes(self, endpoint: str) -> list[list[Json]]:
+        return [values for name, values in self.requests if name == endpoint]
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        endpoint = request.url.path.rsplit("/", 1)[-1]
+        if request.method == "GET":
+            return self._read(request, endpoint)
+        values: list[Json] = json.loads(request.content)["values"]
+        self.requests.append((endpoint, values))
+        if self.during is not None:
+            await self.during(endpoint)
+        if self.script:
+            return self.script.pop(0)
+        warnings = []
+        for value in values:
+            problem = self.reject(value) if self.reject else None
+            if problem is not None:
+                warnings.append({**value, "warning": problem})
+            else:
+                self._apply(endpoint, value)
+        data = [{"id": str(uuid.uuid4()), "type": "task"}] if len(warnings) < len(values) else []
+        return httpx.Response(
+            200, json={"data": data, "meta": {"message": "Success", "warnings": warnings}}
+        )
+
+    def _apply(self, endpoint: str, value: Json) -> None:
+        first = date.fromisoformat(value.get("date_from") or value["date"])
+        last = date.fromisoformat(value.get("date_to") or value["date"])
+        days = value.get("days")
+        day = first
+        while day <= last:
+            if days is None or WEEKDAYS[day.weekday()] in days:
+                if endpoint == "availability":
+                    self.availability[(value["room_type_id"], day)] = value["availability"]
+                else:
+                    fields = {k: v for k, v in value.items() if k not in _KEYS}
+                    self.restrictions.setdefault((value["rate_plan_id"], day), {}).update(fields)
+            day += timedelta(days=1)
+
+    def _read(self, request: httpx.Request, endpoint: str) -> httpx.Response:
+        first = date.fromisoformat(request.url.params["filter[date][gte]"])
+        last = date.fromisoformat(request.url.params["filter[date][lte]"])
+        data: dict[str, dict[str, Any]] = {}
+        source: dict[Any, Any] = (
+            self.availability if endpoint == "availability" else self.restrictions
+        )
+        for (entity, day), value in source.items():
+            if first <= day <= last:
+                data.setdefault(entity, {})[day.isoformat()] = value
+        return httpx.Response(200, json={"data": data})
+
+
+_KEYS = {"property_id", "rate_plan_id", "room_type_id", "date", "date_from", "date_to", "days"}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    property_pk: int
+    channex_property_id: str
+    room_types: dict[str, str]  # PMS id → Channex id
+    rate_plans: dict[str, str]  # "room:plan" → Channex id
+
+
+async def seed_property(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    pms_property_id: str = "p-1",
+    timezone: str = "UTC",
+    rooms: int = 1,
+    plans: tuple[str, ...] = ("bar",),
+    per_person: tuple[str, ...] = (),
+) -> Seeded:
+    """An onboarded property (org-1) with mapped, synced room types and rate plans."""
+    async with session_factory() as session:
+        org = Organization(pms_organization_id="org-1", title="Org", channex_group_id="g-1")
+        session.add(org)
+        await session.flush()
+        prop = Property(
+            organization_id=org.id, pms_property_id=pms_property_id, title="Hotel",
+            channex_property_id=f"cx-{pms_property_id}", currency="EUR", timezone=timezone,
+            state_length=500, sync_status="synced",
+        )  # fmt: skip
+        session.add(prop)
+        await session.flush()
+        room_ids: dict[str, str] = {}
+        plan_ids: dict[str, str] = {}
+        for n in range(rooms):
+            room = RoomType(
+                property_id=prop.id, pms_room_type_id=f"r{n}", channex_room_type_id=f"cx-r{n}",
+                title=f"Room {n}", count_of_rooms=10, occ_adults=2, default_occupancy=2,
+                sync_status="synced",
+            )  # fmt: skip
+            session.add(room)
+            await session.flush()
+            room_ids[room.pms_room_type_id] = f"cx-r{n}"
+            for plan in plans:
+                person = plan in per_person
+                options = [{"occupancy": o, "is_primary": o == 2, "rate": "0"} for o in (1, 2)]
+                session.add(
+                    RatePlan(
+                        property_id=prop.id, room_type_id=room.id, pms_rate_plan_id=plan,
+                        channex_rate_plan_id=f"cx-r{n}-{plan}", title=plan,
+                        sell_mode="per_person" if person else "per_room",
+                        options=options if person else options[1:], sync_status="synced",
+                    )
+                )  # fmt: skip
+                plan_ids[f"r{n}:{plan}"] = f"cx-r{n}-{plan}"
+        await session.commit()
+        return Seeded(prop.id, f"cx-{pms_property_id}", room_ids, plan_ids)
