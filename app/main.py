@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import channex_catalog, health, organizations, properties, rate_plans, room_types
+from app.api import (
+    ari,
+    bookings,
+    channex_catalog,
+    health,
+    organizations,
+    properties,
+    rate_plans,
+    room_types,
+    webhooks,
+)
 from app.api.errors import install_error_handlers
 from app.migrate import ensure_schema
 from app.resources import open_resources
@@ -59,7 +69,8 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
-    for module in (health, organizations, properties, room_types, rate_plans, channex_catalog):
+    routers = (health, organizations, properties, room_types, rate_plans, channex_catalog, ari)
+    for module in (*routers, webhooks, bookings):
         app.include_router(module.router)
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)

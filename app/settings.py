@@ -48,6 +48,21 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # --- bookings (issue 5) ---
+    # Base of the callback URL registered in Channex: PUBLIC_BASE_URL + /v1/webhooks/channex.
+    public_base_url: str | None = None
+    webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Reading Channex's feed of unacknowledged revisions: at most this often (§7.3, §7.4).
+    booking_reconcile_interval_seconds: float = Field(default=90.0, gt=0)
+    # Fernet keys: the first encrypts, all decrypt (rotation). Required in production.
+    personal_data_keys: list[SecretStr] = Field(default_factory=list)
+    # The global PMS endpoint; an organization's own endpoint (API) takes precedence.
+    pms_delivery_url: str | None = None
+    pms_delivery_secret: SecretStr | None = None
+    pms_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Lets callback URLs resolve to loopback/private addresses (local development, tests).
+    allow_private_callbacks: bool = False
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -46,10 +46,22 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
 def build_registry() -> dict[str, JobSpec]:
     """Every job of the service; add a line here for each new job."""
     # Imported here, not at module level, so that job modules may import this module.
+    from app.jobs import ari, bookings, onboarding
     from app.jobs.sweep import sweep
 
     return index_specs(
         JobSpec(sweep, DEFAULT_QUEUE, timeout_seconds=30, max_tries=1),
+        JobSpec(onboarding.sync_onboarding, DEFAULT_QUEUE, timeout_seconds=60, max_tries=1),
+        # Retry(defer) counts as a try: many tries, the sweep re-drives a job that gave up.
+        JobSpec(ari.push_ari, ARI_QUEUE, timeout_seconds=180, max_tries=100),
+        JobSpec(ari.full_sync_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=100),
+        JobSpec(bookings.process_webhook_event, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=8),
+        JobSpec(bookings.reconcile_bookings, BOOKINGS_QUEUE, timeout_seconds=300, max_tries=1),
+        JobSpec(bookings.deliver_booking, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=50),
+        JobSpec(
+            bookings.import_channel_reservations, DEFAULT_QUEUE, timeout_seconds=60, max_tries=5
+        ),
+        JobSpec(bookings.ensure_channex_webhook, DEFAULT_QUEUE, timeout_seconds=60, max_tries=1),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
@@ -19,8 +20,13 @@ from tests.jobs.support import ArqHarness, Harness, InProcessHarness, Recorder, 
 
 
 @pytest.fixture
-async def session_factory(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+async def session_factory(
+    tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated SQLite copy: the sweep runs every registered scanner against it."""
+    path = tmp_path / "jobs.db"
+    shutil.copy(sqlite_template, path)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
     yield create_session_factory(engine)
     await engine.dispose()
 

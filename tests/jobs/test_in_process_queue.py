@@ -115,7 +115,7 @@ async def test_start_runs_the_sweep_now_and_every_interval(
     channex: ChannexClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="app.jobs.sweep")
+    caplog.set_level(logging.DEBUG, logger="app.jobs.sweep")  # idle sweeps log at debug
     queue = InProcessQueue(index_specs(JobSpec(sweep, DEFAULT_QUEUE, 5, 1)))
     settings = Settings(sweep_interval_seconds=0.05)
     await queue.start(make_ctx(settings, session_factory, channex, queue))

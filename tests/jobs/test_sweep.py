@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.jobs.registry import build_registry
 from app.jobs.sweep import PendingJob, Scanner, build_scanners, sweep_pending
 from tests.jobs.support import Harness, Recorder
 
@@ -82,5 +83,13 @@ async def test_a_job_the_queue_rejects_does_not_stop_the_others(
     assert "sweep could not enqueue no_such_job" in caplog.text
 
 
-def test_no_scanners_are_registered_yet() -> None:
-    assert build_scanners() == ()
+async def test_every_registered_scanner_names_registered_jobs(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    scanners = build_scanners()
+    assert len(set(scanners)) == len(scanners)
+    registered = build_registry()
+    async with session_factory() as session:
+        for scanner in scanners:
+            for job in await scanner(session):
+                assert job.job_name in registered, job

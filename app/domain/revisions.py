@@ -1,0 +1,179 @@
+"""Booking revisions, pure: webhook classification, ordering, room mapping, booked nights.
+
+No I/O here; the services feed these functions with values read from the database and Channex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+# channex-api.md §8.2: the booking events (the `booking` event covers all three kinds).
+BOOKING_EVENTS = frozenset(
+    {"booking", "booking_new", "booking_modification", "booking_cancellation"}
+)
+UNMAPPED_EVENTS = frozenset({"booking_unmapped_room", "booking_unmapped_rate"})
+NON_ACKED_EVENT = "non_acked_booking"
+# Channel events whose payload is {title, channel_id, ota_name} (§8.3, §9.2).
+# A channel is created inactive (`new_channel`); "connected" means active (§9.2).
+CHANNEL_UP_EVENTS = frozenset({"activate_channel"})
+CHANNEL_DOWN_EVENTS = frozenset(
+    {"deactivate_channel", "disconnect_channel", "disconnected_channel"}
+)
+CHANNEL_EVENTS = CHANNEL_UP_EVENTS | CHANNEL_DOWN_EVENTS | {"new_channel", "updated_channel"}
+HANDLED_EVENTS = BOOKING_EVENTS | UNMAPPED_EVENTS | CHANNEL_EVENTS | {NON_ACKED_EVENT}
+# What channel-sync subscribes to (one global webhook, §8.1): `booking` rather than the three
+# booking_* events, so that each revision is announced once.
+SUBSCRIBED_EVENTS = (
+    "booking",
+    "non_acked_booking",
+    "booking_unmapped_room",
+    "booking_unmapped_rate",
+    "new_channel",
+    "updated_channel",
+    "activate_channel",
+    "deactivate_channel",
+    "disconnect_channel",
+)
+# Guest data in a webhook payload: non_acked_booking carries the customer's name (§7.4).
+PERSONAL_PAYLOAD_KEYS = frozenset({"customer_name"})
+
+
+@dataclass(frozen=True)
+class ClassifiedEvent:
+    """What the inbox stores for one webhook call."""
+
+    dedup_key: str
+    event: str
+    status: str  # pending | ignored | malformed (EventStatus values)
+    channex_property_id: str | None = None
+    channex_revision_id: str | None = None
+    note: str | None = None
+    body: str = ""
+
+
+def _digest(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _text(value: object) -> str | None:
+    return value[:64] if isinstance(value, str) and value else None
+
+
+def classify_webhook(raw: bytes) -> ClassifiedEvent:
+    """Name, dedup key and fate of a webhook body; never raises, whatever the bytes."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("event"), str):
+        return ClassifiedEvent(_digest(raw), "", "malformed", note="not a Channex event", body=text)
+    event = parsed["event"][:64]
+    found = parsed.get("payload")
+    payload: dict[str, Any] = found if isinstance(found, dict) else {}
+    property_id = _text(parsed.get("property_id")) or _text(payload.get("property_id"))
+    revision_id = _text(payload.get("revision_id")) or _text(payload.get("booking_revision_id"))
+    body = _redacted(parsed, payload, text)
+    if event in BOOKING_EVENTS and revision_id:
+        return ClassifiedEvent(
+            f"revision:{revision_id}", event, "pending", property_id, revision_id, body=body
+        )
+    if event in BOOKING_EVENTS:
+        # Channex's "send test message" posts a wrapper without a revision (§8.3).
+        return ClassifiedEvent(_digest(raw), event, "ignored", property_id, note="no revision id")
+    if event in HANDLED_EVENTS:
+        return ClassifiedEvent(_digest(raw), event, "pending", property_id, revision_id, body=body)
+    return ClassifiedEvent(
+        _digest(raw), event, "ignored", property_id, note="event not handled", body=body
+    )
+
+
+def _redacted(parsed: dict[str, Any], payload: dict[str, Any], text: str) -> str:
+    """The body as received, minus guest data (which is never stored in clear)."""
+    if not PERSONAL_PAYLOAD_KEYS & payload.keys():
+        return text
+    clean = {k: ("[redacted]" if k in PERSONAL_PAYLOAD_KEYS else v) for k, v in payload.items()}
+    return json.dumps({**parsed, "payload": clean})
+
+
+def parse_instant(value: object) -> datetime:
+    """Channex's `inserted_at` (naive ISO = UTC) as an aware datetime; unknown sorts first."""
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def is_newer(
+    inserted_at: datetime, revision_id: str, current_at: datetime | None, current_id: str | None
+) -> bool:
+    """True when a revision should become the booking's state: later `inserted_at` wins, the
+    revision id breaks ties so that every process picks the same winner."""
+    if current_at is None or current_id is None:
+        return True
+    return (as_utc(inserted_at), revision_id) > (as_utc(current_at), current_id)
+
+
+@dataclass(frozen=True)
+class RoomMapping:
+    """Channex → PMS ids of one property."""
+
+    room_types: Mapping[str, str] = field(default_factory=dict)
+    rate_plans: Mapping[str, str] = field(default_factory=dict)
+
+
+def map_rooms(
+    rooms: list[dict[str, Any]], mapping: RoomMapping
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Rooms with `pms_room_type_id` / `pms_rate_plan_id` added; flags for what has no mapping."""
+    flags: set[str] = set()
+    mapped = []
+    for room in rooms:
+        room_type = mapping.room_types.get(str(room.get("room_type_id")))
+        rate_plan = mapping.rate_plans.get(str(room.get("rate_plan_id")))
+        if room_type is None:
+            flags.add("unmapped_room_type")
+        if rate_plan is None:
+            flags.add("unmapped_rate_plan")
+        mapped.append({**room, "pms_room_type_id": room_type, "pms_rate_plan_id": rate_plan})
+    return mapped, flags
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def booked_nights(rooms: list[dict[str, Any]]) -> set[tuple[str, date]]:
+    """(Channex room type id, night) for every room not cancelled: check-in to check-out - 1."""
+    nights: set[tuple[str, date]] = set()
+    for room in rooms:
+        first, last = _day(room.get("checkin_date")), _day(room.get("checkout_date"))
+        if (
+            room.get("is_cancelled")
+            or first is None
+            or last is None
+            or not room.get("room_type_id")
+        ):
+            continue
+        day = first
+        while day < last:
+            nights.add((str(room["room_type_id"]), day))
+            day += timedelta(days=1)
+    return nights

@@ -1,0 +1,288 @@
+"""Booking jobs: process inbox events, reconcile from the feed, push to the PMS, keep the
+Channex webhook registered. Each re-reads the database, so running twice changes nothing.
+
+The order that matters: apply a revision and COMMIT, then ack it to Channex (§7.3), then
+enqueue its delivery. A failed ack is retried by the reconciliation (the revision stays in
+Channex's feed, and applying it again is a no-op).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from arq.worker import Retry
+from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.client import ChannexClient
+from app.channex.errors import (
+    ChannexError,
+    ChannexNotFoundError,
+    ChannexRateLimitedError,
+    ChannexUnavailableError,
+)
+from app.channex.schemas import BookingRevision as ChannexRevision
+from app.db import utcnow
+from app.domain.revisions import BOOKING_EVENTS, CHANNEL_EVENTS, NON_ACKED_EVENT, UNMAPPED_EVENTS
+from app.jobs.ari import request_push
+from app.jobs.context import WorkerContext
+from app.jobs.sweep import PendingJob
+from app.models import BookingRevision, Property, WebhookEvent
+from app.models.bookings import EventStatus
+from app.services.ari_push import request_full_sync
+from app.services.channel_events import ChannelChange, handle_channel_event
+from app.services.delivery import deliver_step, delivery_client, due_deliveries
+from app.services.inbox import mark_event, pending_event_ids
+from app.services.revision_sources import quarantine, revisions_for_webhook
+from app.services.revisions import apply_revision
+from app.services.webhook_registration import (
+    ensure_webhook,
+    marker_due,
+    touch_marker,
+    webhook_marker,
+)
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_CHANNEX = (ChannexUnavailableError, ChannexRateLimitedError)
+TRANSIENT_DB = (OperationalError, InterfaceError)
+RECONCILE_MARKER = "reconcile"
+WEBHOOK_CHECK_SECONDS = 3600.0
+# Events younger than this are left to the job enqueued by the intake itself.
+INBOX_GRACE_SECONDS = 30.0
+
+
+def _backoff(ctx: WorkerContext) -> float:
+    return float(min(300, 5 * 2 ** (ctx.get("job_try", 1) - 1)))
+
+
+async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
+    """Job: act on one stored webhook (booking → fetch, apply, commit, ack; channel → rows)."""
+    async with ctx["session_factory"]() as session:
+        event = await session.get(WebhookEvent, event_id)
+        if event is None or event.status != EventStatus.PENDING:
+            return
+        event.attempts += 1
+        name, revision_id = event.event, event.channex_revision_id
+        await session.commit()
+    if name in BOOKING_EVENTS | UNMAPPED_EVENTS and revision_id:
+        await _booking_event(ctx, event_id, revision_id)
+    elif name == NON_ACKED_EVENT:
+        await _finish(ctx, event_id, EventStatus.ALARM, "Channex: revision unacked for 30 min")
+        await ctx["queue"].enqueue("reconcile_bookings", 1, job_id="reconcile-now")
+    elif name in CHANNEL_EVENTS:
+        await _channel_event(ctx, event_id)
+    else:
+        await _finish(ctx, event_id, EventStatus.IGNORED, "nothing to do")
+
+
+async def _booking_event(ctx: WorkerContext, event_id: int, revision_id: str) -> None:
+    channex = ctx["channex"]
+    if channex is None:
+        return  # sync is off: the event stays pending until it is on again
+    try:
+        async with ctx["session_factory"]() as session:
+            revisions = await revisions_for_webhook(session, channex, revision_id)
+    except TRANSIENT_CHANNEX as exc:
+        raise Retry(defer=max(_backoff(ctx), getattr(exc, "retry_after", 0.0))) from exc
+    except ChannexNotFoundError:
+        await _finish(ctx, event_id, EventStatus.FAILED, "Channex has no such revision")
+        return
+    except ChannexError as exc:
+        await _quarantine(ctx, revision_id, f"unreadable revision: {exc.title}", None)
+        await _ack(ctx, channex, revision_id)
+        await _finish(ctx, event_id, EventStatus.FAILED, "revision quarantined")
+        return
+    await apply_and_ack(ctx, channex, revisions)
+    await _finish(ctx, event_id, EventStatus.DONE)
+
+
+async def apply_and_ack(
+    ctx: WorkerContext, channex: ChannexClient, revisions: Sequence[ChannexRevision]
+) -> None:
+    """Apply each revision in its own transaction, commit, then ack it; quarantine poison."""
+    booking_ids: list[int] = []
+    for rev in revisions:
+        acked = False
+        async with ctx["session_factory"]() as session:
+            try:
+                outcome = await apply_revision(session, ctx["settings"], rev)
+                await session.commit()
+                booking_ids.append(outcome.revision.booking_id)
+                acked = outcome.revision.acked_at is not None
+            except TRANSIENT_DB:
+                raise
+            except Exception as exc:  # poison: anything the data itself makes fail
+                await session.rollback()
+                log.exception("booking revision cannot be applied", extra={"revision": rev.id})
+                await _quarantine(ctx, rev.id, f"{type(exc).__name__}: {exc}", rev)
+        if not acked:  # acking twice is harmless, but costs a request
+            await _ack(ctx, channex, rev.id)
+    await enqueue_deliveries(ctx, booking_ids)
+
+
+async def _quarantine(
+    ctx: WorkerContext, revision_id: str, reason: str, rev: ChannexRevision | None
+) -> None:
+    async with ctx["session_factory"]() as session:
+        await quarantine(session, ctx["settings"], revision_id, reason, rev)
+        await session.commit()
+
+
+async def _ack(ctx: WorkerContext, channex: ChannexClient, revision_id: str) -> None:
+    """Ack by REVISION id (§7.2), only ever after the commit; twice is harmless."""
+    try:
+        await channex.ack_booking_revision(revision_id)
+    except ChannexError as exc:
+        # Still in Channex's feed: the next reconciliation applies (no-op) and acks again.
+        log.warning("ack failed, reconciliation will retry", extra={"revision": revision_id})
+        log.debug("ack failure: %r", exc)
+        return
+    async with ctx["session_factory"]() as session:
+        await session.execute(
+            update(BookingRevision)
+            .where(
+                BookingRevision.channex_revision_id == revision_id,
+                BookingRevision.acked_at.is_(None),
+            )
+            .values(acked_at=utcnow())
+        )
+        await session.commit()
+
+
+async def _finish(ctx: WorkerContext, event_id: int, status: str, note: str | None = None) -> None:
+    async with ctx["session_factory"]() as session:
+        event = await session.get(WebhookEvent, event_id)
+        if event is not None:
+            mark_event(event, status, note)
+            await session.commit()
+
+
+async def _channel_event(ctx: WorkerContext, event_id: int) -> None:
+    async with ctx["session_factory"]() as session:
+        event = await session.get(WebhookEvent, event_id)
+        if event is None:
+            return
+        change = await handle_channel_event(session, event)
+        if change is not None:
+            await request_full_sync(session, change.property_id)  # issue 4: owed, then sent
+        mark_event(event, EventStatus.DONE)
+        await session.commit()
+    if change is not None:
+        await _on_connected(ctx, change)
+
+
+async def _on_connected(ctx: WorkerContext, change: ChannelChange) -> None:
+    """A new connection: a full ARI sync (owed in the database already) and the go-live
+    import of the OTA's existing bookings (§7.3)."""
+    await request_push(ctx["queue"], change.property_id, full=True)
+    await ctx["queue"].enqueue(
+        "import_channel_reservations",
+        change.channex_channel_id,
+        job_id=f"import-reservations:{change.channex_channel_id}",
+    )
+
+
+async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: str) -> None:
+    """Job: ask the OTA for reservations made before the connection; they then arrive as
+    ordinary revisions (webhook and feed)."""
+    channex = ctx["channex"]
+    if channex is None:
+        return
+    try:
+        await channex.execute_channel_action(channex_channel_id, "load_future_reservations")
+    except TRANSIENT_CHANNEX as exc:
+        raise Retry(defer=_backoff(ctx)) from exc
+    await ctx["queue"].enqueue("reconcile_bookings", 1, job_id="reconcile-now")
+
+
+async def reconcile_bookings(ctx: WorkerContext, force: int = 0) -> None:
+    """Job: drain Channex's feed of unacknowledged revisions and apply them (§7.3, §7.4)."""
+    channex = ctx["channex"]
+    if channex is None:
+        return
+    interval = ctx["settings"].booking_reconcile_interval_seconds
+    async with ctx["session_factory"]() as session:
+        if not force and not await marker_due(session, RECONCILE_MARKER, interval):
+            return
+        await touch_marker(session, RECONCILE_MARKER)
+        await session.commit()
+    try:
+        feed = await channex.list_booking_revision_feed()
+    except TRANSIENT_CHANNEX:
+        log.warning("feed unavailable; next reconciliation will retry")
+        return
+    await apply_and_ack(ctx, channex, feed)
+
+
+async def enqueue_deliveries(ctx: WorkerContext, booking_ids: Sequence[int]) -> None:
+    if not booking_ids:
+        return
+    async with ctx["session_factory"]() as session:
+        pairs = await due_deliveries(session, booking_ids=sorted(set(booking_ids)))
+    for endpoint_id, booking_id in pairs:
+        await ctx["queue"].enqueue(
+            "deliver_booking",
+            endpoint_id,
+            booking_id,
+            job_id=f"deliver:{endpoint_id}:{booking_id}",
+        )
+
+
+async def deliver_booking(ctx: WorkerContext, endpoint_id: int, booking_id: int) -> None:
+    """Job: push the booking's undelivered revisions to the endpoint, oldest first."""
+    async with delivery_client(ctx["settings"]) as http:
+        while True:
+            async with ctx["session_factory"]() as session:
+                step = await deliver_step(
+                    session, ctx["settings"], http, endpoint_id=endpoint_id, booking_id=booking_id
+                )
+                await session.commit()
+            if not step.sent:
+                break
+    if step.defer is not None and step.defer <= 600:
+        raise Retry(defer=step.defer)  # later retries are found by the sweep
+
+
+async def ensure_channex_webhook(ctx: WorkerContext, force: int = 0) -> None:
+    """Job: create or repair channel-sync's Channex webhook (hourly, and at start-up)."""
+    channex = ctx["channex"]
+    if channex is None:
+        return
+    marker = webhook_marker(ctx["settings"])
+    async with ctx["session_factory"]() as session:
+        if not force and not await marker_due(session, marker, WEBHOOK_CHECK_SECONDS):
+            return
+    try:
+        result = await ensure_webhook(channex, ctx["settings"])
+    except TRANSIENT_CHANNEX:
+        log.warning("channex webhook check failed; the next sweep retries")
+        return
+    log.info("channex webhook %s", result)
+    async with ctx["session_factory"]() as session:
+        await touch_marker(session, marker)
+        await session.commit()
+
+
+async def scan_bookings(session: AsyncSession) -> list[PendingJob]:
+    """Sweep scanner: inbox events not yet processed, deliveries due, and the periodic
+    reconciliation and webhook check (both throttle themselves)."""
+    jobs = [
+        PendingJob("process_webhook_event", (event_id,), job_id=f"webhook-event:{event_id}")
+        for event_id in await pending_event_ids(session, older_than=INBOX_GRACE_SECONDS)
+    ]
+    jobs += [
+        PendingJob("deliver_booking", (e, b), job_id=f"deliver:{e}:{b}")
+        for e, b in await due_deliveries(session)
+    ]
+    if await _has_properties(session):  # no property in Channex: no booking to look for
+        jobs.append(PendingJob("reconcile_bookings", (), job_id="reconcile"))
+    jobs.append(PendingJob("ensure_channex_webhook", (), job_id="ensure-webhook"))
+    return jobs
+
+
+async def _has_properties(session: AsyncSession) -> bool:
+    stmt = select(Property.id).where(Property.channex_property_id.is_not(None)).limit(1)
+    return (await session.execute(stmt)).first() is not None

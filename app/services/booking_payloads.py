@@ -1,0 +1,125 @@
+"""What the PMS receives for a booking, pushed or pulled: one shape for both.
+
+A revision is Channex's snapshot (channex-api.md §7.1) with the PMS's ids added to each room
+(`pms_room_type_id`, `pms_rate_plan_id`; null when unmapped, see `flags`) and guest data
+decrypted back in place (null once erased).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from cryptography.fernet import MultiFernet
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, select
+
+from app.models import Booking, BookingRevision, Organization, Property
+from app.services.personal_data import decrypt, merge_personal
+
+
+class RevisionRead(BaseModel):
+    """One booking revision as delivered to the PMS."""
+
+    id: str = Field(description="Channex booking revision id")
+    booking_id: str = Field(description="Channex booking id")
+    property_id: str | None = Field(description="The PMS's property id; null if unknown")
+    organization_id: str | None
+    channex_property_id: str
+    status: str = Field(description="new | modified | cancelled")
+    sequence: int | None = Field(
+        description="Position in the booking's history (1, 2, ...): a PMS can drop any "
+        "delivery whose sequence is not above the last one it applied; null when stale"
+    )
+    inserted_at: datetime
+    flags: list[str] = Field(
+        description="unmapped_room_type, unmapped_rate_plan, overbooking, unknown_property, stale"
+    )
+    acked_at: datetime | None = Field(description="When channel-sync acked it to Channex")
+    pulled_at: datetime | None = Field(description="When the PMS acked it on the pull feed")
+    personal_data_erased: bool
+    revision: dict[str, Any] = Field(description="Channex's revision attributes, PMS ids added")
+
+
+class BookingRead(BaseModel):
+    """A booking's current state (its newest revision) and its history."""
+
+    id: str = Field(description="Channex booking id")
+    property_id: str | None
+    organization_id: str | None
+    channex_property_id: str
+    status: str
+    unique_id: str | None
+    arrival_date: date | None
+    departure_date: date | None
+    amount: str | None
+    currency: str | None
+    current_revision_id: str | None
+    last_sequence: int
+    personal_data_erased_at: datetime | None
+    revisions: list[RevisionRead]
+
+
+RevisionRow = tuple[BookingRevision, Booking, str | None, str | None]
+# Property and organization ids are None for a revision of an unknown property (outer joins).
+RevisionSelect = Select[BookingRevision, Booking, str, str]
+
+
+def as_row(row: Sequence[Any]) -> RevisionRow:
+    """A result row as a plain tuple (the outer-joined ids may be None)."""
+    return (row[0], row[1], row[2], row[3])
+
+
+def revision_query() -> RevisionSelect:
+    """Revisions with their booking and the PMS property and organization ids."""
+    return (
+        select(BookingRevision, Booking, Property.pms_property_id, Organization.pms_organization_id)
+        .join(Booking, BookingRevision.booking_id == Booking.id)
+        .outerjoin(Property, Booking.property_id == Property.id)
+        .outerjoin(Organization, Property.organization_id == Organization.id)
+    )
+
+
+def revision_read(row: RevisionRow, cipher: MultiFernet | None) -> RevisionRead:
+    revision, booking, pms_property_id, pms_org_id = row
+    personal = decrypt(cipher, revision.personal_data)
+    return RevisionRead(
+        id=revision.channex_revision_id,
+        booking_id=booking.channex_booking_id,
+        property_id=pms_property_id,
+        organization_id=pms_org_id,
+        channex_property_id=booking.channex_property_id,
+        status=revision.status,
+        sequence=revision.sequence,
+        inserted_at=revision.inserted_at,
+        flags=list(revision.flags),
+        acked_at=revision.acked_at,
+        pulled_at=revision.pulled_at,
+        personal_data_erased=booking.personal_data_erased_at is not None,
+        revision=merge_personal(revision.data, personal),
+    )
+
+
+def booking_read(
+    booking: Booking,
+    pms_property_id: str | None,
+    pms_org_id: str | None,
+    revisions: list[RevisionRead],
+) -> BookingRead:
+    return BookingRead(
+        id=booking.channex_booking_id,
+        property_id=pms_property_id,
+        organization_id=pms_org_id,
+        channex_property_id=booking.channex_property_id,
+        status=booking.status,
+        unique_id=booking.unique_id,
+        arrival_date=booking.arrival_date,
+        departure_date=booking.departure_date,
+        amount=booking.amount,
+        currency=booking.currency,
+        current_revision_id=booking.current_revision_id,
+        last_sequence=booking.last_sequence,
+        personal_data_erased_at=booking.personal_data_erased_at,
+        revisions=revisions,
+    )

@@ -1,0 +1,72 @@
+"""Channel events keep the property's channel rows in step (channex-api.md §8.3, §9.2)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.domain.revisions import CHANNEL_DOWN_EVENTS, CHANNEL_UP_EVENTS
+from app.models import Channel, Property, WebhookEvent
+from app.services.rows import insert_ignore
+
+
+@dataclass(frozen=True)
+class ChannelChange:
+    """A channel that just became active: the property needs a full ARI sync and an import."""
+
+    property_id: int
+    channex_channel_id: str
+
+
+def _payload(event: WebhookEvent) -> dict[str, Any]:
+    try:
+        body = json.loads(event.body)
+    except ValueError:
+        return {}
+    payload = body.get("payload") if isinstance(body, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> ChannelChange | None:
+    """Upsert the channel row; a ChannelChange when it went from inactive to active."""
+    payload = _payload(event)
+    channel_id = payload.get("channel_id")
+    if not isinstance(channel_id, str) or event.channex_property_id is None:
+        return None
+    stmt = select(Property).where(Property.channex_property_id == event.channex_property_id)
+    prop = (await session.execute(stmt)).scalar_one_or_none()
+    if prop is None:
+        return None
+    code = str(payload.get("ota_name") or payload.get("channel") or "unknown")[:40]
+    await insert_ignore(
+        session,
+        Channel,
+        {
+            "property_id": prop.id,
+            "channex_channel_id": channel_id,
+            "channel": code,
+            "is_active": False,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    found = select(Channel).where(
+        Channel.property_id == prop.id, Channel.channex_channel_id == channel_id
+    )
+    channel = (await session.execute(found)).scalar_one()
+    if isinstance(payload.get("title"), str):
+        channel.title = payload["title"][:255]
+    was_active = channel.is_active
+    if event.event in CHANNEL_UP_EVENTS:
+        channel.is_active = True
+    elif event.event in CHANNEL_DOWN_EVENTS:
+        channel.is_active = False
+    await session.flush()
+    if channel.is_active and not was_active:
+        return ChannelChange(prop.id, channel_id)
+    return None

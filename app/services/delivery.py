@@ -1,0 +1,257 @@
+"""Push delivery of revisions to the PMS, per the Standard Webhooks scheme.
+
+The `booking_delivery` table is the work list: one row per revision per endpoint, sent in
+sequence order per booking (n+1 waits until n succeeded), retried on `RETRY_SCHEDULE`.
+2xx is success; 410 disables the endpoint; `Retry-After` is honoured.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import Webhook
+
+from app.db import utcnow
+from app.domain.delivery import parse_retry_after, retry_delay
+from app.domain.revisions import as_utc
+from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, Property
+from app.models.bookings import DeliveryStatus
+from app.services.booking_payloads import as_row, revision_query, revision_read
+from app.services.callback_urls import CallbackUrlError, check_callback_url
+from app.services.personal_data import build_cipher
+from app.services.rows import insert_ignore
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GLOBAL_SCOPE = "global"
+
+
+def org_scope(organization_id: int) -> str:
+    return f"org:{organization_id}"
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signer(secret: str) -> Webhook:
+    """`whsec_…` secrets are base64; any other configured secret is used as raw bytes."""
+    return Webhook(secret) if secret.startswith("whsec_") else Webhook(secret.encode())
+
+
+async def _global_endpoint(session: AsyncSession, settings: Settings) -> PmsEndpoint | None:
+    """The endpoint of PMS_DELIVERY_URL, its row kept in step with the settings."""
+    if not settings.pms_delivery_url or settings.pms_delivery_secret is None:
+        return None
+    url, secret = settings.pms_delivery_url, settings.pms_delivery_secret.get_secret_value()
+    await insert_ignore(
+        session,
+        PmsEndpoint,
+        {"scope": GLOBAL_SCOPE, "url": url, "secret": secret, "created_at": utcnow()},
+    )
+    stmt = select(PmsEndpoint).where(PmsEndpoint.scope == GLOBAL_SCOPE)
+    endpoint = (await session.execute(stmt)).scalar_one()
+    if (endpoint.url, endpoint.secret) != (url, secret):
+        endpoint.url, endpoint.secret = url, secret
+    return endpoint
+
+
+async def endpoint_for(
+    session: AsyncSession, settings: Settings, organization_id: int
+) -> PmsEndpoint | None:
+    """The organization's own endpoint, else the global one, else None (pull only)."""
+    stmt = select(PmsEndpoint).where(PmsEndpoint.scope == org_scope(organization_id))
+    own = (await session.execute(stmt)).scalar_one_or_none()
+    return own or await _global_endpoint(session, settings)
+
+
+async def queue_deliveries(
+    session: AsyncSession,
+    settings: Settings,
+    revision: BookingRevision,
+    booking: Booking,
+    prop: Property,
+) -> None:
+    """Add the revision's delivery row (if the organization has an endpoint)."""
+    endpoint = await endpoint_for(session, settings, prop.organization_id)
+    if endpoint is None or revision.sequence is None:
+        return
+    await insert_ignore(
+        session,
+        BookingDelivery,
+        {
+            "message_id": "msg_" + uuid.uuid4().hex,
+            "revision_id": revision.id,
+            "booking_id": booking.id,
+            "endpoint_id": endpoint.id,
+            "sequence": revision.sequence,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": utcnow(),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """Result of one delivery step: `sent` one revision, or wait `defer` seconds, or idle."""
+
+    sent: bool = False
+    defer: float | None = None
+
+
+async def _next_delivery(
+    session: AsyncSession, endpoint_id: int, booking_id: int
+) -> BookingDelivery | None:
+    stmt = (
+        select(BookingDelivery)
+        .where(
+            BookingDelivery.endpoint_id == endpoint_id,
+            BookingDelivery.booking_id == booking_id,
+            BookingDelivery.status != DeliveryStatus.DELIVERED,
+        )
+        .order_by(BookingDelivery.sequence)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def deliver_step(
+    session: AsyncSession,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    endpoint_id: int,
+    booking_id: int,
+) -> Step:
+    """Send the booking's oldest undelivered revision to the endpoint, if it is due."""
+    endpoint = await session.get(PmsEndpoint, endpoint_id)
+    delivery = await _next_delivery(session, endpoint_id, booking_id)
+    if endpoint is None or delivery is None or endpoint.disabled_at is not None:
+        return Step()
+    if delivery.status == DeliveryStatus.FAILED:
+        return Step()  # exhausted: later revisions wait for a replay (ordering)
+    wait = (as_utc(delivery.next_attempt_at) - utcnow()).total_seconds()
+    if wait > 0:
+        return Step(defer=wait)
+    body = await _body(session, settings, delivery)
+    status, retry_after, error = await _post(http, settings, endpoint, delivery, body)
+    delivery.attempts += 1
+    delivery.last_status_code = status
+    if status is not None and 200 <= status < 300:
+        _succeeded(delivery, endpoint)
+        await session.flush()
+        return Step(sent=True)
+    return await _failed(session, delivery, endpoint, status, retry_after, error)
+
+
+def _succeeded(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
+    delivery.status = DeliveryStatus.DELIVERED
+    delivery.delivered_at = utcnow()
+    delivery.last_error = None
+    endpoint.failing_since = None
+    endpoint.last_error = None
+
+
+async def _failed(
+    session: AsyncSession,
+    delivery: BookingDelivery,
+    endpoint: PmsEndpoint,
+    status: int | None,
+    retry_after: float | None,
+    error: str,
+) -> Step:
+    delivery.last_error = error
+    endpoint.last_error = error
+    endpoint.failing_since = endpoint.failing_since or utcnow()
+    if status == 410:
+        # Standard Webhooks: 410 Gone means "stop sending"; the PMS re-enables by PUT.
+        endpoint.disabled_at = utcnow()
+        endpoint.disabled_reason = "the PMS answered 410 Gone"
+        await session.flush()
+        return Step()
+    delay = retry_delay(delivery.attempts, retry_after)
+    if delay is None:
+        delivery.status = DeliveryStatus.FAILED
+        await session.flush()
+        return Step()
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    await session.flush()
+    return Step(defer=delay)
+
+
+async def _body(session: AsyncSession, settings: Settings, delivery: BookingDelivery) -> str:
+    stmt = revision_query().where(BookingRevision.id == delivery.revision_id)
+    row = as_row((await session.execute(stmt)).one())
+    read = revision_read(row, build_cipher(settings))
+    payload = {
+        "type": "booking.revision",
+        "delivery_id": delivery.message_id,
+        "sequence": delivery.sequence,
+        "data": read.model_dump(mode="json"),
+    }
+    return json.dumps(payload, separators=(",", ":"))
+
+
+async def _post(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    endpoint: PmsEndpoint,
+    delivery: BookingDelivery,
+    body: str,
+) -> tuple[int | None, float | None, str]:
+    """(status or None, Retry-After seconds, error text) of one signed POST."""
+    try:
+        await check_callback_url(endpoint.url, settings)
+    except CallbackUrlError as exc:
+        return None, None, f"callback URL refused: {exc}"
+    now = utcnow()
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signer(endpoint.secret).sign(delivery.message_id, now, body),
+    }
+    try:
+        response = await http.post(endpoint.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return None, None, f"{type(exc).__name__} calling the PMS"
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    return response.status_code, retry_after, f"the PMS answered HTTP {response.status_code}"
+
+
+def delivery_client(settings: Settings) -> httpx.AsyncClient:
+    """Redirects are never followed: a 3xx is a failure, not a way into our network."""
+    return httpx.AsyncClient(timeout=settings.pms_delivery_timeout_seconds, follow_redirects=False)
+
+
+async def due_deliveries(
+    session: AsyncSession, *, booking_ids: Sequence[int] | None = None, horizon: float = 0.0
+) -> list[tuple[int, int]]:
+    """(endpoint id, booking id) pairs with a pending delivery due within `horizon` seconds."""
+    stmt = (
+        select(BookingDelivery.endpoint_id, BookingDelivery.booking_id)
+        .join(PmsEndpoint, BookingDelivery.endpoint_id == PmsEndpoint.id)
+        .where(
+            BookingDelivery.status == DeliveryStatus.PENDING,
+            BookingDelivery.next_attempt_at <= utcnow() + timedelta(seconds=horizon),
+            PmsEndpoint.disabled_at.is_(None),
+        )
+        .distinct()
+        .limit(1000)
+    )
+    if booking_ids is not None:
+        stmt = stmt.where(BookingDelivery.booking_id.in_(booking_ids))
+    return [(e, b) for e, b in (await session.execute(stmt)).all()]

@@ -1,0 +1,126 @@
+"""Configuration of each organization's PMS endpoint (where revisions are pushed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.errors import not_found
+from app.models import BookingDelivery, Organization, PmsEndpoint
+from app.models.bookings import DeliveryStatus
+from app.services.access import Principal
+from app.services.callback_urls import vet_callback_url
+from app.services.delivery import GLOBAL_SCOPE, new_secret, org_scope
+from app.services.organizations import get_organization
+from app.settings import Settings
+
+
+class EndpointPut(BaseModel):
+    """The organization's PMS endpoint for pushed booking revisions."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"url": "https://pms.example.com/channex/bookings"}]},
+    )
+
+    url: str = Field(max_length=2048, description="https in production; no private addresses")
+    rotate_secret: bool = Field(default=False, description="Issue a new signing secret")
+
+
+class EndpointRead(BaseModel):
+    """An endpoint and its health; `secret` only in the answer that created or rotated it."""
+
+    scope: str
+    organization_id: str | None
+    url: str
+    secret: str | None = Field(default=None, description="Standard Webhooks signing secret")
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    failing_since: datetime | None
+    last_error: str | None
+    pending_deliveries: int
+    failed_deliveries: int
+
+
+async def put_endpoint(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    pms_organization_id: str,
+    body: EndpointPut,
+) -> tuple[PmsEndpoint, str | None]:
+    """Create or change the endpoint (re-enabling a disabled one); the new secret, if any."""
+    org = await get_organization(session, principal, pms_organization_id)
+    await vet_callback_url(body.url, settings)
+    stmt = select(PmsEndpoint).where(PmsEndpoint.scope == org_scope(org.id))
+    endpoint = (await session.execute(stmt)).scalar_one_or_none()
+    issued = None
+    if endpoint is None:
+        issued = new_secret()
+        endpoint = PmsEndpoint(
+            scope=org_scope(org.id), organization_id=org.id, url=body.url, secret=issued
+        )
+        session.add(endpoint)
+    elif body.rotate_secret:
+        issued = new_secret()
+        endpoint.secret = issued
+    endpoint.url = body.url
+    endpoint.disabled_at = None
+    endpoint.disabled_reason = None
+    endpoint.updated_at = utcnow()
+    await session.flush()
+    return endpoint, issued
+
+
+async def get_endpoint(
+    session: AsyncSession, principal: Principal, pms_organization_id: str
+) -> PmsEndpoint:
+    org = await get_organization(session, principal, pms_organization_id)
+    stmt = select(PmsEndpoint).where(PmsEndpoint.scope == org_scope(org.id))
+    endpoint = (await session.execute(stmt)).scalar_one_or_none()
+    if endpoint is None:
+        raise not_found("booking endpoint of organization", pms_organization_id)
+    return endpoint
+
+
+async def list_endpoints(session: AsyncSession, principal: Principal) -> Sequence[EndpointRead]:
+    """Endpoints the caller may see (the global one only with a global key), failing first."""
+    stmt = select(PmsEndpoint, Organization.pms_organization_id).outerjoin(
+        Organization, PmsEndpoint.organization_id == Organization.id
+    )
+    if principal.organization_id is not None:
+        stmt = stmt.where(Organization.pms_organization_id == principal.organization_id)
+    rows = (await session.execute(stmt.order_by(PmsEndpoint.id))).all()
+    reads = [await endpoint_read(session, e, org_id) for e, org_id in rows]
+    return sorted(reads, key=lambda r: r.failing_since is None and r.disabled_at is None)
+
+
+async def endpoint_read(
+    session: AsyncSession, endpoint: PmsEndpoint, pms_org_id: str | None, secret: str | None = None
+) -> EndpointRead:
+    counts = dict(
+        (
+            await session.execute(
+                select(BookingDelivery.status, func.count())
+                .where(BookingDelivery.endpoint_id == endpoint.id)
+                .group_by(BookingDelivery.status)
+            )
+        ).all()
+    )
+    return EndpointRead(
+        scope="global" if endpoint.scope == GLOBAL_SCOPE else "organization",
+        organization_id=pms_org_id,
+        url=endpoint.url,
+        secret=secret,
+        disabled_at=endpoint.disabled_at,
+        disabled_reason=endpoint.disabled_reason,
+        failing_since=endpoint.failing_since,
+        last_error=endpoint.last_error,
+        pending_deliveries=int(counts.get(DeliveryStatus.PENDING, 0)),
+        failed_deliveries=int(counts.get(DeliveryStatus.FAILED, 0)),
+    )

@@ -1,0 +1,110 @@
+"""Where revisions come from (a webhook's id, the feed) and where poison ones go (quarantine)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.client import ChannexClient
+from app.channex.schemas import BookingRevision as ChannexRevision
+from app.db import utcnow
+from app.errors import AppError, not_found
+from app.models import BookingRevision, QuarantinedRevision
+from app.services.personal_data import build_cipher, decrypt, encrypt
+from app.services.revisions import Outcome, apply_revision
+from app.services.rows import insert_ignore
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def revisions_for_webhook(
+    session: AsyncSession, channex: ChannexClient, revision_id: str
+) -> list[ChannexRevision]:
+    """The revision a webhook names, preceded by any older unacknowledged revision of the same
+    booking we have not stored: webhooks arrive out of order (§8.4), the PMS must not."""
+    rev = await channex.get_booking_revision(revision_id)  # never GET /bookings (§7.3)
+    if rev.status == "new":
+        return [rev]  # a booking's first revision: nothing can precede it
+    feed = await channex.list_booking_revision_feed(property_id=rev.property_id)
+    older = [
+        r
+        for r in feed
+        if r.booking_id == rev.booking_id
+        and r.id != rev.id
+        and r.inserted_instant() < rev.inserted_instant()
+    ]
+    known = await _stored_ids(session, [r.id for r in older])
+    return [r for r in older if r.id not in known] + [rev]
+
+
+async def _stored_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    stmt = select(BookingRevision.channex_revision_id).where(
+        BookingRevision.channex_revision_id.in_(ids)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def quarantine(
+    session: AsyncSession,
+    settings: Settings,
+    revision_id: str,
+    reason: str,
+    rev: ChannexRevision | None,
+) -> None:
+    """Keep a revision that cannot be applied, with why; it is then acked (never retried
+    forever) and can be re-applied by API once the cause is fixed."""
+    payload = None
+    if rev is not None:
+        payload = encrypt(build_cipher(settings), {"id": rev.id, "attributes": rev.raw})
+    await insert_ignore(
+        session,
+        QuarantinedRevision,
+        {
+            "channex_revision_id": revision_id,
+            "channex_booking_id": rev.booking_id if rev else None,
+            "channex_property_id": rev.property_id if rev else None,
+            "reason": reason[:2000],
+            "payload": payload,
+            "quarantined_at": utcnow(),
+        },
+    )
+    log.error("booking revision quarantined", extra={"revision": revision_id})
+
+
+async def reapply_quarantined(
+    session: AsyncSession, channex: ChannexClient | None, settings: Settings, revision_id: str
+) -> Outcome:
+    """Apply a quarantined revision again (from its stored copy, else from Channex)."""
+    stmt = select(QuarantinedRevision).where(QuarantinedRevision.channex_revision_id == revision_id)
+    held = (await session.execute(stmt)).scalar_one_or_none()
+    if held is None:
+        raise not_found("quarantined revision", revision_id)
+    stored = decrypt(build_cipher(settings), held.payload)
+    if stored is not None:
+        rev = ChannexRevision.from_item(stored)
+    elif channex is not None:
+        rev = await channex.get_booking_revision(revision_id)
+    else:
+        raise AppError(503, "channex_unavailable", "Channex is not configured")
+    try:
+        outcome = await apply_revision(session, settings, rev)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise AppError(
+            422, "revision_still_failing", "The revision still cannot be applied", repr(exc)
+        ) from None
+    held.resolved_at = utcnow()
+    held.payload = None  # guest data now lives (encrypted) on the revision itself
+    await session.flush()
+    return outcome
+
+
+def revision_from_json(raw: str) -> ChannexRevision:
+    """A revision from its JSON:API item (tests and tools)."""
+    return ChannexRevision.from_item(json.loads(raw))

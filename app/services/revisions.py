@@ -1,0 +1,222 @@
+"""Applying one Channex booking revision to the database (channex-api.md §7.1, §7.3).
+
+`apply_revision` is idempotent (a revision already stored changes nothing), serializes
+writers of one booking on the booking row, and lets only a newer revision move the booking's
+state. It flushes; the caller commits and only then acknowledges to Channex.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.schemas import BookingRevision as ChannexRevision
+from app.db import utcnow
+from app.domain.revisions import (
+    RoomMapping,
+    booked_nights,
+    is_newer,
+    map_rooms,
+    parse_instant,
+)
+from app.models import (
+    AriCell,
+    Booking,
+    BookingRevision,
+    FeedCounter,
+    Property,
+    RatePlan,
+    RoomType,
+)
+from app.models.ari import AVAILABILITY
+from app.models.bookings import RevisionFlag
+from app.services.delivery import queue_deliveries
+from app.services.personal_data import build_cipher, encrypt, split_personal
+from app.services.rows import insert_ignore, lock_row
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FEED_COUNTER = "booking_feed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying did: the stored row, whether it is new, and whether it is deliverable."""
+
+    revision: BookingRevision
+    created: bool
+
+
+async def find_revision(session: AsyncSession, channex_revision_id: str) -> BookingRevision | None:
+    stmt = select(BookingRevision).where(BookingRevision.channex_revision_id == channex_revision_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def apply_revision(
+    session: AsyncSession, settings: Settings, rev: ChannexRevision
+) -> Outcome:
+    """Store the revision and, when it is the newest, make it the booking's state."""
+    existing = await find_revision(session, rev.id)
+    if existing is not None:
+        return Outcome(existing, created=False)
+    prop = await _find_property(session, rev.property_id)
+    booking = await _locked_booking(session, rev, prop)
+    # A concurrent job may have stored it while we waited for the booking's lock.
+    existing = await find_revision(session, rev.id)
+    if existing is not None:
+        return Outcome(existing, created=False)
+    row = await _store(session, settings, rev, prop, booking)
+    if row.sequence is not None and prop is not None:
+        await queue_deliveries(session, settings, row, booking, prop)
+    await session.flush()
+    return Outcome(row, created=True)
+
+
+async def _find_property(session: AsyncSession, channex_property_id: str) -> Property | None:
+    stmt = select(Property).where(Property.channex_property_id == channex_property_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _locked_booking(
+    session: AsyncSession, rev: ChannexRevision, prop: Property | None
+) -> Booking:
+    await insert_ignore(
+        session,
+        Booking,
+        {
+            "channex_booking_id": rev.booking_id,
+            "channex_property_id": rev.property_id,
+            "property_id": prop.id if prop else None,
+            "status": rev.status,
+            "last_sequence": 0,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    stmt = select(Booking).where(Booking.channex_booking_id == rev.booking_id)
+    booking = (await session.execute(stmt)).scalar_one()
+    return await lock_row(session, booking)
+
+
+async def _store(
+    session: AsyncSession,
+    settings: Settings,
+    rev: ChannexRevision,
+    prop: Property | None,
+    booking: Booking,
+) -> BookingRevision:
+    clean, personal = split_personal(rev.raw)
+    found = clean.get("rooms")
+    rooms: list[dict[str, Any]] = (
+        [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+    )
+    flags: set[str] = set()
+    if prop is None:
+        flags.add(RevisionFlag.UNKNOWN_PROPERTY)
+    else:
+        rooms, unmapped = map_rooms(rooms, await _mapping(session, prop.id))
+        flags |= unmapped
+        if rev.status != "cancelled" and await _overbooked(session, prop.id, rooms):
+            flags.add(RevisionFlag.OVERBOOKING)
+    clean["rooms"] = rooms
+    inserted_at = parse_instant(rev.inserted_at)
+    newest = is_newer(inserted_at, rev.id, booking.current_inserted_at, booking.current_revision_id)
+    sequence = None
+    if newest:
+        booking.last_sequence += 1
+        sequence = booking.last_sequence
+        _take_state(booking, rev, inserted_at)
+    else:
+        flags.add(RevisionFlag.STALE)
+        log.warning("stale booking revision kept, not applied", extra={"revision": rev.id})
+    row = BookingRevision(
+        channex_revision_id=rev.id,
+        booking_id=booking.id,
+        status=rev.status,
+        inserted_at=inserted_at,
+        sequence=sequence,
+        feed_position=await _next_feed_position(session),
+        data=clean,
+        personal_data=None if booking.personal_data_erased_at else _seal(settings, personal),
+        flags=sorted(flags),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _seal(settings: Settings, personal: dict[str, Any]) -> str | None:
+    return encrypt(build_cipher(settings), personal)
+
+
+def _take_state(booking: Booking, rev: ChannexRevision, inserted_at: datetime) -> None:
+    booking.status = rev.status
+    booking.unique_id = rev.unique_id
+    booking.arrival_date = rev.arrival_date
+    booking.departure_date = rev.departure_date
+    amount, currency = rev.raw.get("amount"), rev.raw.get("currency")
+    booking.amount = str(amount) if amount is not None else None
+    booking.currency = str(currency)[:3] if currency else None
+    booking.current_revision_id = rev.id
+    booking.current_inserted_at = inserted_at
+
+
+async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
+    rooms = await session.execute(
+        select(RoomType.channex_room_type_id, RoomType.pms_room_type_id).where(
+            RoomType.property_id == property_id, RoomType.channex_room_type_id.is_not(None)
+        )
+    )
+    plans = await session.execute(
+        select(RatePlan.channex_rate_plan_id, RatePlan.pms_rate_plan_id).where(
+            RatePlan.property_id == property_id, RatePlan.channex_rate_plan_id.is_not(None)
+        )
+    )
+    return RoomMapping(
+        room_types={str(c): p for c, p in rooms.all()},
+        rate_plans={str(c): p for c, p in plans.all()},
+    )
+
+
+async def _overbooked(session: AsyncSession, property_id: int, rooms: list[dict[str, Any]]) -> bool:
+    """True when the PMS's desired availability was already 0 on a booked night (issue 4's
+    `ari_cell` holds what the PMS last sent)."""
+    nights = booked_nights(rooms)
+    if not nights:
+        return False
+    ids = await session.execute(
+        select(RoomType.channex_room_type_id, RoomType.id).where(
+            RoomType.property_id == property_id
+        )
+    )
+    by_channex = {str(c): i for c, i in ids.all() if c is not None}
+    keys = [(by_channex[rt], day) for rt, day in nights if rt in by_channex]
+    if not keys:
+        return False
+    stmt = select(AriCell.desired).where(
+        and_(
+            AriCell.property_id == property_id,
+            AriCell.kind == AVAILABILITY,
+            tuple_(AriCell.entity_id, AriCell.stay_date).in_(keys),
+        )
+    )
+    return any((d or {}).get("availability") == 0 for d in (await session.execute(stmt)).scalars())
+
+
+async def _next_feed_position(session: AsyncSession) -> int:
+    """The pull feed's next position. The counter row's lock is held until commit, so
+    positions become visible in increasing order and a cursor never skips one."""
+    await insert_ignore(session, FeedCounter, {"name": FEED_COUNTER, "value": 0})
+    stmt = (
+        update(FeedCounter)
+        .where(FeedCounter.name == FEED_COUNTER)
+        .values(value=FeedCounter.value + 1)
+        .returning(FeedCounter.value)
+    )
+    return int((await session.execute(stmt)).scalar_one())

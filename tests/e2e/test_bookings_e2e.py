@@ -1,0 +1,203 @@
+"""End to end over real HTTP: the Channex sandbox's OTA simulator makes bookings,
+modifications and cancellations while webhooks are dropped, duplicated and reordered and the
+Channex API fails now and then; channel-sync must deliver every revision to the PMS exactly
+once, in order per booking, and acknowledge every one in the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import socket
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from standardwebhooks.webhooks import Webhook
+
+from app.main import create_app
+from app.sandbox.app import create_sandbox_app
+from app.sandbox.config import SandboxConfig
+from app.sandbox.state import SandboxState
+from app.services.delivery import new_secret
+from tests.api.test_onboarding import PROPERTY, RATE, ROOM
+from tests.booking_fakes import booking_settings
+from tests.conftest import GLOBAL_KEY
+from tests.sandbox.servers import Receiver, serve
+
+SANDBOX_KEY = "e2e-sandbox-key"
+BOOKINGS = 100
+MODIFICATIONS = 50
+CANCELLATIONS = 30
+DEADLINE_SECONDS = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def serve_on(app: FastAPI, port: int) -> AsyncIterator[str]:
+    """Serve `app` on a port chosen beforehand (its URL goes into its own settings)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.is_success, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def onboard(api: httpx.AsyncClient) -> tuple[str, list[tuple[str, str]]]:
+    """Org, property, two room types with a rate plan each; Channex ids back."""
+    await ok(await api.put("/v1/organizations/org-1", json={"title": "Seaside Hotels"}))
+    prop = await ok(await api.put("/v1/properties/p-1", json=PROPERTY))
+    rooms = []
+    for code in ("dbl", "twn"):
+        path = f"/v1/properties/p-1/room-types/{code}"
+        room = await ok(await api.put(path, json={**ROOM, "title": f"Room {code}"}))
+        rate_body = {**RATE, "title": f"Rate {code}"}
+        rate = await ok(await api.put(f"{path}/rate-plans/bar", json=rate_body))
+        rooms.append((room["channex_room_type_id"], rate["channex_rate_plan_id"]))
+    return prop["channex_property_id"], rooms
+
+
+async def wait_until(
+    condition: Callable[[], bool], what: str, seconds: float = DEADLINE_SECONDS
+) -> None:
+    # Polling: the state lives in another server (the sandbox), no event to wait on.
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+    assert condition(), what
+
+
+async def simulate(
+    tools: httpx.AsyncClient, property_id: str, rooms: list[tuple[str, str]]
+) -> None:
+    """Bookings, then modifications and cancellations of random ones, as OTAs make them."""
+    rng = random.Random(5)
+    today = datetime.now(UTC).date()
+    made: list[str] = []
+    for n in range(BOOKINGS):
+        room_type_id, rate_plan_id = rng.choice(rooms)
+        arrival = today + timedelta(days=rng.randint(5, 60))
+        body = {
+            "channel": "BookingCom",
+            "room_type_id": room_type_id,
+            "rate_plan_id": rate_plan_id,
+            "arrival_date": arrival.isoformat(),
+            "departure_date": (arrival + timedelta(days=rng.randint(1, 4))).isoformat(),
+            "guest": {"name": f"Guest{n}"},
+        }
+        answer = await ok(await tools.post(f"/properties/{property_id}/bookings", json=body))
+        made.append(answer["data"]["booking_id"])
+    for booking_id in rng.sample(made, MODIFICATIONS):
+        departure = today + timedelta(days=70 + rng.randint(0, 5))
+        change = {"departure_date": departure.isoformat()}
+        await ok(await tools.post(f"/bookings/{booking_id}/modify", json=change))
+    for booking_id in rng.sample(made, CANCELLATIONS):
+        await ok(await tools.post(f"/bookings/{booking_id}/cancel"))
+
+
+PMS_STATUSES = [503, 200, 200, 200, 200, 500]  # the PMS fails twice early on
+
+
+def delivered(receiver: Receiver, secret: str) -> dict[str, list[dict[str, Any]]]:
+    """Verified deliveries the PMS accepted (2xx), per booking, in the order received."""
+    failed = {n for n, status in enumerate(PMS_STATUSES) if status >= 300}
+    per_booking: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for n, received in enumerate(receiver.received):
+        if n in failed:
+            continue
+        raw = json.dumps(received.body, separators=(",", ":"))
+        body = Webhook(secret).verify(raw, received.headers)
+        per_booking[body["data"]["booking_id"]].append(body)
+    return per_booking
+
+
+async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
+    database_url: str,
+) -> None:
+    sandbox = create_sandbox_app(SandboxConfig(api_key=SANDBOX_KEY, time_scale=0.002, seed=11))
+    state: SandboxState = sandbox.state.sandbox
+    receiver = Receiver(statuses=list(PMS_STATUSES))
+    secret = new_secret()
+    port = free_port()
+    async with serve(sandbox) as sandbox_url, serve(receiver.app()) as pms_url:
+        settings = booking_settings(
+            database_url,
+            channex_api_url=f"{sandbox_url}/api/v1",
+            channex_api_key=SANDBOX_KEY,
+            channex_global_limit_per_minute=100_000,
+            channex_global_limit_per_hour=1_000_000,
+            public_base_url=f"http://127.0.0.1:{port}",
+            pms_delivery_url=f"{pms_url}/hook",
+            pms_delivery_secret=secret,
+            allow_private_callbacks=True,
+            sweep_interval_seconds=0.5,
+            booking_reconcile_interval_seconds=2.0,
+        )
+        headers = {"Authorization": f"Bearer {GLOBAL_KEY}"}
+        async with (
+            serve_on(create_app(settings), port) as base_url,
+            httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as api,
+            httpx.AsyncClient(base_url=f"{sandbox_url}/sandbox", timeout=30) as tools,
+        ):
+            property_id, rooms = await onboard(api)
+            await wait_until(lambda: len(state.store.webhooks) == 1, "webhook registered")
+            channel = {"channel": "BookingCom"}
+            await ok(await tools.post(f"/properties/{property_id}/channels", json=channel))
+            faults = {
+                "webhook_drop_rate": 0.25,
+                "webhook_duplicate_rate": 0.25,
+                "webhook_reorder": True,
+                "error_rate": 0.05,
+                "seed": 3,
+            }
+            await ok(await tools.put("/faults", json=faults))
+
+            await simulate(tools, property_id, rooms)
+            revisions = state.store.revisions
+
+            await wait_until(
+                lambda: (
+                    all(r.acked for r in revisions.values())
+                    and len(receiver.received) >= len(revisions)
+                ),
+                "every revision acked and delivered",
+            )
+            await asyncio.sleep(1.0)  # anything delivered twice would show up now
+            per_booking = delivered(receiver, secret)
+
+            assert sum(len(v) for v in per_booking.values()) == len(revisions)
+            for booking in state.store.bookings.values():
+                got = per_booking[booking.id]
+                assert [d["data"]["id"] for d in got] == booking.revision_ids
+                assert [d["sequence"] for d in got] == list(range(1, len(got) + 1))
+                latest = revisions[booking.revision_ids[-1]].attrs["status"]
+                ours = await ok(await api.get(f"/v1/bookings/{booking.id}"))
+                assert (ours["status"], ours["current_revision_id"]) == (
+                    latest,
+                    booking.revision_ids[-1],
+                )
+            assert len(revisions) == BOOKINGS + MODIFICATIONS + CANCELLATIONS
