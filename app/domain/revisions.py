@@ -113,11 +113,6 @@ def parse_instant(value: object) -> datetime:
     return datetime.min.replace(tzinfo=UTC)
 
 
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def is_newer(
     inserted_at: datetime, revision_id: str, current_at: datetime | None, current_id: str | None
 ) -> bool:
@@ -125,7 +120,7 @@ def is_newer(
     revision id breaks ties so that every process picks the same winner."""
     if current_at is None or current_id is None:
         return True
-    return (as_utc(inserted_at), revision_id) > (as_utc(current_at), current_id)
+    return (inserted_at, revision_id) > (current_at, current_id)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import Base, UtcDateTime, utcnow
 
 AVAILABILITY = "availability"
 RESTRICTIONS = "restrictions"
@@ -39,9 +39,7 @@ class AriCell(Base):
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
     # Channex's warning for this cell's last push (channex-api.md §6.6), until desired changes.
     failure: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class AriState(Base):
@@ -53,12 +51,10 @@ class AriState(Base):
     # A full sync is owed for this endpoint (set by POST /sync, cleared once it is sent).
     full_availability: Mapped[bool] = mapped_column(Boolean, default=False)
     full_restrictions: Mapped[bool] = mapped_column(Boolean, default=False)
-    full_sync_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_full_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    full_sync_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_full_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     changes: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class AriChange(Base):
@@ -70,7 +66,7 @@ class AriChange(Base):
     property_id: Mapped[int] = mapped_column(ForeignKey("property.id"), index=True)
     items: Mapped[int] = mapped_column(Integer)
     cells_changed: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class SyncRun(Base):
@@ -93,5 +89,5 @@ class SyncRun(Base):
     task_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)

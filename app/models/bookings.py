@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import Base, UtcDateTime, utcnow
 
 
 class EventStatus(StrEnum):
@@ -67,8 +66,8 @@ class WebhookEvent(Base):
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.PENDING, index=True)
     note: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Booking(Base):
@@ -89,13 +88,11 @@ class Booking(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     # The newest applied revision; an older one arriving later never replaces it.
     current_revision_id: Mapped[str | None] = mapped_column(String(64))
-    current_inserted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    current_inserted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    personal_data_erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class BookingRevision(Base):
@@ -107,7 +104,7 @@ class BookingRevision(Base):
     channex_revision_id: Mapped[str] = mapped_column(String(64), unique=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    inserted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    inserted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Position in the booking's delivered history (1, 2, ...); None for a stale revision.
     sequence: Mapped[int | None] = mapped_column(Integer)
     # Position in the pull feed, taken under one counter lock so commit order = feed order.
@@ -116,9 +113,9 @@ class BookingRevision(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     personal_data: Mapped[str | None] = mapped_column(Text)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    pulled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pulled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class FeedCounter(Base):
@@ -142,8 +139,8 @@ class QuarantinedRevision(Base):
     reason: Mapped[str] = mapped_column(Text)
     # The whole revision, encrypted (it holds guest data).
     payload: Mapped[str | None] = mapped_column(Text)
-    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    quarantined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class PmsEndpoint(Base):
@@ -157,14 +154,12 @@ class PmsEndpoint(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[str] = mapped_column(Text)
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
-    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class BookingDelivery(Base):
@@ -185,10 +180,10 @@ class BookingDelivery(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class BookingMarker(Base):
@@ -197,4 +192,4 @@ class BookingMarker(Base):
     __tablename__ = "booking_marker"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -23,7 +23,6 @@ from standardwebhooks.webhooks import Webhook
 
 from app.db import utcnow
 from app.domain.delivery import parse_retry_after, retry_delay
-from app.domain.revisions import as_utc
 from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, Property
 from app.models.bookings import DeliveryStatus
 from app.services.booking_payloads import as_row, revision_query, revision_read
@@ -143,7 +142,7 @@ async def deliver_step(
         return Step()
     if delivery.status == DeliveryStatus.FAILED:
         return Step()  # exhausted: later revisions wait for a replay (ordering)
-    wait = (as_utc(delivery.next_attempt_at) - utcnow()).total_seconds()
+    wait = (delivery.next_attempt_at - utcnow()).total_seconds()
     if wait > 0:
         return Step(defer=wait)
     body = await _body(session, settings, delivery)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.client import ChannexClient
 from app.channex.schemas import Webhook, WebhookAttributes
 from app.db import utcnow
-from app.domain.revisions import SUBSCRIBED_EVENTS, as_utc
+from app.domain.revisions import SUBSCRIBED_EVENTS
 from app.models import BookingMarker
 from app.services.inbox import SECRET_HEADER
 from app.settings import Settings
@@ -89,7 +89,7 @@ def webhook_marker(settings: Settings) -> str:
 async def marker_due(session: AsyncSession, name: str, interval_seconds: float) -> bool:
     """True when `name` last ran over `interval_seconds` ago (or never)."""
     marker = await session.get(BookingMarker, name)
-    return marker is None or as_utc(marker.at) <= utcnow() - timedelta(seconds=interval_seconds)
+    return marker is None or marker.at <= utcnow() - timedelta(seconds=interval_seconds)
 
 
 async def touch_marker(session: AsyncSession, name: str) -> None:

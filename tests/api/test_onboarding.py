@@ -72,6 +72,7 @@ async def test_changed_title_updates_the_channex_group(
     response = await client.put("/v1/organizations/org-1", json={"title": "New"})
     body = response.json()
     assert body["sync_status"] == "synced"
+    assert body["updated_at"].endswith("Z")  # UTC and says so, on SQLite too
     assert channex.store["groups"][body["channex_group_id"]]["title"] == "New"
     assert channex.creates("groups") == 1
 
