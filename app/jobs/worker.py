@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 from typing import cast
@@ -35,7 +36,7 @@ def build_worker_settings(
     return {
         "queue_name": queue_name,
         "functions": _functions(registry, queue_name),
-        "cron_jobs": _cron_jobs(registry, queue_name),
+        "cron_jobs": _cron_jobs(registry, queue_name, settings.sweep_interval_seconds),
         "redis_settings": RedisSettings.from_dsn(require_redis_url(settings)),
         "job_serializer": dump_json,
         "job_deserializer": load_json,
@@ -78,14 +79,24 @@ def _functions(registry: Mapping[str, JobSpec], queue_name: str) -> list[Functio
     ]
 
 
-def _cron_jobs(registry: Mapping[str, JobSpec], queue_name: str) -> list[CronJob]:
-    """The sweep every minute and at startup, on the worker of the sweep's own queue."""
+def sweep_seconds(interval: float) -> set[int]:
+    """The seconds of each minute at which the sweep runs. arq's cron has no interval, so one
+    under a minute becomes evenly spaced seconds, and a longer one runs once a minute (more
+    often than asked, which is harmless: a sweep only enqueues what the database owes)."""
+    step = max(1, math.ceil(interval))
+    return set(range(0, 60, step)) if step < 60 else {0}
+
+
+def _cron_jobs(registry: Mapping[str, JobSpec], queue_name: str, interval: float) -> list[CronJob]:
+    """The sweep at startup and then every `interval` (see sweep_seconds), on the worker of the
+    sweep's own queue."""
     spec = registry.get(SWEEP_JOB)
     if spec is None or spec.queue != queue_name:
         return []
     sweep_cron = cron(
         cast(WorkerCoroutine, spec.function),
         name=SWEEP_JOB,
+        second=sweep_seconds(interval),
         run_at_startup=True,
         timeout=spec.timeout_seconds,
         max_tries=spec.max_tries,

@@ -29,6 +29,7 @@ from tests.api.test_onboarding import PROPERTY, RATE, ROOM
 from tests.booking_fakes import booking_settings
 from tests.conftest import GLOBAL_KEY
 from tests.sandbox.servers import Receiver, serve
+from tests.workers import arq_workers, production_redis
 
 SANDBOX_KEY = "e2e-sandbox-key"
 BOOKINGS = 100
@@ -151,6 +152,7 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
             channex_global_limit_per_minute=100_000,
             channex_global_limit_per_hour=1_000_000,
             public_base_url=f"http://127.0.0.1:{port}",
+            redis_url=production_redis(database_url),
             pms_delivery_url=f"{pms_url}/hook",
             pms_delivery_secret=secret,
             allow_private_callbacks=True,
@@ -160,6 +162,7 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
         headers = {"Authorization": f"Bearer {GLOBAL_KEY}"}
         async with (
             serve_on(create_app(settings), port) as base_url,
+            arq_workers(settings),
             httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as api,
             httpx.AsyncClient(base_url=f"{sandbox_url}/sandbox", timeout=30) as tools,
         ):

@@ -21,7 +21,12 @@ from app.jobs.registry import (
     index_specs,
 )
 from app.jobs.sweep import sweep
-from app.jobs.worker import build_worker_settings, queues_with_jobs, run_worker_group
+from app.jobs.worker import (
+    build_worker_settings,
+    queues_with_jobs,
+    run_worker_group,
+    sweep_seconds,
+)
 from app.settings import Settings
 from tests.jobs.support import DRAIN_TIMEOUT_SECONDS, ArqHarness, Recorder
 
@@ -117,3 +122,10 @@ async def test_a_failing_worker_stops_the_others_and_its_error_is_raised(
     )
     with pytest.raises(RuntimeError, match="startup failed"):
         await asyncio.wait_for(run_worker_group([healthy, failing]), DRAIN_TIMEOUT_SECONDS)
+
+
+def test_the_sweep_cron_follows_the_interval() -> None:
+    assert sweep_seconds(60) == {0}
+    assert sweep_seconds(600) == {0}
+    assert sweep_seconds(15) == {0, 15, 30, 45}
+    assert sweep_seconds(0.5) == set(range(60))

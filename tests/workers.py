@@ -1,0 +1,58 @@
+"""Real arq workers inside a test: the production path (PostgreSQL + Redis + arq) run for the
+length of a `with` block, one worker per queue, as `channel-sync worker` would run them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from arq.worker import create_worker
+
+from app.jobs.queue import create_json_pool
+from app.jobs.registry import ALL_QUEUES, build_registry
+from app.jobs.worker import build_worker_settings, queues_with_jobs, run_worker_group
+from app.resources import open_worker_resources
+from app.settings import Settings
+from tests.servers import REDIS_URL, require_server
+
+
+def production_redis(database_url: str) -> str | None:
+    """Redis (and so arq) for the PostgreSQL leg of a test, none for the embedded SQLite one."""
+    if not database_url.startswith("postgresql"):
+        return None
+    require_server(REDIS_URL, "Redis")
+    return REDIS_URL
+
+
+@asynccontextmanager
+async def arq_workers(settings: Settings) -> AsyncIterator[None]:
+    """Run arq workers for every queue until the block ends; nothing when no REDIS_URL."""
+    if settings.redis_url is None:
+        yield
+        return
+    registry = build_registry()
+    pool = await create_json_pool(settings.redis_url)
+    # Jobs left by an earlier, interrupted run would act on another database's ids.
+    await pool.delete(*(f"arq:queue:{queue}" for queue in ALL_QUEUES))
+    resources = await open_worker_resources(settings, pool, registry)
+    workers = [
+        create_worker(
+            build_worker_settings(settings, queue, registry),
+            redis_pool=pool,
+            ctx=dict(resources.context()),
+            handle_signals=False,
+            poll_delay=0.05,
+            job_completion_wait=5,
+        )
+        for queue in queues_with_jobs(registry, ALL_QUEUES)
+    ]
+    group = asyncio.create_task(run_worker_group(workers))
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.handle_sig_wait_for_completion(2)  # SIGINT: finish running jobs, then stop
+        await group
+        await resources.aclose()
+        await pool.aclose(close_connection_pool=True)
