@@ -4,6 +4,7 @@ length of a `with` block, one worker per queue, as `channel-sync worker` would r
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -52,7 +53,7 @@ async def arq_workers(settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         for worker in workers:
-            worker.handle_sig_wait_for_completion(2)  # SIGINT: finish running jobs, then stop
+            worker.handle_sig_wait_for_completion(signal.SIGINT)  # finish running jobs, stop
         await group
         await resources.aclose()
         await pool.aclose(close_connection_pool=True)
