@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from app.logs import configure_logging
 from app.settings import Settings, get_settings
 
 app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_is_help=True)
@@ -16,11 +16,7 @@ app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_
 
 def _configure_logging() -> None:
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    logging.getLogger("app.channex").setLevel(settings.channex_log_level.upper())
+    configure_logging(settings.log_level, settings.channex_log_level, settings.log_format)
 
 
 @app.command()

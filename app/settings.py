@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # Connections kept open per process, and how many more a burst may open (then closed).
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     redis_url: str | None = None
 
     channex_api_url: str = CHANNEX_STAGING_URL
@@ -43,6 +46,7 @@ class Settings(BaseSettings):
     channex_log_level: str = "INFO"
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     # JSON list: [{"name": "pms", "key": "...", "organization_id": null}, ...]
     api_keys: list[ApiKey] = Field(default_factory=list)
 
