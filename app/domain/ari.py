@@ -8,11 +8,20 @@ fields on its dates (channex-api.md §6.3). `expand(compress(cells)) == cells`, 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from app.domain.ari_paint import WEEKDAYS, Stroke, Weekday, covered_dates, paint, runs_of
+from app.domain.ari_paint import (
+    WEEKDAYS,
+    Stroke,
+    Weekday,
+    covered_dates,
+    paint,
+    paint_dates,
+    runs_of,
+)
 
 __all__ = [
     "WEEKDAYS",
@@ -144,7 +153,8 @@ def _field_groups(series: list[tuple[date, Fields]]) -> list[tuple[str, ...]]:
 def _paint_field_groups(
     series: list[tuple[date, Fields]], weekday_sets: bool
 ) -> list[Stroke[Fields]]:
-    """Each group of fields painted on its own, so a field changing alone is sent alone."""
+    """Each group of fields painted on its own dates, so a field changing alone is sent alone
+    and a field present on some weekdays only is one filtered value."""
     strokes: list[Stroke[Fields]] = []
     for names in _field_groups(series):
         wanted = set(names)
@@ -153,7 +163,7 @@ def _paint_field_groups(
             for day, fields in series
             if (kept := tuple(item for item in fields if item[0] in wanted))
         ]
-        strokes.extend(_paint_series(group_series, weekday_sets))
+        strokes.extend(paint_dates(group_series, weekday_sets=weekday_sets))
     return strokes
 
 
@@ -181,16 +191,68 @@ def _continues(previous: tuple[date, Fields], day: date, fields: Fields) -> bool
     return previous[0] + timedelta(days=1) == day and [name for name, _ in previous[1]] == names
 
 
+@dataclass(slots=True)
+class _Merging:
+    """Strokes being merged, with their dates and field names; a merged-away stroke is None."""
+
+    strokes: list[Stroke[Fields] | None]
+    dates: list[frozenset[date]]
+    names: list[frozenset[str]]
+
+
 def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
-    """Strokes of different fields on the same dates and layer become one value."""
-    merged: dict[tuple[int, date, date, frozenset[Weekday] | None], dict[str, FieldValue]] = {}
-    for stroke in strokes:
-        key = (stroke.layer, stroke.date_from, stroke.date_to, stroke.days)
-        merged.setdefault(key, {}).update(stroke.value)
-    return [
-        Stroke(layer, date_from, date_to, days, _sorted_fields(fields.items()))
-        for (layer, date_from, date_to, days), fields in merged.items()
-    ]
+    """Strokes of different fields on the same dates become one value, at a layer where each
+    field's strokes keep their order (so the merged value may move above or below others)."""
+    merging = _Merging(
+        list(strokes),
+        [frozenset(covered_dates(s.date_from, s.date_to, s.days)) for s in strokes],
+        [frozenset(name for name, _ in s.value) for s in strokes],
+    )
+    same_dates: dict[tuple[date, date, frozenset[Weekday] | None], list[int]] = {}
+    for index, stroke in enumerate(strokes):
+        same_dates.setdefault((stroke.date_from, stroke.date_to, stroke.days), []).append(index)
+    for indices in same_dates.values():
+        for position, index in enumerate(indices):
+            for other in indices[position + 1 :]:
+                _merge_pair(merging, index, other)
+    return [stroke for stroke in merging.strokes if stroke is not None]
+
+
+def _merge_pair(merging: _Merging, index: int, other: int) -> None:
+    """Fold `other` into `index` when their fields differ and some layer suits both."""
+    stroke, candidate = merging.strokes[index], merging.strokes[other]
+    if stroke is None or candidate is None:
+        return
+    if not merging.names[index].isdisjoint(merging.names[other]):
+        return
+    low, high = _layer_range(merging, index, stroke.layer)
+    other_low, other_high = _layer_range(merging, other, candidate.layer)
+    low, high = max(low, other_low), min(high, other_high)
+    if low <= high:
+        layer = max(low, min(high, max(stroke.layer, candidate.layer)))
+        fields = _sorted_fields(stroke.value + candidate.value)
+        merging.strokes[index] = replace(stroke, layer=layer, value=fields)
+        merging.strokes[other] = None
+        merging.names[index] = merging.names[index] | merging.names[other]
+
+
+def _layer_range(merging: _Merging, index: int, layer: int) -> tuple[int, int]:
+    """Layers a stroke may take without passing a stroke of any of its fields on its dates."""
+    names, dates = merging.names[index], merging.dates[index]
+    low, high = 0, sys.maxsize  # no stroke of its fields above it: no upper limit
+    for other, candidate in enumerate(merging.strokes):
+        if (
+            candidate is None
+            or other == index
+            or names.isdisjoint(merging.names[other])
+            or dates.isdisjoint(merging.dates[other])
+        ):
+            continue
+        if candidate.layer < layer:
+            low = max(low, candidate.layer + 1)
+        else:
+            high = min(high, candidate.layer - 1)
+    return low, high
 
 
 def _piggyback(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:

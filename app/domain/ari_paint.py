@@ -7,13 +7,15 @@ sequence never touch the same date, so their order inside a layer does not matte
 
 Every strategy below paints exactly the dates of the sequence with exactly their values; `paint`
 keeps the one with the fewest strokes, and plain run-length encoding is always a candidate, so
-the result is never worse than it.
+the result is never worse than it. `paint_dates` paints dates with gaps: each segment of dates
+(consecutive, or one weekday pattern) is painted with `paint`, then its strokes are cut back to
+the segment's dates, so no stroke reaches a date outside the given ones.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Generic, Literal, TypeVar
@@ -60,6 +62,106 @@ def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
             runs.append((first, i - 1, values[first]))
             first = i
     return runs
+
+
+def paint_dates(series: Sequence[tuple[date, V]], *, weekday_sets: bool) -> list[Stroke[V]]:
+    """The fewest strokes found that give each (date, value) its value and touch no other date.
+
+    The dates are cut into segments first, each the dates of a range (and of a `days` filter):
+    consecutive dates, and with weekday sets also weekday patterns, so that a field sent only on
+    Fridays and Saturdays is one filtered segment rather than one segment per weekend.
+    """
+    by_date = dict(series)
+    dates = sorted(by_date)
+    if not dates:
+        return []
+    consecutive = _consecutive_segments(dates)
+    candidates = [_paint_segments(by_date, consecutive, weekday_sets)]
+    # One stretch of consecutive dates is already its own best segment (full calendars).
+    if weekday_sets and len(consecutive) > 1:
+        candidates.append(_paint_segments(by_date, _pattern_segments(dates), weekday_sets))
+    return min(candidates, key=len)
+
+
+Segment = tuple[date, date, frozenset[Weekday] | None]
+
+
+def _consecutive_segments(dates: Sequence[date]) -> list[Segment]:
+    segments: list[Segment] = []
+    for day in dates:
+        if segments and segments[-1][1] + timedelta(days=1) == day:
+            segments[-1] = (segments[-1][0], day, None)
+        else:
+            segments.append((day, day, None))
+    return segments
+
+
+def _pattern_segments(dates: Sequence[date]) -> list[Segment]:
+    """Weekday patterns of presence: each segment's range and filter select only given dates."""
+    present = set(dates)
+    length = (dates[-1] - dates[0]).days + 1
+    flags = [dates[0] + timedelta(days=i) in present for i in range(length)]
+    strokes = _weekday_strokes(dates[0], flags, False, 0)
+    return [(stroke.date_from, stroke.date_to, stroke.days) for stroke in strokes]
+
+
+def _paint_segments(
+    by_date: Mapping[date, V], segments: Sequence[Segment], weekday_sets: bool
+) -> list[Stroke[V]]:
+    strokes: list[Stroke[V]] = []
+    for date_from, date_to, days in segments:
+        # Dates the filter leaves out hold the previous value: painting them costs nothing
+        # more than the selected dates' own runs, and masking then drops them again.
+        selected = [by_date[day] for day in covered_dates(date_from, date_to, days)]
+        values = _held_values(selected, date_from, date_to, days)
+        for stroke in paint(date_from, values, weekday_sets=weekday_sets):
+            if (masked := _masked(stroke, days)) is not None:
+                strokes.append(masked)
+    return strokes
+
+
+def _held_values(
+    selected: Sequence[V], date_from: date, date_to: date, days: frozenset[Weekday] | None
+) -> list[V]:
+    """One value per date of the range: each selected date's own, the others the last one's
+    (a segment's range starts on a selected date)."""
+    values: list[V] = []
+    remaining = iter(selected)
+    day = date_from
+    while day <= date_to:
+        if days is None or WEEKDAYS[day.weekday()] in days:
+            values.append(next(remaining))
+        else:
+            values.append(values[-1])
+        day += timedelta(days=1)
+    return values
+
+
+def _masked(stroke: Stroke[V], days: frozenset[Weekday] | None) -> Stroke[V] | None:
+    """The stroke on its dates that `days` selects; None when it selects none of them."""
+    if days is None:
+        return stroke
+    kept = days if stroke.days is None else days & stroke.days
+    covered = list(covered_dates(stroke.date_from, stroke.date_to, kept))
+    if not covered:
+        return None
+    days_needed = _canonical_days(covered[0], covered[-1], kept)
+    return Stroke(stroke.layer, covered[0], covered[-1], days_needed, stroke.value)
+
+
+def _canonical_days(
+    date_from: date, date_to: date, days: frozenset[Weekday] | None
+) -> frozenset[Weekday] | None:
+    """The filter reduced to weekdays in the range; None when it would exclude nothing.
+
+    One form per set of covered dates, so that values of other fields on the same dates are
+    recognised as such and merged.
+    """
+    length = (date_to - date_from).days + 1
+    present = frozenset(WEEKDAYS[(date_from.weekday() + k) % 7] for k in range(min(length, 7)))
+    if days is None or present <= days:
+        return None
+    return days & present
 
 
 def paint(
@@ -203,16 +305,9 @@ def _pattern_stroke(start: date, pattern: _Pattern[V], layer: int) -> Stroke[V]:
     date_from = start + timedelta(days=pattern.first)
     date_to = start + timedelta(days=pattern.last)
     days = frozenset(WEEKDAYS[(start.weekday() + offset) % 7] for offset in pattern.offsets)
-    return Stroke(layer, date_from, date_to, _needed_days(date_from, date_to, days), pattern.value)
-
-
-def _needed_days(
-    date_from: date, date_to: date, days: frozenset[Weekday]
-) -> frozenset[Weekday] | None:
-    """None when `days` holds every weekday in the range: the filter would change nothing."""
-    length = (date_to - date_from).days + 1
-    present = {WEEKDAYS[(date_from.weekday() + k) % 7] for k in range(min(length, 7))}
-    return None if present <= days else days
+    return Stroke(
+        layer, date_from, date_to, _canonical_days(date_from, date_to, days), pattern.value
+    )
 
 
 def _paint_indices(

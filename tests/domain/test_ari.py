@@ -9,6 +9,7 @@ import pytest
 from app.domain.ari import AriRun, FieldValue, clip_cells, compress, count_runs, expand
 
 MONDAY = date(2025, 3, 3)
+STOP_SELL_OFF: tuple[tuple[str, FieldValue], ...] = (("stop_sell", False),)
 
 
 def _day(offset: int) -> date:
@@ -114,9 +115,17 @@ def test_a_few_closed_dates_override_one_open_range() -> None:
 def test_dates_missing_from_the_input_are_never_covered() -> None:
     cells = {"rt": {_day(i): {"availability": 3} for i in (0, 1, 2, 5, 6, 7)}}
 
-    assert compress(cells, weekday_sets=True) == [
+    assert compress(cells, weekday_sets=False) == [
         AriRun("rt", _day(0), _day(2), None, (("availability", 3),)),
         AriRun("rt", _day(5), _day(7), None, (("availability", 3),)),
+    ]
+
+
+def test_a_weekday_filter_can_skip_the_dates_missing_from_the_input() -> None:
+    cells = {"rp": {_day(i): {"stop_sell": False} for i in (0, 1, 2, 5, 6, 7)}}
+
+    assert compress(cells, weekday_sets=True) == [
+        AriRun("rp", _day(0), _day(7), frozenset({"mo", "tu", "we", "sa", "su"}), STOP_SELL_OFF)
     ]
 
 
@@ -129,14 +138,19 @@ def test_a_field_missing_from_a_cell_is_not_sent_for_that_date() -> None:
         }
     }
 
-    runs = compress(cells, weekday_sets=True)
+    plain = compress(cells, weekday_sets=False)
+    filtered = compress(cells, weekday_sets=True)
 
-    assert runs == [
-        AriRun("rp", _day(0), _day(0), None, (("stop_sell", False),)),
+    assert plain == [
+        AriRun("rp", _day(0), _day(0), None, STOP_SELL_OFF),
         AriRun("rp", _day(0), _day(2), None, (("rate", "100.00"),)),
-        AriRun("rp", _day(2), _day(2), None, (("stop_sell", False),)),
+        AriRun("rp", _day(2), _day(2), None, STOP_SELL_OFF),
     ]
-    assert expand(runs) == cells
+    assert filtered == [
+        AriRun("rp", _day(0), _day(2), None, (("rate", "100.00"),)),
+        AriRun("rp", _day(0), _day(2), frozenset({"mo", "we"}), STOP_SELL_OFF),
+    ]
+    assert expand(plain) == expand(filtered) == cells
 
 
 def test_per_person_rates_compress_as_one_value() -> None:

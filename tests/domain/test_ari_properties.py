@@ -60,6 +60,42 @@ def seasonal_cells(draw: st.DrawFn) -> dict[str, dict[date, dict[str, FieldValue
     return {"rp": cells}
 
 
+@st.composite
+def weekday_patterned_cells(draw: st.DrawFn) -> dict[str, dict[date, dict[str, FieldValue]]]:
+    """Sparse incremental sends: each field on its own weekdays through its own window, with
+    one value or one per weekday, and some dates dropped or changed."""
+    cells: dict[str, dict[date, dict[str, FieldValue]]] = {}
+    for entity_id in draw(st.lists(st.sampled_from("ab"), unique=True, min_size=1, max_size=2)):
+        by_date: dict[date, dict[str, FieldValue]] = {}
+        start = START + timedelta(days=draw(st.integers(0, 6)))
+        names = draw(st.lists(st.sampled_from(sorted(FIELD_VALUES)), unique=True, min_size=1))
+        for name in names:
+            for day, value in _field_pattern(draw, name, start).items():
+                by_date.setdefault(day, {})[name] = value
+        dropped = draw(st.sets(st.sampled_from(sorted(by_date)), max_size=3)) if by_date else set()
+        for day in dropped:
+            del by_date[day]
+        cells[entity_id] = by_date
+    return cells
+
+
+def _field_pattern(draw: st.DrawFn, name: str, start: date) -> dict[date, FieldValue]:
+    first, length = draw(st.integers(0, 30)), draw(st.integers(1, 90))
+    weekdays = draw(st.sets(st.integers(0, 6), min_size=1))
+    per_weekday = draw(st.lists(FIELD_VALUES[name], min_size=7, max_size=7))
+    if draw(st.booleans()):
+        per_weekday = [per_weekday[0]] * 7
+    days = [start + timedelta(days=first + i) for i in range(length)]
+    pattern = {day: per_weekday[day.weekday()] for day in days if day.weekday() in weekdays}
+    for day in draw(st.sets(st.sampled_from(days), max_size=2)):
+        if day in pattern:
+            pattern[day] = draw(FIELD_VALUES[name])
+    return pattern
+
+
+ANY_CELLS = st.one_of(random_cells(), seasonal_cells(), weekday_patterned_cells())
+
+
 def _without_empty(cells: Cells) -> dict[str, dict[date, dict[str, FieldValue]]]:
     kept = {
         entity_id: {day: dict(cell) for day, cell in by_date.items() if cell}
@@ -69,7 +105,7 @@ def _without_empty(cells: Cells) -> dict[str, dict[date, dict[str, FieldValue]]]
 
 
 @SETTINGS
-@given(cells=st.one_of(random_cells(), seasonal_cells()), weekday_sets=st.booleans())
+@given(cells=ANY_CELLS, weekday_sets=st.booleans())
 def test_expanding_the_compressed_runs_gives_back_exactly_the_cells(
     cells: Cells, weekday_sets: bool
 ) -> None:
@@ -77,7 +113,7 @@ def test_expanding_the_compressed_runs_gives_back_exactly_the_cells(
 
 
 @SETTINGS
-@given(cells=st.one_of(random_cells(), seasonal_cells()), weekday_sets=st.booleans())
+@given(cells=ANY_CELLS, weekday_sets=st.booleans())
 def test_compression_never_needs_more_values_than_runs_of_equal_cells(
     cells: Cells, weekday_sets: bool
 ) -> None:
@@ -85,7 +121,7 @@ def test_compression_never_needs_more_values_than_runs_of_equal_cells(
 
 
 @SETTINGS
-@given(cells=st.one_of(random_cells(), seasonal_cells()))
+@given(cells=ANY_CELLS)
 def test_runs_set_only_input_dates_never_null_and_never_empty(cells: Cells) -> None:
     for run in compress(cells, weekday_sets=True):
         covered = list(run.covered_dates())
@@ -100,7 +136,7 @@ def test_runs_set_only_input_dates_never_null_and_never_empty(cells: Cells) -> N
 
 
 @SETTINGS
-@given(cells=st.one_of(random_cells(), seasonal_cells()))
+@given(cells=ANY_CELLS)
 def test_no_weekday_filter_without_weekday_sets(cells: Cells) -> None:
     assert all(run.days is None for run in compress(cells, weekday_sets=False))
 
@@ -117,3 +153,30 @@ def test_clipped_cells_are_the_cells_between_today_and_the_horizon(
             inside = today <= day < today + timedelta(days=horizon)
             assert clipped.get(entity_id, {}).get(day) == (dict(cell) if inside else None)
     assert all(clipped.values())
+
+
+@SETTINGS
+@given(
+    weekdays=st.sets(st.integers(0, 6), min_size=1),
+    first=st.integers(0, 30),
+    length=st.integers(1, 150),
+    min_stay=st.integers(1, 3),
+    stop_sell=st.booleans(),
+)
+def test_fields_on_the_same_weekdays_over_a_daily_rate_are_one_filtered_value(
+    weekdays: set[int], first: int, length: int, min_stay: int, stop_sell: bool
+) -> None:
+    """The ideal send: the daily rate, then one value for the weekday-only fields."""
+    cells: dict[str, dict[date, dict[str, FieldValue]]] = {"rp": {}}
+    for i in range(first, first + length):
+        day = START + timedelta(days=i)
+        cells["rp"][day] = {"rate": "100.00"}
+        if day.weekday() in weekdays:
+            cells["rp"][day].update({"min_stay_arrival": min_stay, "stop_sell": stop_sell})
+
+    runs = compress(cells, weekday_sets=True)
+
+    assert expand(runs) == cells
+    # One value when every date (or none) has the weekday-only fields: they merge or vanish.
+    uniform = len({len(cell) for cell in cells["rp"].values()}) == 1
+    assert len(runs) == (1 if uniform else 2)
