@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.api.deps import PageDep, PrincipalDep, PropertyId, ResourcesDep, SessionDep
+from app.api.deps import (
+    PageDep,
+    PrincipalDep,
+    PropertyId,
+    RequiredChannexDep,
+    ResourcesDep,
+    SessionDep,
+)
 from app.api.views import page_of
 from app.jobs.ari import request_push
 from app.models import AriCell, SyncRun
@@ -17,10 +24,12 @@ from app.schemas_ari import (
     AriBatch,
     AriCellRead,
     AriStateRead,
+    DriftCellRead,
+    DriftRead,
     FullSyncAccepted,
     SyncRunRead,
 )
-from app.services import ari_runs, ari_state
+from app.services import ari_drift, ari_runs, ari_state
 from app.services.ari_mappings import Mappings
 from app.services.ari_push import DEBOUNCE_SECONDS, request_full_sync
 from app.services.properties import get_property
@@ -96,6 +105,65 @@ async def get_sync_run(
 ) -> SyncRunRead:
     """One sync run."""
     return _run_read(await ari_runs.get_run(session, principal, property_id, run_id))
+
+
+@router.get("/drift", response_model=DriftRead)
+async def get_drift(
+    property_id: PropertyId,
+    date_from: From,
+    date_to: To,
+    session: SessionDep,
+    principal: PrincipalDep,
+    channex: RequiredChannexDep,
+) -> DriftRead:
+    """Read Channex's ARI back and list the cells that differ from what we last pushed."""
+    drift = await ari_drift.check_drift(
+        session, channex, principal, property_id, date_from, date_to
+    )
+    return _drift_read(property_id, drift)
+
+
+@router.post("/drift/repair", response_model=DriftRead)
+async def repair_drift(
+    property_id: PropertyId,
+    date_from: From,
+    date_to: To,
+    session: SessionDep,
+    principal: PrincipalDep,
+    channex: RequiredChannexDep,
+    resources: ResourcesDep,
+) -> DriftRead:
+    """Check drift and queue a push of exactly the differing cells (never a full sync)."""
+    drift = await ari_drift.check_drift(
+        session, channex, principal, property_id, date_from, date_to, repair=True
+    )
+    await session.commit()
+    if drift.differences:
+        await request_push(resources.queue, drift.prop.id)
+    return _drift_read(property_id, drift)
+
+
+def _drift_read(property_id: str, drift: ari_drift.Drift) -> DriftRead:
+    differences = []
+    for d in drift.differences:
+        room_type_id, rate_plan_id = drift.mappings.pms_ids(d.kind, d.entity_pk)
+        differences.append(
+            DriftCellRead.model_validate(
+                {
+                    "type": d.kind,
+                    "room_type_id": room_type_id,
+                    "rate_plan_id": rate_plan_id,
+                    "date": d.day,
+                    "field": d.field,
+                    "pushed": d.pushed,
+                    "channex": d.channex,
+                }
+            )
+        )
+    return DriftRead(
+        property_id=property_id, date_from=drift.date_from, date_to=drift.date_to,
+        checked_cells=drift.checked_cells, differences=differences, repaired=drift.repaired,
+    )  # fmt: skip
 
 
 def _cell_read(mappings: Mappings, cell: AriCell) -> AriCellRead:

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from arq.worker import Retry
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
+from app.db import utcnow
+from app.domain.ari_schedule import nightly_due
 from app.jobs.context import WorkerContext
 from app.jobs.queue import JobQueue
 from app.jobs.sweep import PendingJob
 from app.models import AriCell, AriState, Property
-from app.services.ari_push import FULL_SYNC_JOB, PUSH_JOB, ari_job_id, push_property
+from app.services.ari_drift import check_property_drift
+from app.services.ari_mappings import lock_ari_state
+from app.services.ari_push import (
+    FULL_SYNC_JOB,
+    PUSH_JOB,
+    ari_job_id,
+    push_property,
+    request_full_sync,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +84,59 @@ async def request_push(
         await queue.enqueue(job, property_pk, job_id=ari_job_id(property_pk), defer=defer)
     except Exception:
         log.exception("could not enqueue %s", job, extra={"property": property_pk})
+
+
+NIGHTLY_JOB = "nightly_ari"
+# Channex unavailable for the nightly check: try again within the property's window.
+NIGHTLY_RETRY_SECONDS = 300.0
+
+
+async def nightly_ari(ctx: WorkerContext, property_pk: int) -> None:
+    """Job (off-peak, once a day per property): the drift check over the horizon (repairing
+    the differing cells if configured) and, if enabled, the scheduled full sync."""
+    settings, channex = ctx["settings"], ctx["channex"]
+    if channex is None:
+        return
+    async with ctx["session_factory"]() as session:
+        drift = None
+        if settings.ari_nightly_drift_check:
+            repair = settings.ari_nightly_drift_repair
+            try:
+                drift = await check_property_drift(session, channex, property_pk, repair=repair)
+            except ChannexRateLimitedError as exc:
+                raise Retry(defer=exc.retry_after) from exc
+            except ChannexUnavailableError as exc:
+                raise Retry(defer=NIGHTLY_RETRY_SECONDS) from exc
+        full = settings.ari_daily_full_sync
+        if full:
+            await request_full_sync(session, property_pk)
+        state = await lock_ari_state(session, property_pk)
+        state.nightly_at = utcnow()
+        await session.commit()
+    if drift is not None and drift.differences:
+        log.warning(
+            "ari drift",
+            extra={"property": property_pk, "differences": len(drift.differences),
+                   "repaired": drift.repaired},
+        )  # fmt: skip
+    if full or (drift is not None and drift.repaired and drift.differences):
+        await request_push(ctx["queue"], property_pk, full=full)
+
+
+async def scan_ari_nightly(session: AsyncSession) -> Sequence[PendingJob]:
+    """Sweep scanner: connected properties whose off-peak slot has come and not been served."""
+    return await nightly_pending(session, utcnow())
+
+
+async def nightly_pending(session: AsyncSession, now: datetime) -> list[PendingJob]:
+    live = Property.channex_property_id.is_not(None) & Property.disconnected_at.is_(None)
+    stmt = (
+        select(Property.id, Property.timezone, AriState.nightly_at)
+        .outerjoin(AriState, AriState.property_id == Property.id)
+        .where(live)
+    )
+    return [
+        PendingJob(NIGHTLY_JOB, (pk,), job_id=f"ari-nightly:{pk}")
+        for pk, timezone, last in (await session.execute(stmt)).all()
+        if nightly_due(now, timezone, pk, last)
+    ]

@@ -54,6 +54,11 @@ class AriState(Base):
     full_sync_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_full_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     changes: Mapped[int] = mapped_column(Integer, default=0)
+    # The nightly off-peak work (drift check, optional full sync) last ran at.
+    nightly_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last drift check over the horizon: when, and how many (cell, field) differed.
+    drift_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    drift_differences: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

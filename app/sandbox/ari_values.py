@@ -46,7 +46,8 @@ def _date(raw: Any) -> date | None:
 
 
 def _dates(state: SandboxState, value: dict[str, Any]) -> list[date]:
-    """Dates of `date` or `date_from`..`date_to`, within today..today+state_length (§6.5)."""
+    """Dates of `date` or `date_from`..`date_to`, within the property's today..today+state_length
+    (§6.5): "today" is the property's local date, rolling at 02:00 property time (§3)."""
     if "date" in value:
         first = last = _date(value["date"])
         key = "date"
@@ -54,7 +55,7 @@ def _dates(state: SandboxState, value: dict[str, Any]) -> list[date]:
         first, last, key = _date(value.get("date_from")), _date(value.get("date_to")), "date_from"
     if first is None or last is None or last < first:
         raise RejectedError(key, INVALID)
-    today = state.today()
+    today = state.today(str(value["property_id"]))
     if first < today:
         raise RejectedError(key, "can't be in the past")
     settings = state.store.properties[value["property_id"]].attrs["settings"]

@@ -6,15 +6,19 @@ import asyncio
 import random
 import uuid
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
 from app.sandbox.config import SandboxConfig
 from app.sandbox.faults import FaultState
+
+# Channex's day rolls at 02:00 property time (channex-api.md §3, §6.5).
+DAY_ROLL = timedelta(hours=2)
 
 
 def new_id() -> str:
@@ -143,13 +147,25 @@ class SandboxState:
         self.lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        # The wall clock (aware, UTC); a test may replace it to stand near a property's midnight.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def scaled(self, seconds: float) -> float:
         """Real seconds for a span of Channex time."""
         return seconds * self.config.time_scale
 
-    def today(self) -> date:
-        return datetime.now(UTC).date()
+    def today(self, property_id: str | None = None) -> date:
+        """Channex's "today" for a property: its local date, rolling at 02:00 local time
+        (channex-api.md §3, §6.5); the UTC date when no property (or no valid timezone) is given."""
+        now = self.clock()
+        prop = self.store.properties.get(property_id) if property_id is not None else None
+        if prop is None:
+            return now.date()
+        try:
+            zone = ZoneInfo(str(prop.attrs.get("timezone") or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        return (now.astimezone(zone) - DAY_ROLL).date()
 
     def counter(self, endpoint: str) -> Counter:
         return self.store.counters.setdefault(endpoint, Counter())

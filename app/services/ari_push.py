@@ -101,13 +101,20 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
     if prop is None or prop.disconnected_at is not None or prop.channex_property_id is None:
         return None
     first, last = horizon(prop, now)
-    await session.execute(
-        update(AriCell)
-        .where(AriCell.property_id == property_pk, AriCell.dirty)
-        .where(or_(AriCell.stay_date < first, AriCell.stay_date > last))
-        .values(dirty=False)
-        .execution_options(synchronize_session=False)
+    stale = (
+        AriCell.property_id == property_pk,
+        AriCell.dirty,
+        or_(AriCell.stay_date < first, AriCell.stay_date > last),
     )
+    # Look before writing: an UPDATE takes SQLite's one write lock even when it matches nothing,
+    # and this transaction goes on to read the whole horizon.
+    if (await session.execute(select(exists().where(*stale)))).scalar():
+        await session.execute(
+            update(AriCell)
+            .where(*stale)
+            .values(dirty=False)
+            .execution_options(synchronize_session=False)
+        )
     state = await session.get(AriState, property_pk)
     mappings = await load_mappings(session, property_pk)
     batches = []
@@ -127,7 +134,10 @@ async def _batch(
     last: date,
 ) -> Batch:
     """Full: every stored field in the horizon. Incremental: only fields Channex lacks."""
-    stmt = select(AriCell).where(
+    # Columns, not ORM objects: a full sync reads 20,000 cells per property.
+    stmt = select(
+        AriCell.entity_id, AriCell.stay_date, AriCell.desired, AriCell.pushed, AriCell.version
+    ).where(
         AriCell.property_id == property_pk,
         AriCell.kind == endpoint,
         AriCell.stay_date.between(first, last),
@@ -136,15 +146,14 @@ async def _batch(
         stmt = stmt.where(AriCell.dirty)
     batch = Batch(endpoint, "full" if full else "incremental", {}, {})
     orphans: set[int] = set()
-    for cell in (await session.execute(stmt)).scalars():
-        if mappings.channex_id(endpoint, cell.entity_id) is None:
-            orphans.add(cell.entity_id)  # unmapped since: nothing to send it to
+    for entity_id, stay_date, desired, pushed, version in (await session.execute(stmt)).all():
+        if mappings.channex_id(endpoint, entity_id) is None:
+            orphans.add(entity_id)  # unmapped since: nothing to send it to
             continue
-        desired = dict(cell.desired)
-        fields = desired if full else {f: v for f, v in desired.items() if cell.pushed.get(f) != v}
+        fields = dict(desired) if full else {f: v for f, v in desired.items() if pushed.get(f) != v}
         if fields:
-            batch.cells[(cell.entity_id, cell.stay_date)] = fields
-            batch.versions[(cell.entity_id, cell.stay_date)] = cell.version
+            batch.cells[(entity_id, stay_date)] = fields
+            batch.versions[(entity_id, stay_date)] = version
     if orphans:
         await session.execute(
             update(AriCell)
@@ -182,7 +191,9 @@ async def _send_batch(
                 await _record_error(session_factory, record, started, "rate_limited", exc)
             return exc.retry_after
         except ChannexUnavailableError as exc:
-            await _record_error(session_factory, record, started, "failed", exc)
+            # Channex is down (the client's own retries are spent): recover with a full sync
+            # once it answers again, as Channex advises (channex-api.md §6.7).
+            await _record_error(session_factory, record, started, "failed", exc, owe_full=True)
             return min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** (attempt - 1))
         except ChannexError as exc:
             # A 4xx for the whole message: resending it cannot help, so its cells are failed.
@@ -235,6 +246,8 @@ async def _record_error(
     started: float,
     outcome: str,
     exc: ChannexError,
+    *,
+    owe_full: bool = False,
 ) -> None:
     record.outcome, record.error, record.duration_ms = outcome, _describe(exc), _ms(started)
     log.warning(
@@ -242,6 +255,8 @@ async def _record_error(
         extra={"property": record.property_id, "endpoint": record.endpoint, "outcome": outcome},
     )
     async with session_factory() as session:
+        if owe_full:
+            await request_full_sync(session, record.property_id)
         add_run(session, record)
         await session.commit()
 
@@ -303,25 +318,32 @@ async def _update_cells(
         return
     entities = {entity for entity, _ in keys}
     days = [day for _, day in keys]
-    stmt = select(AriCell).where(
+    stmt = select(
+        AriCell.entity_id, AriCell.stay_date, AriCell.desired, AriCell.pushed, AriCell.version,
+        AriCell.failure, AriCell.dirty,
+    ).where(
         AriCell.property_id == property_pk,
         AriCell.kind == batch.endpoint,
         AriCell.entity_id.in_(entities),
         AriCell.stay_date.between(min(days), max(days)),
-    )
+    )  # fmt: skip
     rows = []
-    for cell in (await session.execute(stmt)).scalars():
-        key = (cell.entity_id, cell.stay_date)
+    for entity_id, day, desired, before, version, old_failure, old_dirty in (
+        await session.execute(stmt)
+    ).all():
+        key = (entity_id, day)
         if key not in keys:
             continue
-        pushed = {**cell.pushed, **sent.get(key, {})}
+        pushed = {**before, **sent.get(key, {})}
         # A failure is about the value we sent: if the PMS changed the cell since, send anew.
-        failure = failed.get(key) if cell.version == batch.versions.get(key) else None
+        failure = failed.get(key) if version == batch.versions.get(key) else None
+        dirty = failure is None and differs(desired, pushed)
+        if (pushed, failure, dirty) == (before, old_failure, old_dirty):
+            continue  # e.g. a full sync of cells Channex already had: nothing to write
         rows.append(
             {
-                "property_id": property_pk, "kind": batch.endpoint, "entity_id": cell.entity_id,
-                "stay_date": cell.stay_date, "pushed": pushed, "failure": failure,
-                "dirty": failure is None and differs(cell.desired, pushed),
+                "property_id": property_pk, "kind": batch.endpoint, "entity_id": entity_id,
+                "stay_date": day, "pushed": pushed, "failure": failure, "dirty": dirty,
             }
         )  # fmt: skip
     if rows:

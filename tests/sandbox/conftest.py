@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
 
 import httpx
 import pytest
@@ -21,6 +22,10 @@ TIME_SCALE = 0.0005
 @pytest.fixture
 async def sandbox_app() -> AsyncIterator[FastAPI]:
     app = create_sandbox_app(SandboxConfig(api_key=KEY, time_scale=TIME_SCALE, seed=7))
+    # Noon UTC of today: the factories' `day(n)` (UTC dates) then match the sandbox's "today"
+    # of a UTC property at any hour, even before its 02:00 day roll.
+    noon = datetime.combine(datetime.now(UTC).date(), time(12), tzinfo=UTC)
+    app.state.sandbox.clock = lambda: noon
     yield app
     await stop(app)
 

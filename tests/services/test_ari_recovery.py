@@ -1,0 +1,45 @@
+"""After an outage (Channex unavailable past the client's own retries) the property is owed a
+full sync, sent once Channex answers again (channex-api.md §6.7)."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channex.client import ChannexClient
+from tests.services.ari_support import FakeAri, Seeded
+
+# The fixtures of the push tests: a respx fake of Channex, a client that tries once, a limiter
+# on a clock the test moves, and a seeded property.
+from tests.services.test_ari_push import (  # noqa: F401
+    TODAY,
+    Clock,
+    avail,
+    change,
+    channex,
+    clock,
+    fake,
+    push,
+    runs,
+    seeded,
+    session_factory,
+)
+
+
+async def test_an_outage_is_followed_by_a_full_sync(
+    session_factory: async_sessionmaker[AsyncSession],  # noqa: F811
+    channex: ChannexClient,  # noqa: F811
+    fake: FakeAri,  # noqa: F811
+    seeded: Seeded,  # noqa: F811
+    clock: Clock,  # noqa: F811
+) -> None:
+    fake.script = [httpx.Response(503)]
+    await change(session_factory, avail("r0", TODAY, TODAY, 3))
+    assert await push(session_factory, channex, seeded) == 5.0  # backoff, then again
+    clock.now += 60
+    assert await push(session_factory, channex, seeded) is None
+    assert [(r.kind, r.endpoint, r.outcome) for r in await runs(session_factory)] == [
+        ("incremental", "availability", "failed"),
+        ("full", "availability", "success"),  # restrictions: nothing stored, nothing sent
+    ]
+    assert fake.availability[("cx-r0", TODAY)] == 3
