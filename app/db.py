@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, event
+from sqlalchemy import DateTime, Dialect, MetaData, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -64,9 +68,50 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cursor.close()
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+# A pooled connection idle this long is pinged before use; a busy one is not (see below).
+PING_AFTER_IDLE_SECONDS = 10.0
+# Replace connections this old, before a proxy or firewall idle timeout silently cuts them.
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _note_checkin(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(
+    engine: AsyncEngine,
+) -> Callable[[DBAPIConnection, ConnectionPoolEntry, Any], None]:
+    """pool_pre_ping costs every checkout a round trip (three on asyncpg outside autocommit:
+    BEGIN, a query, ROLLBACK) — more than the webhook intake's whole INSERT. A connection
+    used moments ago is almost surely alive, so only one idle past PING_AFTER_IDLE_SECONDS
+    is pinged. A connection that dies while busy (a database restart under load) fails its
+    statement instead: SQLAlchemy then invalidates the whole pool, and callers retry (the
+    intake once, jobs through the queue)."""
+
+    def checkout(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool replaces this connection and every older one, then retries checkout.
+            raise InvalidatePoolError(str(exc)) from exc
+
+    return checkout
+
+
+def create_engine(
+    database_url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10
+) -> AsyncEngine:
     """The one engine of a process; SQLite gets the pragmas it needs for concurrent use."""
-    engine = create_async_engine(database_url, echo=echo, pool_pre_ping=True)
+    url = make_url(database_url)
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    # An in-memory SQLite database lives in one connection: its pool takes no sizes.
+    sizes = {} if in_memory else {"pool_size": pool_size, "max_overflow": max_overflow}
+    engine = create_async_engine(url, echo=echo, pool_recycle=POOL_RECYCLE_SECONDS, **sizes)
+    event.listen(engine.sync_engine, "checkin", _note_checkin)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle(engine))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

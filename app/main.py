@@ -20,6 +20,7 @@ from app.api import (
     webhooks,
 )
 from app.api.errors import install_error_handlers
+from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
 from app.resources import open_resources
 from app.sandbox import app as sandbox_app
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
             await ensure_schema(resources.engine, settings)
             await resources.start()
             app.state.resources = resources
+            app.state.inbox_waker = waker = InboxWaker(resources.queue)
             yield
+            await waker.aclose()
         finally:
             await resources.aclose()
             if sandbox is not None:
@@ -70,7 +73,8 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     )
     install_error_handlers(app)
     routers = (health, organizations, properties, room_types, rate_plans, channex_catalog, ari)
-    for module in (*routers, webhooks, bookings):
+    # The webhook intake first: routes are matched in order, and it is the busiest one.
+    for module in (webhooks, *routers, bookings):
         app.include_router(module.router)
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)

@@ -18,6 +18,7 @@ from app.db import create_engine, create_session_factory
 from app.jobs.context import WorkerContext
 from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue, lazy_json_pool
 from app.jobs.registry import JobSpec, build_registry
+from app.services.personal_data import require_keys
 from app.settings import Settings
 
 
@@ -89,7 +90,12 @@ def build_channex(settings: Settings, limiter: RateLimiter) -> ChannexClient | N
 def _assemble(
     settings: Settings, redis: Redis | None, queue: JobQueue, *, owns_redis: bool
 ) -> Resources:
-    engine = create_engine(settings.database_url)
+    require_keys(settings)  # before anything is opened: nothing to close on refusal
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     limiter = build_limiter(settings, redis)
     return Resources(
         settings=settings,

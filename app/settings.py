@@ -52,6 +52,14 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # --- ARI nightly work (issue 4), off-peak in each property's timezone, spread across them ---
+    # Read Channex back and compare with what we pushed; repair the differing cells too if set.
+    ari_nightly_drift_check: bool = True
+    ari_nightly_drift_repair: bool = False
+    # A scheduled full sync, at most once a day per property (Channex discourages timed full
+    # syncs, channex-api.md §6.7): off unless asked for.
+    ari_daily_full_sync: bool = False
+
     # --- bookings (issue 5) ---
     # Base of the callback URL registered in Channex: PUBLIC_BASE_URL + /v1/webhooks/channex.
     public_base_url: str | None = None

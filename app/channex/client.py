@@ -293,7 +293,8 @@ class ChannexClient:
         params: Params = {"order[inserted_at]": "asc"}
         if property_id is not None:
             params["filter[property_id]"] = property_id
-        revisions = _parse_all(BookingRevision, await self._list("booking_revisions/feed", params))
+        items = await self._list("booking_revisions/feed", params)
+        revisions = _parse_each_or_skip(BookingRevision, items)
         return sorted(revisions, key=BookingRevision.inserted_instant)
 
     async def ack_booking_revision(self, revision_id: str) -> None:
@@ -473,6 +474,27 @@ def _parse(model: type[ReadT], item: Mapping[str, Any]) -> ReadT:
 
 def _parse_all(model: type[ReadT], items: list[Json]) -> list[ReadT]:
     return [_parse(model, item) for item in items]
+
+
+def _parse_each_or_skip(model: type[ReadT], items: list[Json]) -> list[ReadT]:
+    """The items that parse; each one that does not is logged by id and left out.
+
+    One malformed entry must not hide the good ones (reconciliation would stall). The one
+    left out is never acked, so it stays in Channex's feed and raises Channex's own
+    non_acked_booking alarm, which the inbox records and surfaces (§7.4).
+    """
+    parsed: list[ReadT] = []
+    for item in items:
+        try:
+            parsed.append(_parse(model, item))
+        except ChannexError:
+            item_id = item.get("id")
+            logger.error(
+                "skipped a malformed %s from Channex",
+                model.__name__,
+                extra={"channex_id": item_id if isinstance(item_id, str) else None},
+            )
+    return parsed
 
 
 def _ari_read_params(property_id: str, date_from: date, date_to: date) -> Params:

@@ -35,6 +35,7 @@ from app.services.ari_push import request_full_sync
 from app.services.channel_events import ChannelChange, handle_channel_event
 from app.services.delivery import deliver_step, delivery_client, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
+from app.services.key_rotation import rotate_stored_keys
 from app.services.revision_sources import quarantine, revisions_for_webhook
 from app.services.revisions import apply_revision
 from app.services.webhook_registration import (
@@ -264,6 +265,25 @@ async def ensure_channex_webhook(ctx: WorkerContext, force: int = 0) -> None:
     async with ctx["session_factory"]() as session:
         await touch_marker(session, marker)
         await session.commit()
+
+
+async def rotate_personal_data_keys(ctx: WorkerContext) -> None:
+    """Job: re-encrypt stored guest data and signing secrets under the newest key."""
+    async with ctx["session_factory"]() as session:
+        changed = await rotate_stored_keys(session, ctx["settings"])
+        await session.commit()
+    log.info("personal data re-encrypted", extra={"rows": changed})
+
+
+async def drain_inbox(ctx: WorkerContext) -> None:
+    """Job: one job per pending inbox event (the intake's InboxWaker asks for this). Job ids
+    are per event, so events already queued or running are not queued twice."""
+    async with ctx["session_factory"]() as session:
+        event_ids = await pending_event_ids(session)
+    for event_id in event_ids:
+        await ctx["queue"].enqueue(
+            "process_webhook_event", event_id, job_id=f"webhook-event:{event_id}"
+        )
 
 
 async def scan_bookings(session: AsyncSession) -> list[PendingJob]:

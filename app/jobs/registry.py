@@ -55,7 +55,12 @@ def build_registry() -> dict[str, JobSpec]:
         # Retry(defer) counts as a try: many tries, the sweep re-drives a job that gave up.
         JobSpec(ari.push_ari, ARI_QUEUE, timeout_seconds=180, max_tries=100),
         JobSpec(ari.full_sync_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=100),
+        JobSpec(ari.nightly_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=12),
         JobSpec(bookings.process_webhook_event, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=8),
+        JobSpec(bookings.drain_inbox, BOOKINGS_QUEUE, timeout_seconds=60, max_tries=1),
+        JobSpec(
+            bookings.rotate_personal_data_keys, DEFAULT_QUEUE, timeout_seconds=600, max_tries=1
+        ),
         JobSpec(bookings.reconcile_bookings, BOOKINGS_QUEUE, timeout_seconds=300, max_tries=1),
         JobSpec(bookings.deliver_booking, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=50),
         JobSpec(

@@ -27,7 +27,7 @@ from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, P
 from app.models.bookings import DeliveryStatus
 from app.services.booking_payloads import as_row, revision_query, revision_read
 from app.services.callback_urls import CallbackUrlError, check_callback_url
-from app.services.personal_data import build_cipher
+from app.services.personal_data import build_cipher, open_secret, seal_secret
 from app.services.rows import insert_ignore
 from app.settings import Settings
 
@@ -55,15 +55,18 @@ async def _global_endpoint(session: AsyncSession, settings: Settings) -> PmsEndp
     if not settings.pms_delivery_url or settings.pms_delivery_secret is None:
         return None
     url, secret = settings.pms_delivery_url, settings.pms_delivery_secret.get_secret_value()
+    cipher = build_cipher(settings)
+    sealed = seal_secret(cipher, secret)
     await insert_ignore(
         session,
         PmsEndpoint,
-        {"scope": GLOBAL_SCOPE, "url": url, "secret": secret, "created_at": utcnow()},
+        {"scope": GLOBAL_SCOPE, "url": url, "secret": sealed, "created_at": utcnow()},
     )
     stmt = select(PmsEndpoint).where(PmsEndpoint.scope == GLOBAL_SCOPE)
     endpoint = (await session.execute(stmt)).scalar_one()
-    if (endpoint.url, endpoint.secret) != (url, secret):
-        endpoint.url, endpoint.secret = url, secret
+    # Compared in clear: each encryption of the same secret gives a different token.
+    if (endpoint.url, open_secret(cipher, endpoint.secret)) != (url, secret):
+        endpoint.url, endpoint.secret = url, sealed
     return endpoint
 
 
@@ -221,7 +224,9 @@ async def _post(
         "content-type": "application/json",
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signer(endpoint.secret).sign(delivery.message_id, now, body),
+        "webhook-signature": signer(open_secret(build_cipher(settings), endpoint.secret)).sign(
+            delivery.message_id, now, body
+        ),
     }
     try:
         response = await http.post(endpoint.url, content=body, headers=headers)

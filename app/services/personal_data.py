@@ -24,14 +24,44 @@ class PersonalDataKeyError(RuntimeError):
     """Production without PERSONAL_DATA_KEYS: guest data would have nowhere safe to go."""
 
 
+MISSING_KEYS = (
+    "PERSONAL_DATA_KEYS is required when ENVIRONMENT=production: guest data and PMS signing"
+    " secrets are stored only encrypted. Set it to a JSON list of Fernet keys, e.g."
+    " PERSONAL_DATA_KEYS='[\"<key>\"]' with a key from"
+    " `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+)
+# Stored PMS signing secrets carry this prefix when encrypted; older rows are in clear.
+SEALED = "fernet:"
+
+
 def build_cipher(settings: Settings) -> MultiFernet | None:
     """The first key encrypts, every key decrypts (rotation: prepend the new key)."""
     keys = [k.get_secret_value() for k in settings.personal_data_keys]
     if not keys:
         if settings.environment == "production":
-            raise PersonalDataKeyError("PERSONAL_DATA_KEYS is required in production")
+            raise PersonalDataKeyError(MISSING_KEYS)
         return None
     return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def require_keys(settings: Settings) -> None:
+    """At start-up: refuse to run in production without keys (and with a malformed key),
+    rather than fail later on the first booking."""
+    build_cipher(settings)
+
+
+def seal_secret(cipher: MultiFernet | None, secret: str) -> str:
+    """A PMS signing secret as stored: encrypted when keys are configured."""
+    return secret if cipher is None else SEALED + cipher.encrypt(secret.encode()).decode()
+
+
+def open_secret(cipher: MultiFernet | None, stored: str) -> str:
+    """The secret back; a clear (older, or keyless development) value passes through."""
+    if not stored.startswith(SEALED):
+        return stored
+    if cipher is None:
+        raise PersonalDataKeyError("a PMS signing secret is encrypted but no key is configured")
+    return cipher.decrypt(stored.removeprefix(SEALED).encode()).decode()
 
 
 def split_personal(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -17,6 +17,7 @@ from app.services.access import Principal
 from app.services.callback_urls import vet_callback_url
 from app.services.delivery import GLOBAL_SCOPE, new_secret, org_scope
 from app.services.organizations import get_organization
+from app.services.personal_data import build_cipher, seal_secret
 from app.settings import Settings
 
 
@@ -60,15 +61,13 @@ async def put_endpoint(
     stmt = select(PmsEndpoint).where(PmsEndpoint.scope == org_scope(org.id))
     endpoint = (await session.execute(stmt)).scalar_one_or_none()
     issued = None
-    if endpoint is None:
+    if endpoint is None or body.rotate_secret:
         issued = new_secret()
-        endpoint = PmsEndpoint(
-            scope=org_scope(org.id), organization_id=org.id, url=body.url, secret=issued
-        )
-        session.add(endpoint)
-    elif body.rotate_secret:
-        issued = new_secret()
-        endpoint.secret = issued
+        sealed = seal_secret(build_cipher(settings), issued)
+        if endpoint is None:
+            endpoint = PmsEndpoint(scope=org_scope(org.id), organization_id=org.id, url=body.url)
+            session.add(endpoint)
+        endpoint.secret = sealed
     endpoint.url = body.url
     endpoint.disabled_at = None
     endpoint.disabled_reason = None

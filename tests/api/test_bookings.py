@@ -15,8 +15,11 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from app.errors import AppError
-from app.models import BookingDelivery, BookingRevision
+from app.main import create_app
+from app.models import BookingDelivery, BookingRevision, PmsEndpoint
 from app.services.callback_urls import vet_callback_url
+from app.services.key_rotation import rotate_stored_keys
+from app.services.personal_data import PersonalDataKeyError
 from app.settings import Settings
 from tests import booking_fakes
 from tests.api.test_onboarding import PROPERTY, onboard
@@ -275,3 +278,54 @@ async def test_a_private_callback_url_is_refused_by_the_api(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == "body.url"
+
+
+async def test_the_signing_secret_is_stored_encrypted_and_still_signs(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await onboard(client)
+    secret = await configure_endpoint(client)
+
+    async with resources(app).session_factory() as session:
+        stored = (await session.execute(select(PmsEndpoint.secret))).scalar_one()
+    assert stored.startswith("fernet:")
+    assert secret not in stored
+    assert Fernet(PERSONAL_KEY.encode()).decrypt(stored.removeprefix("fernet:")).decode() == secret
+
+
+async def test_production_without_personal_data_keys_refuses_to_start(database_url: str) -> None:
+    settings = booking_settings(database_url, environment="production", personal_data_keys=[])
+    app = create_app(settings)
+
+    with pytest.raises(PersonalDataKeyError, match="PERSONAL_DATA_KEYS is required"):
+        async with app.router.lifespan_context(app):
+            pass  # pragma: no cover - the start-up must fail before this
+
+
+async def test_rotation_re_encrypts_guest_data_and_secrets_under_the_new_key(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    settings: Settings,
+) -> None:
+    await onboard(client)
+    secret = await configure_endpoint(client)
+    await book(client, channex, bookings)
+    await settle(app)
+    new_key = Fernet.generate_key().decode()
+    rotated_settings = settings.model_copy(
+        update={"personal_data_keys": [SecretStr(new_key), SecretStr(PERSONAL_KEY)]}
+    )
+
+    async with resources(app).session_factory() as session:
+        changed = await rotate_stored_keys(session, rotated_settings)
+        await session.commit()
+        revision = (await session.execute(select(BookingRevision))).scalar_one()
+        stored_secret = (await session.execute(select(PmsEndpoint.secret))).scalar_one()
+
+    only_new = Fernet(new_key.encode())
+    assert changed == 2
+    assert revision.personal_data is not None
+    assert json.loads(only_new.decrypt(revision.personal_data))["customer"]["name"] == "Ada"
+    assert only_new.decrypt(stored_secret.removeprefix("fernet:")).decode() == secret

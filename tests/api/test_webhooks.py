@@ -3,12 +3,15 @@ the commit, once (channex-api.md §7.3, §8.3, §8.4)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import (
     AriCell,
@@ -375,3 +378,33 @@ async def test_a_booking_on_a_night_the_pms_had_closed_is_flagged_overbooking(
         for r in (closed, fine)
     }
     assert flags == {closed: ["overbooking"], fine: []}
+
+
+async def pooled_backend_pids(app: FastAPI) -> list[int]:
+    """The PostgreSQL backend of every connection now idle in the app's pool."""
+    engine = resources(app).engine
+    async with contextlib.AsyncExitStack() as stack:
+        idle = engine.pool.checkedin()  # type: ignore[attr-defined]
+        conns = [await stack.enter_async_context(engine.connect()) for _ in range(idle)]
+        return [int(await c.scalar(text("SELECT pg_backend_pid()"))) for c in conns]
+
+
+async def test_connections_lost_in_a_database_restart_are_replaced_not_answered_503(
+    app: FastAPI, client: httpx.AsyncClient, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL backends to terminate")
+    first = await client.post(HOOK, json=webhook_body("review", "p", n=1), headers=SECRET)
+    pids = await pooled_backend_pids(app)
+    killer = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await killer.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", pids)
+    finally:
+        await killer.close()
+
+    # Used moments ago, so not pinged (app.db): the intake meets the dead ones itself.
+    second = await client.post(HOOK, json=webhook_body("review", "p", n=2), headers=SECRET)
+
+    assert pids
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert await count(app, WebhookEvent) == 2

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
+import pytest
 import respx
 
 from app.channex.client import ChannexClient
@@ -53,6 +55,22 @@ async def test_feed_is_drained_across_pages_and_ordered_oldest_first(
     assert params["filter[property_id]"] == "p1"
     assert params["order[inserted_at]"] == "asc"
     assert params["pagination[page]"] == "2"
+
+
+async def test_a_malformed_feed_entry_is_skipped_and_logged_the_rest_is_returned(
+    api: respx.MockRouter, client: ChannexClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = revision(2, "2030-12-01T10:00:02")
+    broken["attributes"]["status"] = "exploded"  # not new | modified | cancelled
+    items = [revision(1, "2030-12-01T10:00:01"), broken, revision(3, "2030-12-01T10:00:03")]
+    api.get("/booking_revisions/feed").respond(json={"data": items, "meta": {"total": 3}})
+
+    with caplog.at_level(logging.ERROR, logger="app.channex.client"):
+        feed = await client.list_booking_revision_feed()
+
+    assert [r.id for r in feed] == ["r-1", "r-3"]
+    skipped = [r for r in caplog.records if "malformed BookingRevision" in r.getMessage()]
+    assert [getattr(r, "channex_id", None) for r in skipped] == ["r-2"]
 
 
 async def test_feed_without_property_sends_no_property_filter(
