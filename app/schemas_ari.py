@@ -12,7 +12,7 @@ from app.schemas import PmsId
 
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
 Rate = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
-CellStatus = Literal["in_sync", "pending", "failed"]
+CellStatus = Literal["in_sync", "pending", "failed", "held"]
 
 MAX_ITEMS = 1_000
 _NOT_NULL = ("room_type_id", "rate_plan_id", "date_from", "date_to", "days", "availability",

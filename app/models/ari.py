@@ -39,6 +39,9 @@ class AriCell(Base):
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
     # Channex's warning for this cell's last push (channex-api.md §6.6), until desired changes.
     failure: Mapped[str | None] = mapped_column(Text)
+    # Availability only: Channex lowered it by itself for a new booking (channex-api.md §3),
+    # so our older desired value must not go back over it; the PMS's next value releases it.
+    held_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -169,7 +169,7 @@ async def _mark(
             {
                 "property_id": property_pk, "kind": cell.kind, "entity_id": cell.entity_id,
                 "stay_date": cell.stay_date, "pushed": pushed, "failure": None,
-                "dirty": differs(cell.desired, pushed),
+                "dirty": cell.held_at is None and differs(cell.desired, pushed),
             }
         )  # fmt: skip
     await session.execute(update(AriCell), rows)

@@ -141,6 +141,7 @@ async def _batch(
         AriCell.property_id == property_pk,
         AriCell.kind == endpoint,
         AriCell.stay_date.between(first, last),
+        AriCell.held_at.is_(None),  # never over Channex's own decrement for a booking
     )
     if not full:
         stmt = stmt.where(AriCell.dirty)
@@ -320,7 +321,7 @@ async def _update_cells(
     days = [day for _, day in keys]
     stmt = select(
         AriCell.entity_id, AriCell.stay_date, AriCell.desired, AriCell.pushed, AriCell.version,
-        AriCell.failure, AriCell.dirty,
+        AriCell.failure, AriCell.dirty, AriCell.held_at,
     ).where(
         AriCell.property_id == property_pk,
         AriCell.kind == batch.endpoint,
@@ -328,7 +329,7 @@ async def _update_cells(
         AriCell.stay_date.between(min(days), max(days)),
     )  # fmt: skip
     rows = []
-    for entity_id, day, desired, before, version, old_failure, old_dirty in (
+    for entity_id, day, desired, before, version, old_failure, old_dirty, held_at in (
         await session.execute(stmt)
     ).all():
         key = (entity_id, day)
@@ -337,7 +338,7 @@ async def _update_cells(
         pushed = {**before, **sent.get(key, {})}
         # A failure is about the value we sent: if the PMS changed the cell since, send anew.
         failure = failed.get(key) if version == batch.versions.get(key) else None
-        dirty = failure is None and differs(desired, pushed)
+        dirty = failure is None and held_at is None and differs(desired, pushed)
         if (pushed, failure, dirty) == (before, old_failure, old_dirty):
             continue  # e.g. a full sync of cells Channex already had: nothing to write
         rows.append(

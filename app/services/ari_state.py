@@ -165,6 +165,10 @@ async def _existing(
     return found
 
 
+# The one availability field of a cell (channex-api.md §6.2).
+AVAILABILITY_FIELD = "availability"
+
+
 def differs(desired: Fields, pushed: Fields) -> bool:
     """True when some desired field is not what Channex last accepted."""
     return any(pushed.get(name) != value for name, value in desired.items())
@@ -180,14 +184,17 @@ def _merge(
         cell = existing.get((kind, entity, day))
         before: Fields = dict(cell.desired) if cell else {}
         desired = {**before, **fields}
-        if cell is not None and desired == before:
+        # The PMS's next availability for a held cell releases it, even if equal to the old.
+        releases = cell is not None and cell.held_at is not None and AVAILABILITY_FIELD in fields
+        if cell is not None and desired == before and not releases:
             continue
         pushed: Fields = dict(cell.pushed) if cell else {}
         rows.append(
             {
                 "property_id": property_pk, "kind": kind, "entity_id": entity, "stay_date": day,
                 "desired": desired, "pushed": pushed, "version": (cell.version + 1) if cell else 1,
-                "dirty": differs(desired, pushed), "failure": None, "updated_at": now,
+                "dirty": differs(desired, pushed), "failure": None, "held_at": None,
+                "updated_at": now,
             }
         )  # fmt: skip
     return rows
@@ -199,7 +206,7 @@ async def upsert_cells(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(rows), UPSERT_CHUNK):
         stmt = insert(AriCell).values(list(rows[start : start + UPSERT_CHUNK]))
-        updated = ("desired", "pushed", "version", "dirty", "failure", "updated_at")
+        updated = ("desired", "pushed", "version", "dirty", "failure", "held_at", "updated_at")
         stmt = stmt.on_conflict_do_update(
             index_elements=["property_id", "kind", "entity_id", "stay_date"],
             set_={name: stmt.excluded[name] for name in updated},
@@ -225,7 +232,10 @@ async def read_cells(
 
 
 def cell_status(cell: AriCell) -> str:
-    """in_sync: Channex has every desired field; failed: Channex rejected it; else pending."""
+    """in_sync: Channex has every desired field; failed: Channex rejected it; held: waits for
+    the PMS's next availability after a booking; else pending."""
+    if cell.held_at is not None:
+        return "held"
     if not differs(cell.desired, cell.pushed):
         return "in_sync"
     return "failed" if cell.failure is not None else "pending"

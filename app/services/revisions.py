@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, select, tuple_, update
@@ -35,6 +35,7 @@ from app.models import (
 )
 from app.models.ari import AVAILABILITY
 from app.models.bookings import RevisionFlag
+from app.services.ari_holds import hold_booked_nights
 from app.services.delivery import queue_deliveries
 from app.services.personal_data import build_cipher, encrypt, split_personal
 from app.services.rows import insert_ignore, lock_row
@@ -122,8 +123,7 @@ async def _store(
     else:
         rooms, unmapped = map_rooms(rooms, await _mapping(session, prop.id))
         flags |= unmapped
-        if rev.status != "cancelled" and await _overbooked(session, prop.id, rooms):
-            flags.add(RevisionFlag.OVERBOOKING)
+        flags |= await _check_availability(session, prop.id, rev.status, rooms)
     clean["rooms"] = rooms
     inserted_at = parse_instant(rev.inserted_at)
     newest = is_newer(inserted_at, rev.id, booking.current_inserted_at, booking.current_revision_id)
@@ -184,19 +184,41 @@ async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
     )
 
 
-async def _overbooked(session: AsyncSession, property_id: int, rooms: list[dict[str, Any]]) -> bool:
-    """True when the PMS's desired availability was already 0 on a booked night (issue 4's
-    `ari_cell` holds what the PMS last sent)."""
+async def _room_type_nights(
+    session: AsyncSession, property_id: int, rooms: list[dict[str, Any]]
+) -> list[tuple[int, date]]:
+    """(our room type pk, night) of every booked, mapped room."""
     nights = booked_nights(rooms)
     if not nights:
-        return False
+        return []
     ids = await session.execute(
         select(RoomType.channex_room_type_id, RoomType.id).where(
             RoomType.property_id == property_id
         )
     )
     by_channex = {str(c): i for c, i in ids.all() if c is not None}
-    keys = [(by_channex[rt], day) for rt, day in nights if rt in by_channex]
+    return [(by_channex[rt], day) for rt, day in nights if rt in by_channex]
+
+
+async def _check_availability(
+    session: AsyncSession, property_id: int, status: str, rooms: list[dict[str, Any]]
+) -> set[RevisionFlag]:
+    """Flag an overbooking, and hold the booked nights' availability on a new booking (Channex
+    lowered it itself; see ari_holds)."""
+    nights = await _room_type_nights(session, property_id, rooms)
+    flags: set[RevisionFlag] = set()
+    if status != "cancelled" and await _overbooked(session, property_id, nights):
+        flags.add(RevisionFlag.OVERBOOKING)
+    if status == "new":
+        await hold_booked_nights(session, property_id, nights)
+    return flags
+
+
+async def _overbooked(
+    session: AsyncSession, property_id: int, keys: list[tuple[int, date]]
+) -> bool:
+    """True when the PMS's desired availability was already 0 on a booked night (the
+    `ari_cell` rows hold what the PMS last sent)."""
     if not keys:
         return False
     stmt = select(AriCell.desired).where(

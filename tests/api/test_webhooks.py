@@ -378,6 +378,10 @@ async def test_a_booking_on_a_night_the_pms_had_closed_is_flagged_overbooking(
         for r in (closed, fine)
     }
     assert flags == {closed: ["overbooking"], fine: []}
+    async with resources(app).session_factory() as session:
+        cells = (await session.execute(select(AriCell))).scalars().all()
+    # Channex lowered these nights itself: they wait for the PMS, never pushed back over it.
+    assert all(cell.held_at is not None for cell in cells)
 
 
 async def pooled_backend_pids(app: FastAPI) -> list[int]:

@@ -2,119 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
-import respx
 from arq.worker import Retry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
-from app.channex.ratelimit import MemoryRateLimiter
-from app.db import create_engine, create_session_factory
 from app.jobs.ari import push_ari, scan_ari
 from app.jobs.context import WorkerContext
 from app.jobs.queue import InProcessQueue
 from app.jobs.registry import build_registry
-from app.models import AriCell, SyncRun
-from app.schemas_ari import AriBatch
-from app.services.access import Principal
 from app.services.ari_mappings import channex_today
 from app.services.ari_push import PUSH_JOB, push_property, request_full_sync
-from app.services.ari_state import apply_changes, cell_status
+from app.services.ari_state import cell_status
 from app.settings import Settings
-from tests.services.ari_support import FakeAri, Seeded, seed_property
-
-BASE = "https://channex.test/api/v1"
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # a Monday
-TODAY = NOW.date()
-LAST = TODAY + timedelta(days=499)
-PMS = Principal(name="pms")
-
-
-class Clock:
-    """The limiter's clock, moved by the tests."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake() -> FakeAri:
-    return FakeAri()
-
-
-@pytest.fixture
-async def channex(fake: FakeAri, clock: Clock) -> AsyncIterator[ChannexClient]:
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.route(path__regex=r"/(availability|restrictions)$").mock(side_effect=fake.handle)
-        client = ChannexClient(
-            base_url=BASE, api_key="k", limiter=MemoryRateLimiter(clock=clock), max_attempts=1
-        )
-        yield client
-        await client.aclose()
-
-
-@pytest.fixture
-async def seeded(session_factory: async_sessionmaker[AsyncSession]) -> Seeded:
-    return await seed_property(session_factory, rooms=2, plans=("bar", "pp"), per_person=("pp",))
-
-
-def rates(room: str, plan: str, first: date, last: date, **fields: Any) -> dict[str, Any]:
-    return {"type": "restrictions", "room_type_id": room, "rate_plan_id": plan,
-            "date_from": first.isoformat(), "date_to": last.isoformat(), **fields}  # fmt: skip
-
-
-def avail(room: str, first: date, last: date, count: int) -> dict[str, Any]:
-    return {"type": "availability", "room_type_id": room, "date_from": first.isoformat(),
-            "date_to": last.isoformat(), "availability": count}  # fmt: skip
-
-
-async def change(
-    session_factory: async_sessionmaker[AsyncSession],
-    *items: dict[str, Any],
-    now: datetime | None = NOW,
-) -> int:
-    async with session_factory() as session:
-        batch = AriBatch.model_validate({"items": list(items)})
-        _, accepted = await apply_changes(session, PMS, "p-1", batch, now=now)
-        await session.commit()
-        return accepted.cells_changed
-
-
-async def push(
-    session_factory: async_sessionmaker[AsyncSession], channex: ChannexClient, seeded: Seeded
-) -> float | None:
-    return await push_property(session_factory, channex, seeded.property_pk, now=NOW)
-
-
-async def cells(session_factory: async_sessionmaker[AsyncSession]) -> list[AriCell]:
-    async with session_factory() as session:
-        return list((await session.execute(select(AriCell))).scalars())
-
-
-async def runs(session_factory: async_sessionmaker[AsyncSession]) -> list[SyncRun]:
-    async with session_factory() as session:
-        return list((await session.execute(select(SyncRun).order_by(SyncRun.id))).scalars())
+from tests.services.ari.support import (
+    LAST,
+    NOW,
+    TODAY,
+    Clock,
+    avail,
+    cells,
+    change,
+    push,
+    rates,
+    runs,
+)
+from tests.services.ari_support import FakeAri, Seeded
 
 
 async def test_weekend_rates_for_a_500_day_season_become_two_values(

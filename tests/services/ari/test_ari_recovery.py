@@ -7,31 +7,16 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
+from tests.services.ari.support import TODAY, Clock, avail, change, push, runs
 from tests.services.ari_support import FakeAri, Seeded
-
-# The fixtures of the push tests: a respx fake of Channex, a client that tries once, a limiter
-# on a clock the test moves, and a seeded property.
-from tests.services.test_ari_push import (  # noqa: F401
-    TODAY,
-    Clock,
-    avail,
-    change,
-    channex,
-    clock,
-    fake,
-    push,
-    runs,
-    seeded,
-    session_factory,
-)
 
 
 async def test_an_outage_is_followed_by_a_full_sync(
-    session_factory: async_sessionmaker[AsyncSession],  # noqa: F811
-    channex: ChannexClient,  # noqa: F811
-    fake: FakeAri,  # noqa: F811
-    seeded: Seeded,  # noqa: F811
-    clock: Clock,  # noqa: F811
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    fake: FakeAri,
+    seeded: Seeded,
+    clock: Clock,
 ) -> None:
     fake.script = [httpx.Response(503)]
     await change(session_factory, avail("r0", TODAY, TODAY, 3))
