@@ -32,9 +32,9 @@ from tests.sandbox.servers import Receiver, serve
 from tests.workers import arq_workers, production_redis
 
 SANDBOX_KEY = "e2e-sandbox-key"
-BOOKINGS = 100
-MODIFICATIONS = 50
-CANCELLATIONS = 30
+BOOKINGS = 150
+MODIFICATIONS = 100
+CANCELLATIONS = 50
 DEADLINE_SECONDS = 120.0
 
 
