@@ -28,13 +28,10 @@ import argparse
 import asyncio
 import logging
 import random
-import socket
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -45,7 +42,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import ari_compression as calendar_source  # noqa: E402
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import insert, literal, select, update  # noqa: E402
@@ -66,6 +62,7 @@ from app.sandbox.config import SandboxConfig  # noqa: E402
 from app.sandbox.state import SandboxState  # noqa: E402
 from app.services.ari_mappings import channex_today  # noqa: E402
 from app.services.ari_push import push_property  # noqa: E402
+from app.serving import serving  # noqa: E402
 from app.settings import ApiKey, Settings  # noqa: E402
 
 KEY = "bench-sandbox-key"
@@ -79,31 +76,6 @@ Expected = dict[Cell, dict[str, Any]]
 
 
 # --- plumbing --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """The sandbox on a real port of 127.0.0.1, in this event loop."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", ws="none")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def service_settings(database_url: str, sandbox_url: str) -> Settings:
@@ -531,7 +503,7 @@ async def main(args: argparse.Namespace) -> None:
         database_url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
         sandbox_app = create_sandbox_app(SandboxConfig(api_key=KEY, seed=1))
         sandbox: SandboxState = sandbox_app.state.sandbox
-        async with serve(sandbox_app) as url:
+        async with serving(sandbox_app) as url:
             app = create_app(service_settings(database_url, url))
             headers = {"Authorization": f"Bearer {API_KEY}"}
             async with (

@@ -23,14 +23,15 @@ import gc
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 
 # At module level: FastAPI resolves the route's (string) annotations from the module globals.
 from fastapi import FastAPI, Request
+
+from app.serving import free_port
 
 SECRET = "bench-webhook-secret"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -41,13 +42,6 @@ UVICORN = {"host": "127.0.0.1", "loop": "asyncio", "http": "h11", "access_log": 
 POOL_SIZE = 20
 WARMUP_SECONDS = 2.0
 Body = Callable[[int], bytes]
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run_intake(database_url: str, port: int, redis_url: str | None) -> None:

@@ -8,16 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import socket
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
 from app.main import create_app
@@ -25,6 +21,7 @@ from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.services.delivery import new_secret
+from app.serving import free_port, serving
 from tests.api.test_onboarding import PROPERTY, RATE, ROOM
 from tests.booking_fakes import booking_settings
 from tests.conftest import GLOBAL_KEY
@@ -36,30 +33,6 @@ BOOKINGS = 150
 MODIFICATIONS = 100
 CANCELLATIONS = 50
 DEADLINE_SECONDS = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def serve_on(app: FastAPI, port: int) -> AsyncIterator[str]:
-    """Serve `app` on a port chosen beforehand (its URL goes into its own settings)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def ok(response: httpx.Response) -> dict[str, Any]:
@@ -161,7 +134,7 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
         )
         headers = {"Authorization": f"Bearer {GLOBAL_KEY}"}
         async with (
-            serve_on(create_app(settings), port) as base_url,
+            serving(create_app(settings), port) as base_url,
             arq_workers(settings),
             httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as api,
             httpx.AsyncClient(base_url=f"{sandbox_url}/sandbox", timeout=30) as tools,
