@@ -59,11 +59,20 @@ class Settings(BaseSettings):
     # A scheduled full sync, at most once a day per property (Channex discourages timed full
     # syncs, channex-api.md §6.7): off unless asked for.
     ari_daily_full_sync: bool = False
+    # Channex's `ari` webhook marks the dates it names for a drift check, run this long after
+    # the first event so a burst becomes one check; repaired as ari_nightly_drift_repair says.
+    ari_webhook_drift_check: bool = True
+    ari_webhook_drift_delay_seconds: float = Field(default=30.0, ge=0)
+    # The Channex user behind CHANNEX_API_KEY: `ari` events it caused are our own pushes, not
+    # changes made inside Channex (channex-api.md §8.3). Unset: every user's event is checked.
+    channex_user_id: str | None = None
 
     # --- bookings (issue 5) ---
     # Base of the callback URL registered in Channex: PUBLIC_BASE_URL + /v1/webhooks/channex.
     public_base_url: str | None = None
-    webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Checked after the secret, so only Channex can send this much: an `ari` event lists every
+    # cell a push changed, and one for a 500-day full sync runs to megabytes (§8.3).
+    webhook_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # Reading Channex's feed of unacknowledged revisions: at most this often (§7.3, §7.4).
     booking_reconcile_interval_seconds: float = Field(default=90.0, gt=0)
     # Fernet keys: the first encrypts, all decrypt (rotation). Required in production.

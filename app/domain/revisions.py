@@ -25,7 +25,9 @@ CHANNEL_DOWN_EVENTS = frozenset(
     {"deactivate_channel", "disconnect_channel", "disconnected_channel"}
 )
 CHANNEL_EVENTS = CHANNEL_UP_EVENTS | CHANNEL_DOWN_EVENTS | {"new_channel", "updated_channel"}
-HANDLED_EVENTS = BOOKING_EVENTS | UNMAPPED_EVENTS | CHANNEL_EVENTS | {NON_ACKED_EVENT}
+# Changes to ARI (§8.3): payload a list of cells; a trigger to re-read them (§6.7).
+ARI_EVENT = "ari"
+HANDLED_EVENTS = BOOKING_EVENTS | UNMAPPED_EVENTS | CHANNEL_EVENTS | {NON_ACKED_EVENT, ARI_EVENT}
 # What channel-sync subscribes to (one global webhook, §8.1): `booking` rather than the three
 # booking_* events, so that each revision is announced once.
 SUBSCRIBED_EVENTS = (
@@ -38,6 +40,7 @@ SUBSCRIBED_EVENTS = (
     "activate_channel",
     "deactivate_channel",
     "disconnect_channel",
+    ARI_EVENT,
 )
 # Guest data in a webhook payload: non_acked_booking carries the customer's name (§7.4).
 PERSONAL_PAYLOAD_KEYS = frozenset({"customer_name"})

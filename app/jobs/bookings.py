@@ -25,13 +25,21 @@ from app.channex.errors import (
 )
 from app.channex.schemas import BookingRevision as ChannexRevision
 from app.db import utcnow
-from app.domain.revisions import BOOKING_EVENTS, CHANNEL_EVENTS, NON_ACKED_EVENT, UNMAPPED_EVENTS
+from app.domain.revisions import (
+    ARI_EVENT,
+    BOOKING_EVENTS,
+    CHANNEL_EVENTS,
+    NON_ACKED_EVENT,
+    UNMAPPED_EVENTS,
+)
 from app.jobs.ari import request_push
+from app.jobs.ari_watch import request_drift_check
 from app.jobs.context import WorkerContext
 from app.jobs.sweep import PendingJob
 from app.models import BookingRevision, Property, WebhookEvent
 from app.models.bookings import EventStatus
 from app.services.ari_push import request_full_sync
+from app.services.ari_watch import mark_ari_event
 from app.services.channel_events import ChannelChange, handle_channel_event
 from app.services.delivery import deliver_step, delivery_client, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
@@ -75,6 +83,8 @@ async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
         await ctx["queue"].enqueue("reconcile_bookings", 1, job_id="reconcile-now")
     elif name in CHANNEL_EVENTS:
         await _channel_event(ctx, event_id)
+    elif name == ARI_EVENT:
+        await _ari_event(ctx, event_id)
     else:
         await _finish(ctx, event_id, EventStatus.IGNORED, "nothing to do")
 
@@ -173,6 +183,19 @@ async def _channel_event(ctx: WorkerContext, event_id: int) -> None:
         await session.commit()
     if change is not None:
         await _on_connected(ctx, change)
+
+
+async def _ari_event(ctx: WorkerContext, event_id: int) -> None:
+    """ARI changed in Channex: its dates wait for one coalesced drift check (issue 4)."""
+    async with ctx["session_factory"]() as session:
+        event = await session.get(WebhookEvent, event_id)
+        if event is None:
+            return
+        property_pk = await mark_ari_event(session, ctx["settings"], event)
+        await session.commit()
+    if property_pk is not None:
+        delay = ctx["settings"].ari_webhook_drift_delay_seconds
+        await request_drift_check(ctx["queue"], property_pk, defer=delay)
 
 
 async def _on_connected(ctx: WorkerContext, change: ChannelChange) -> None:

@@ -46,7 +46,7 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
 def build_registry() -> dict[str, JobSpec]:
     """Every job of the service; add a line here for each new job."""
     # Imported here, not at module level, so that job modules may import this module.
-    from app.jobs import ari, bookings, onboarding
+    from app.jobs import ari, ari_watch, bookings, onboarding
     from app.jobs.sweep import sweep
 
     return index_specs(
@@ -56,6 +56,7 @@ def build_registry() -> dict[str, JobSpec]:
         JobSpec(ari.push_ari, ARI_QUEUE, timeout_seconds=180, max_tries=100),
         JobSpec(ari.full_sync_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=100),
         JobSpec(ari.nightly_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=12),
+        JobSpec(ari_watch.check_ari_drift, ARI_QUEUE, timeout_seconds=180, max_tries=100),
         JobSpec(bookings.process_webhook_event, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=8),
         JobSpec(bookings.drain_inbox, BOOKINGS_QUEUE, timeout_seconds=60, max_tries=1),
         JobSpec(

@@ -36,10 +36,11 @@ Scanner = Callable[[AsyncSession], Awaitable[Sequence[PendingJob]]]
 def build_scanners() -> tuple[Scanner, ...]:
     """Every pending-work scanner; add one line here per scanner (imported here, no cycles)."""
     from app.jobs.ari import scan_ari, scan_ari_nightly
+    from app.jobs.ari_watch import scan_ari_drift
     from app.jobs.bookings import scan_bookings
     from app.jobs.onboarding import scan_onboarding
 
-    return (scan_onboarding, scan_ari, scan_ari_nightly, scan_bookings)
+    return (scan_onboarding, scan_ari, scan_ari_nightly, scan_ari_drift, scan_bookings)
 
 
 async def sweep(ctx: WorkerContext) -> None:

@@ -59,9 +59,16 @@ class AriState(Base):
     changes: Mapped[int] = mapped_column(Integer, default=0)
     # The nightly off-peak work (drift check, optional full sync) last ran at.
     nightly_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # The last drift check over the horizon: when, and how many (cell, field) differed.
+    # The last drift check (nightly over the horizon, or an `ari` webhook's span): when, and
+    # how many (cell, field) differed.
     drift_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     drift_differences: Mapped[int | None] = mapped_column(Integer)
+    # Dates Channex's `ari` webhook named, still to check (widened by each event, cleared by
+    # the check); `drift_pending_at` is the last event's mark, so a check that overlapped a
+    # newer event leaves the span for another check.
+    drift_pending_from: Mapped[date | None] = mapped_column(Date)
+    drift_pending_to: Mapped[date | None] = mapped_column(Date)
+    drift_pending_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

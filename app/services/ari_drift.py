@@ -82,14 +82,16 @@ async def check_property_drift(
     *,
     repair: bool,
     now: datetime | None = None,
+    span: tuple[date, date] | None = None,
 ) -> Drift | None:
-    """The nightly check: the whole horizon, recorded on the property's ARI state (None when
-    the property is gone or not connected)."""
+    """The nightly check (the whole horizon) or an `ari` webhook's (`span`, within the
+    horizon), recorded on the property's ARI state (None when the property is gone or not
+    connected)."""
     prop = await session.get(Property, property_pk)
     if prop is None or prop.disconnected_at is not None or prop.channex_property_id is None:
         return None
     now = now or utcnow()
-    first, last = horizon(prop, now)
+    first, last = span or horizon(prop, now)
     drift = await _check(session, channex, prop, first, last, repair, now)
     state = await lock_ari_state(session, property_pk)
     state.drift_checked_at = now

@@ -1,0 +1,72 @@
+"""The drift check that Channex's `ari` webhook asks for: one job per property, coalescing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from arq.worker import Retry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
+from app.jobs.ari import request_push
+from app.jobs.context import WorkerContext
+from app.jobs.queue import JobQueue
+from app.jobs.sweep import PendingJob
+from app.services.ari_watch import check_pending_drift, pending_drift_properties
+
+log = logging.getLogger(__name__)
+
+DRIFT_JOB = "check_ari_drift"
+# Channex unavailable: try again a little later; the span stays pending meanwhile.
+UNAVAILABLE_RETRY_SECONDS = 60.0
+
+
+def drift_job_id(property_pk: int) -> str:
+    return f"ari-drift:{property_pk}"
+
+
+async def request_drift_check(queue: JobQueue, property_pk: int, *, defer: float) -> None:
+    """Ask for the property's check after a commit. The job id coalesces: events arriving
+    while it waits add their dates to the span it will read; if the queue is out of reach the
+    sweep finds the span later."""
+    try:
+        await queue.enqueue(DRIFT_JOB, property_pk, job_id=drift_job_id(property_pk), defer=defer)
+    except Exception:
+        log.exception("could not enqueue %s", DRIFT_JOB, extra={"property": property_pk})
+
+
+async def check_ari_drift(ctx: WorkerContext, property_pk: int) -> None:
+    """Job: the drift check over the dates `ari` webhooks named; repairs if configured."""
+    settings, channex = ctx["settings"], ctx["channex"]
+    if channex is None:
+        return  # sync disabled: the span stays pending, the sweep brings it back later
+    repair = settings.ari_nightly_drift_repair
+    async with ctx["session_factory"]() as session:
+        try:
+            done = await check_pending_drift(session, channex, property_pk, repair=repair)
+        except ChannexRateLimitedError as exc:
+            raise Retry(defer=exc.retry_after) from exc
+        except ChannexUnavailableError as exc:
+            raise Retry(defer=UNAVAILABLE_RETRY_SECONDS) from exc
+        await session.commit()
+    drift = done.drift
+    if drift is not None and drift.differences:
+        log.warning(
+            "ari drift after a change inside Channex",
+            extra={"property": property_pk, "differences": len(drift.differences),
+                   "repaired": drift.repaired},
+        )  # fmt: skip
+        if drift.repaired:
+            await request_push(ctx["queue"], property_pk)
+    if done.again:
+        # A newer event came in during the check; this job id is still ours, so run again.
+        raise Retry(defer=settings.ari_webhook_drift_delay_seconds)
+
+
+async def scan_ari_drift(session: AsyncSession) -> Sequence[PendingJob]:
+    """Sweep scanner: connected properties with a span still to check."""
+    return [
+        PendingJob(DRIFT_JOB, (pk,), job_id=drift_job_id(pk))
+        for pk in await pending_drift_properties(session)
+    ]
