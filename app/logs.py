@@ -13,10 +13,12 @@ from typing import Any
 
 # Attributes every LogRecord has; anything else came from `extra=`.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# uvicorn's own duplicate of the message with terminal colours: noise in a log line.
+_IGNORED = _STANDARD | {"color_message"}
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+    return {k: v for k, v in record.__dict__.items() if k not in _IGNORED}
 
 
 class TextFormatter(logging.Formatter):
