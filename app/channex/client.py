@@ -35,12 +35,14 @@ from app.channex.schemas import (
     BookingRevision,
     Channel,
     Group,
+    MalformedItem,
     Property,
     PropertyAttributes,
     RatePlan,
     RatePlanAttributes,
     ReadModel,
     RestrictionValue,
+    RevisionFeed,
     RoomType,
     RoomTypeAttributes,
     Webhook,
@@ -289,13 +291,19 @@ class ChannexClient:
     async def list_booking_revision_feed(
         self, *, property_id: str | None = None
     ) -> list[BookingRevision]:
-        """Every unacknowledged revision, oldest first, all pages drained (§7.2, §7.3)."""
+        """Every unacknowledged revision that parses, oldest first (malformed ones are logged
+        and left out: `read_booking_revision_feed` returns them too)."""
+        return (await self.read_booking_revision_feed(property_id=property_id)).revisions
+
+    async def read_booking_revision_feed(self, *, property_id: str | None = None) -> RevisionFeed:
+        """Every unacknowledged revision, oldest first, all pages drained (§7.2, §7.3), and
+        apart from them the entries that do not parse, as Channex sent them."""
         params: Params = {"order[inserted_at]": "asc"}
         if property_id is not None:
             params["filter[property_id]"] = property_id
         items = await self._list("booking_revisions/feed", params)
-        revisions = _parse_each_or_skip(BookingRevision, items)
-        return sorted(revisions, key=BookingRevision.inserted_instant)
+        revisions, malformed = _parse_each(BookingRevision, items)
+        return RevisionFeed(sorted(revisions, key=BookingRevision.inserted_instant), malformed)
 
     async def ack_booking_revision(self, revision_id: str) -> None:
         """Acknowledge a stored revision: the REVISION id, not the booking id (§7.2)."""
@@ -476,25 +484,36 @@ def _parse_all(model: type[ReadT], items: list[Json]) -> list[ReadT]:
     return [_parse(model, item) for item in items]
 
 
-def _parse_each_or_skip(model: type[ReadT], items: list[Json]) -> list[ReadT]:
-    """The items that parse; each one that does not is logged by id and left out.
+def _parse_each(model: type[ReadT], items: list[Json]) -> tuple[list[ReadT], list[MalformedItem]]:
+    """The items that parse, and each one that does not (logged by id) set apart.
 
-    One malformed entry must not hide the good ones (reconciliation would stall). The one
-    left out is never acked, so it stays in Channex's feed and raises Channex's own
-    non_acked_booking alarm, which the inbox records and surfaces (§7.4).
+    One malformed entry must not hide the good ones (reconciliation would stall); the caller
+    decides what to do with it (reconciliation quarantines it). An item without an id cannot
+    be kept or acked: it is only logged.
     """
     parsed: list[ReadT] = []
+    malformed: list[MalformedItem] = []
     for item in items:
         try:
-            parsed.append(_parse(model, item))
-        except ChannexError:
+            parsed.append(model.from_item(item))
+        except pydantic.ValidationError as exc:
             item_id = item.get("id")
+            ident = item_id if isinstance(item_id, str) and item_id else None
             logger.error(
                 "skipped a malformed %s from Channex",
                 model.__name__,
-                extra={"channex_id": item_id if isinstance(item_id, str) else None},
+                extra={"channex_id": ident},
             )
-    return parsed
+            if ident is not None:
+                malformed.append(MalformedItem(ident, _reason(model, exc), item))
+    return parsed, malformed
+
+
+def _reason(model: type[ReadT], exc: pydantic.ValidationError) -> str:
+    """Which fields failed and why, without their values (they may be guest data)."""
+    errors = exc.errors(include_input=False, include_url=False)
+    fields = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '-'}: {e['msg']}" for e in errors)
+    return f"Channex sent a malformed {model.__name__}: {fields}"
 
 
 def _ari_read_params(property_id: str, date_from: date, date_to: date) -> Params:

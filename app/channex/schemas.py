@@ -8,6 +8,7 @@ Unknown fields are ignored on read so that Channex adding a field never breaks u
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Self
@@ -354,3 +355,22 @@ class BookingRevision(_Read):
         if parsed is None:
             return datetime.min.replace(tzinfo=UTC)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MalformedItem:
+    """A feed entry that does not parse: its id, why (field paths and messages only, never
+    the values: they may be guest data) and the item exactly as Channex sent it."""
+
+    id: str
+    reason: str
+    item: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RevisionFeed:
+    """Channex's feed of unacknowledged revisions: those that parse, oldest first, and the
+    malformed ones, set apart so that one bad entry never hides the others (§7.3)."""
+
+    revisions: list[BookingRevision]
+    malformed: list[MalformedItem]

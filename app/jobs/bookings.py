@@ -24,6 +24,7 @@ from app.channex.errors import (
     ChannexUnavailableError,
 )
 from app.channex.schemas import BookingRevision as ChannexRevision
+from app.channex.schemas import MalformedItem
 from app.db import utcnow
 from app.domain.revisions import (
     ARI_EVENT,
@@ -44,7 +45,11 @@ from app.services.channel_events import ChannelChange, handle_channel_event
 from app.services.delivery import deliver_step, delivery_client, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
 from app.services.key_rotation import rotate_stored_keys
-from app.services.revision_sources import quarantine, revisions_for_webhook
+from app.services.revision_sources import (
+    quarantine,
+    quarantine_malformed,
+    revisions_for_webhook,
+)
 from app.services.revisions import apply_revision
 from app.services.webhook_registration import (
     ensure_webhook,
@@ -176,10 +181,12 @@ async def _channel_event(ctx: WorkerContext, event_id: int) -> None:
         event = await session.get(WebhookEvent, event_id)
         if event is None:
             return
-        change = await handle_channel_event(session, event)
+        outcome = await handle_channel_event(session, event)
+        change = outcome.change
         if change is not None:
             await request_full_sync(session, change.property_id)  # issue 4: owed, then sent
-        mark_event(event, EventStatus.DONE)
+        status = EventStatus.DONE if outcome.ignored is None else EventStatus.IGNORED
+        mark_event(event, status, outcome.ignored)
         await session.commit()
     if change is not None:
         await _on_connected(ctx, change)
@@ -234,11 +241,24 @@ async def reconcile_bookings(ctx: WorkerContext, force: int = 0) -> None:
         await touch_marker(session, RECONCILE_MARKER)
         await session.commit()
     try:
-        feed = await channex.list_booking_revision_feed()
+        feed = await channex.read_booking_revision_feed()
     except TRANSIENT_CHANNEX:
         log.warning("feed unavailable; next reconciliation will retry")
         return
-    await apply_and_ack(ctx, channex, feed)
+    await quarantine_and_ack(ctx, channex, feed.malformed)
+    await apply_and_ack(ctx, channex, feed.revisions)
+
+
+async def quarantine_and_ack(
+    ctx: WorkerContext, channex: ChannexClient, malformed: Sequence[MalformedItem]
+) -> None:
+    """Feed entries that do not parse are kept with why, then acked: never retried forever,
+    re-applied by API once Channex serves them correctly."""
+    for item in malformed:
+        async with ctx["session_factory"]() as session:
+            await quarantine_malformed(session, ctx["settings"], item)
+            await session.commit()
+        await _ack(ctx, channex, item.id)
 
 
 async def enqueue_deliveries(ctx: WorkerContext, booking_ids: Sequence[int]) -> None:

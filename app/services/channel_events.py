@@ -23,6 +23,14 @@ class ChannelChange:
     channex_channel_id: str
 
 
+@dataclass(frozen=True)
+class ChannelOutcome:
+    """What a channel event did: a connection to act on, or why it was ignored."""
+
+    change: ChannelChange | None = None
+    ignored: str | None = None
+
+
 def _payload(event: WebhookEvent) -> dict[str, Any]:
     try:
         body = json.loads(event.body)
@@ -32,16 +40,17 @@ def _payload(event: WebhookEvent) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> ChannelChange | None:
-    """Upsert the channel row; a ChannelChange when it went from inactive to active."""
+async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> ChannelOutcome:
+    """Upsert the channel row; a ChannelChange when it went from inactive to active. A global
+    webhook also reports properties that are not ours: those events are ignored, marked."""
     payload = _payload(event)
     channel_id = payload.get("channel_id")
     if not isinstance(channel_id, str) or event.channex_property_id is None:
-        return None
+        return ChannelOutcome(ignored="no channel_id or property_id in the payload")
     stmt = select(Property).where(Property.channex_property_id == event.channex_property_id)
     prop = (await session.execute(stmt)).scalar_one_or_none()
     if prop is None:
-        return None
+        return ChannelOutcome(ignored="unknown property")
     code = str(payload.get("ota_name") or payload.get("channel") or "unknown")[:40]
     await insert_ignore(
         session,
@@ -68,5 +77,5 @@ async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> Ch
         channel.is_active = False
     await session.flush()
     if channel.is_active and not was_active:
-        return ChannelChange(prop.id, channel_id)
-    return None
+        return ChannelOutcome(change=ChannelChange(prop.id, channel_id))
+    return ChannelOutcome()

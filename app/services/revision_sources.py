@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
+import pydantic
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
 from app.channex.schemas import BookingRevision as ChannexRevision
+from app.channex.schemas import MalformedItem
 from app.db import utcnow
 from app.errors import AppError, not_found
 from app.models import BookingRevision, QuarantinedRevision
@@ -78,6 +81,32 @@ async def quarantine(
     log.error("booking revision quarantined", extra={"revision": revision_id})
 
 
+async def quarantine_malformed(
+    session: AsyncSession, settings: Settings, malformed: MalformedItem
+) -> None:
+    """Keep a feed entry that does not parse, as Channex sent it (encrypted: it holds guest
+    data), with why; re-applying it later reads it from Channex again. One already stored
+    (applied before, its ack lost) needs nothing but the ack."""
+    if await _stored_ids(session, [malformed.id]):
+        return
+    attributes = malformed.item.get("attributes")
+    attrs = attributes if isinstance(attributes, dict) else {}
+    booking_id, property_id = attrs.get("booking_id"), attrs.get("property_id")
+    await insert_ignore(
+        session,
+        QuarantinedRevision,
+        {
+            "channex_revision_id": malformed.id,
+            "channex_booking_id": booking_id if isinstance(booking_id, str) else None,
+            "channex_property_id": property_id if isinstance(property_id, str) else None,
+            "reason": malformed.reason[:2000],
+            "payload": encrypt(build_cipher(settings), malformed.item),
+            "quarantined_at": utcnow(),
+        },
+    )
+    log.error("malformed booking revision quarantined", extra={"revision": malformed.id})
+
+
 async def reapply_quarantined(
     session: AsyncSession, channex: ChannexClient | None, settings: Settings, revision_id: str
 ) -> Outcome:
@@ -86,13 +115,11 @@ async def reapply_quarantined(
     held = (await session.execute(stmt)).scalar_one_or_none()
     if held is None:
         raise not_found("quarantined revision", revision_id)
-    stored = decrypt(build_cipher(settings), held.payload)
-    if stored is not None:
-        rev = ChannexRevision.from_item(stored)
-    elif channex is not None:
+    rev = _stored_copy(decrypt(build_cipher(settings), held.payload))
+    if rev is None:  # none kept, or Channex's malformed copy: read it from Channex again
+        if channex is None:
+            raise AppError(503, "channex_unavailable", "Channex is not configured")
         rev = await channex.get_booking_revision(revision_id)
-    else:
-        raise AppError(503, "channex_unavailable", "Channex is not configured")
     try:
         outcome = await apply_revision(session, settings, rev)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -103,6 +130,15 @@ async def reapply_quarantined(
     held.payload = None  # guest data now lives (encrypted) on the revision itself
     await session.flush()
     return outcome
+
+
+def _stored_copy(stored: dict[str, Any] | None) -> ChannexRevision | None:
+    if stored is None:
+        return None
+    try:
+        return ChannexRevision.from_item(stored)
+    except pydantic.ValidationError:
+        return None
 
 
 def revision_from_json(raw: str) -> ChannexRevision:

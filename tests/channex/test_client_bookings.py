@@ -73,6 +73,34 @@ async def test_a_malformed_feed_entry_is_skipped_and_logged_the_rest_is_returned
     assert [getattr(r, "channex_id", None) for r in skipped] == ["r-2"]
 
 
+async def test_the_raw_feed_sets_malformed_entries_apart_with_their_reason_and_body(
+    api: respx.MockRouter, client: ChannexClient
+) -> None:
+    broken = revision(2, "2030-12-01T10:00:02")
+    broken["attributes"].update(status="exploded", customer={"name": "Ada"})
+    nameless = revision(4, "2030-12-01T10:00:04")
+    del nameless["id"]
+    nameless["attributes"]["status"] = "exploded"
+    items = [
+        revision(3, "2030-12-01T10:00:03"),
+        broken,
+        nameless,
+        revision(1, "2030-12-01T10:00:01"),
+    ]
+    route = api.get("/booking_revisions/feed").respond(json={"data": items, "meta": {"total": 4}})
+
+    feed = await client.read_booking_revision_feed(property_id="p1")
+
+    assert [r.id for r in feed.revisions] == ["r-1", "r-3"]
+    (bad,) = feed.malformed  # the entry without an id cannot be kept or acked: only logged
+    assert bad.id == "r-2"
+    assert bad.item == broken  # exactly as Channex sent it
+    assert bad.reason.startswith("Channex sent a malformed BookingRevision: status: ")
+    assert "exploded" not in bad.reason
+    assert "Ada" not in bad.reason
+    assert route.calls.last.request.url.params["filter[property_id]"] == "p1"
+
+
 async def test_feed_without_property_sends_no_property_filter(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
