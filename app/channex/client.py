@@ -1,32 +1,21 @@
-"""Async Channex API client: URLs, headers, envelopes, pagination, rate limits and short retries."""
+"""Async Channex API client: every endpoint channel-sync uses, with its URL, envelope and
+pagination; sending (headers, limiter, retries, 429s) is transport.py's job."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import Mapping, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
 import pydantic
-from tenacity import (
-    AsyncRetrying,
-    RetryError,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from app.channex.errors import (
     ChannexError,
-    ChannexRateLimitedError,
-    ChannexUnavailableError,
-    error_from_response,
 )
 from app.channex.ratelimit import RateLimiter
 from app.channex.schemas import (
@@ -48,35 +37,14 @@ from app.channex.schemas import (
     Webhook,
     WebhookAttributes,
 )
+from app.channex.transport import AriScope, ChannexTransport, Json, Params, Sleep
 
 logger = logging.getLogger(__name__)
 
-Json = dict[str, Any]
-Params = dict[str, str | int]
-Sleep = Callable[[float], Awaitable[None]]
 ReadT = TypeVar("ReadT", bound=ReadModel)
 
 PAGE_LIMIT = 100  # Channex's maximum page size; its default is 10 (§1.5)
 MAX_PAGES = 1_000  # a server that ignores pagination[page] must not loop us forever
-COOLDOWN_SECONDS = 60.0  # Channex asks for a one-minute pause after a 429 (§6.5)
-RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class _AriScope:
-    """The limiter key of an ARI call: Channex counts per property and endpoint (§6.5)."""
-
-    property_id: str
-    endpoint: str
-
-
-class _TransientError(Exception):
-    """A failure worth another attempt; becomes ChannexUnavailableError when retries run out."""
-
-    def __init__(self, title: str, status: int | None = None) -> None:
-        super().__init__(title)
-        self.title = title
-        self.status = status
 
 
 class ChannexClient:
@@ -94,26 +62,21 @@ class ChannexClient:
         max_limiter_wait: float = 2.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        # §1.1: the key goes in `user-api-key`, not a Bearer token.
-        headers = {
-            "user-api-key": api_key,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
+        self._transport = ChannexTransport(
+            base_url=base_url,
+            api_key=api_key,
+            limiter=limiter,
+            timeout=timeout,
+            max_attempts=max_attempts,
             transport=transport,
+            max_limiter_wait=max_limiter_wait,
+            sleep=sleep,
         )
-        self._limiter = limiter
-        self._max_attempts = max_attempts
-        self._max_limiter_wait = max_limiter_wait
-        self._sleep = sleep
+        self._request = self._transport.request
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -345,123 +308,24 @@ class ChannexClient:
         if not values:
             return AriResult()
         body = {"values": [v.payload() for v in values]}  # ARI is not entity-wrapped (§1.3)
-        scope = _AriScope(property_id, endpoint)
+        scope = AriScope(property_id, endpoint)
         return AriResult.from_body(await self._request("POST", endpoint, json=body, scope=scope))
 
     async def _read_ari(
         self, endpoint: str, property_id: str, params: Params
     ) -> list[tuple[str, Mapping[str, Any]]]:
         body = await self._request(
-            "GET", endpoint, params=params, scope=_AriScope(property_id, endpoint)
+            "GET", endpoint, params=params, scope=AriScope(property_id, endpoint)
         )
         data = body.get("data")
         if not isinstance(data, Mapping):
             return []
         return [(k, v) for k, v in data.items() if isinstance(v, Mapping)]
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: Json | None = None,
-        scope: _AriScope | None = None,
-    ) -> Json:
-        """One logical call: limiter before every attempt, retries on transient failures only."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=wait_random_exponential(multiplier=0.5, max=8),
-            retry=retry_if_exception_type(_TransientError),
-            sleep=self._sleep,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    await self._reserve(scope)
-                    return await self._send(method, path, params, json, scope)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            if not isinstance(last, _TransientError):  # only transient errors are retried
-                raise ChannexUnavailableError("Channex unavailable") from exc
-            # Chain the httpx error itself when there is one, not our internal wrapper.
-            raise ChannexUnavailableError(last.title, status=last.status) from (
-                last.__cause__ or last
-            )
-        raise AssertionError("unreachable: tenacity either returns, raises or gives RetryError")
-
-    async def _reserve(self, scope: _AriScope | None) -> None:
-        """Take a limiter slot; ARI never waits here, the job re-queues itself instead."""
-        waited = 0.0
-        while True:
-            if scope is None:
-                wait = await self._limiter.acquire()
-            else:
-                wait = await self._limiter.acquire(
-                    property_id=scope.property_id, endpoint=scope.endpoint
-                )
-            if wait <= 0:
-                return
-            if scope is not None or waited + wait > self._max_limiter_wait:
-                property_id = scope.property_id if scope else None
-                raise ChannexRateLimitedError(retry_after=wait, property_id=property_id)
-            await self._sleep(wait)
-            waited += wait
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        params: Params | None,
-        json: Json | None,
-        scope: _AriScope | None,
-    ) -> Json:
-        try:
-            response = await self._http.request(method, path, params=params, json=json)
-        except httpx.TransportError as exc:
-            logger.warning("channex transport error", extra={"method": method, "path": path})
-            raise _TransientError(f"{type(exc).__name__} calling Channex") from exc
-        log_extra = {"method": method, "path": path, "status": response.status_code}
-        logger.info("channex request", extra=log_extra)
-        if response.is_success:
-            return _json_object(response) or {}
-        if response.status_code == 429:
-            await self._handle_429(response, scope)
-        if response.status_code in RETRYABLE_STATUSES:
-            raise _TransientError(
-                f"Channex answered HTTP {response.status_code}", response.status_code
-            )
-        raise error_from_response(response.status_code, _json_object(response))
-
-    async def _handle_429(self, response: httpx.Response, scope: _AriScope | None) -> None:
-        """Honour a real 429 with a property cooldown; never retried here (§6.5)."""
-        retry_after = max(COOLDOWN_SECONDS, _retry_after(response) or 0.0)
-        property_id = scope.property_id if scope else None
-        if property_id is not None:
-            await self._limiter.cooldown(property_id, retry_after)
-        error = error_from_response(429, _json_object(response))
-        raise ChannexRateLimitedError(
-            error.title,
-            retry_after=retry_after,
-            property_id=property_id,
-            status=429,
-            code=error.code,
-            details=error.details,
-        )
-
 
 def _seg(value: str) -> str:
     """A path segment, quoted so an id can never reach another path."""
     return quote(value, safe="")
-
-
-def _json_object(response: httpx.Response) -> Json | None:
-    """The body as a JSON object, or None when it is empty or not an object."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _data_item(body: Json) -> Json:
@@ -523,21 +387,3 @@ def _ari_read_params(property_id: str, date_from: date, date_to: date) -> Params
         "filter[date][gte]": date_from.isoformat(),
         "filter[date][lte]": date_to.isoformat(),
     }
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Retry-After in seconds, given as a number or an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()
