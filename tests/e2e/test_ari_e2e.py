@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.channex import client as channex_client
+from app.channex import transport as channex_transport
 from app.sandbox.config import SandboxConfig
 from app.settings import Settings
 from tests.e2e.ari_support import (
@@ -40,7 +40,7 @@ async def service(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     # property and endpoint and asks for 60 s of silence after a 429 (channex-api.md §6.5); here
     # both sides allow 60 per minute (our limiter spaces writes 1 s apart) and the 429 pause is
     # 2 s. The sandbox hangs 0.5 s after applying a "timeout" write; our client gives up at 0.3 s.
-    monkeypatch.setattr(channex_client, "COOLDOWN_SECONDS", 2.0)
+    monkeypatch.setattr(channex_transport, "COOLDOWN_SECONDS", 2.0)
     scaled = settings.model_copy(
         update={"channex_rate_limit_per_minute": 60, "channex_timeout_seconds": 0.3}
     )
