@@ -21,5 +21,7 @@ class SandboxConfig(BaseModel):
     non_acked_after_seconds: float = Field(default=30 * 60, gt=0)
     # Timeout of one webhook POST made by the sandbox, in real seconds.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhook POSTs in flight at once; the rest wait their turn, as behind Channex's senders.
+    webhook_concurrency: int = Field(default=10, ge=1)
     # How long a request "times out" under the timeout fault, in real seconds.
     timeout_hang_seconds: float = Field(default=30.0, gt=0)

@@ -136,9 +136,10 @@ async def _retry(state: SandboxState, delivery: Delivery) -> None:
 async def _attempt(state: SandboxState, delivery: Delivery, number: int) -> bool:
     """One POST; True when no retry is due (2xx-4xx), False after a 5xx or a failure."""
     try:
-        response = await state.http().post(
-            delivery.url, json=delivery.body, headers=delivery.headers, params=delivery.params
-        )
+        async with state.webhook_slots:
+            response = await state.http().post(
+                delivery.url, json=delivery.body, headers=delivery.headers, params=delivery.params
+            )
     except httpx.HTTPError as exc:
         _log(state, delivery, attempt=number, status=type(exc).__name__)
         return False

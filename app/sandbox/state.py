@@ -147,6 +147,9 @@ class SandboxState:
         self.lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        # Bounds webhook POSTs in flight: hundreds queued inside one httpx pool make its
+        # request-to-connection assignment quadratic (seen: most of an e2e run's CPU).
+        self.webhook_slots = asyncio.Semaphore(config.webhook_concurrency)
         # The wall clock (aware, UTC); a test may replace it to stand near a property's midnight.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -179,7 +182,10 @@ class SandboxState:
     def http(self) -> httpx.AsyncClient:
         """The one client used for webhook POSTs, created on first use."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.config.webhook_timeout_seconds)
+            limits = httpx.Limits(max_connections=self.config.webhook_concurrency)
+            self._http = httpx.AsyncClient(
+                timeout=self.config.webhook_timeout_seconds, limits=limits
+            )
         return self._http
 
     async def cancel_tasks(self) -> None:
