@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +19,7 @@ from app.db import create_engine, create_session_factory
 from app.jobs.context import WorkerContext
 from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue, lazy_json_pool
 from app.jobs.registry import JobSpec, build_registry
+from app.services.delivery import delivery_client
 from app.services.personal_data import require_keys
 from app.settings import Settings
 
@@ -30,6 +32,7 @@ class Resources:
     limiter: RateLimiter
     channex: ChannexClient | None
     queue: JobQueue
+    pms_http: httpx.AsyncClient
     redis: Redis | None = None
     owns_redis: bool = True
 
@@ -40,6 +43,7 @@ class Resources:
             session_factory=self.session_factory,
             channex=self.channex,
             queue=self.queue,
+            pms_http=self.pms_http,
         )
 
     async def start(self) -> None:
@@ -52,6 +56,7 @@ class Resources:
         await self.queue.close()
         if self.channex is not None:
             await self.channex.aclose()
+        await self.pms_http.aclose()
         if self.redis is not None and self.owns_redis:
             await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
@@ -104,6 +109,7 @@ def _assemble(
         limiter=limiter,
         channex=build_channex(settings, limiter),
         queue=queue,
+        pms_http=delivery_client(settings),
         redis=redis,
         owns_redis=owns_redis,
     )

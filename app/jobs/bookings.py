@@ -42,7 +42,7 @@ from app.models.bookings import EventStatus
 from app.services.ari_push import request_full_sync
 from app.services.ari_watch import mark_ari_event
 from app.services.channel_events import ChannelChange, handle_channel_event
-from app.services.delivery import deliver_step, delivery_client, due_deliveries
+from app.services.delivery import deliver_step, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
 from app.services.key_rotation import rotate_stored_keys
 from app.services.revision_sources import (
@@ -277,15 +277,18 @@ async def enqueue_deliveries(ctx: WorkerContext, booking_ids: Sequence[int]) -> 
 
 async def deliver_booking(ctx: WorkerContext, endpoint_id: int, booking_id: int) -> None:
     """Job: push the booking's undelivered revisions to the endpoint, oldest first."""
-    async with delivery_client(ctx["settings"]) as http:
-        while True:
-            async with ctx["session_factory"]() as session:
-                step = await deliver_step(
-                    session, ctx["settings"], http, endpoint_id=endpoint_id, booking_id=booking_id
-                )
-                await session.commit()
-            if not step.sent:
-                break
+    while True:
+        async with ctx["session_factory"]() as session:
+            step = await deliver_step(
+                session,
+                ctx["settings"],
+                ctx["pms_http"],
+                endpoint_id=endpoint_id,
+                booking_id=booking_id,
+            )
+            await session.commit()
+        if not step.sent:
+            break
     if step.defer is not None and step.defer <= 600:
         raise Retry(defer=step.defer)  # later retries are found by the sweep
 

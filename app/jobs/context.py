@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.settings import Settings
@@ -20,6 +21,9 @@ class WorkerContext(TypedDict):
     session_factory: async_sessionmaker[AsyncSession]
     channex: ChannexClient | None  # None: no Channex key, or sync switched off
     queue: JobQueue
+    # The one client for deliveries to the PMS: a client per job would load the CA bundle each
+    # time (tens of ms of CPU) and keep no connection alive.
+    pms_http: httpx.AsyncClient
     # Set per run by both queues (arq puts them in its ctx too); absent outside a job.
     job_id: NotRequired[str]
     job_try: NotRequired[int]

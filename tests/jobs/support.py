@@ -16,6 +16,7 @@ from app.jobs.context import WorkerContext
 from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue
 from app.jobs.registry import JobSpec, index_specs
 from app.jobs.worker import build_worker_settings, run_worker_group
+from app.services.delivery import delivery_client
 from app.settings import Settings
 
 DRAIN_TIMEOUT_SECONDS = 5.0
@@ -89,7 +90,11 @@ def make_ctx(
     queue: JobQueue,
 ) -> WorkerContext:
     return WorkerContext(
-        settings=settings, session_factory=session_factory, channex=channex, queue=queue
+        settings=settings,
+        session_factory=session_factory,
+        channex=channex,
+        queue=queue,
+        pms_http=delivery_client(settings),
     )
 
 

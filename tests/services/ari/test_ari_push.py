@@ -17,6 +17,7 @@ from app.jobs.registry import build_registry
 from app.services.ari_mappings import channex_today
 from app.services.ari_push import PUSH_JOB, push_property, request_full_sync
 from app.services.ari_state import cell_status
+from app.services.delivery import delivery_client
 from app.settings import Settings
 from tests.services.ari.support import (
     LAST,
@@ -178,11 +179,13 @@ async def test_the_limiter_defers_the_job_without_sending(
     await change(session_factory, avail("r0", day, day, 3), now=None)
     await push_property(session_factory, channex, seeded.property_pk)
     await change(session_factory, avail("r0", day, day, 2), now=None)
+    settings = Settings(_env_file=None)
     ctx = WorkerContext(
-        settings=Settings(_env_file=None),
+        settings=settings,
         session_factory=session_factory,
         channex=channex,
         queue=InProcessQueue(build_registry()),
+        pms_http=delivery_client(settings),
     )
     with pytest.raises(Retry) as retry:
         await push_ari(ctx, seeded.property_pk)
