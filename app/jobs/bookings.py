@@ -64,6 +64,9 @@ TRANSIENT_CHANNEX = (ChannexUnavailableError, ChannexRateLimitedError)
 TRANSIENT_DB = (OperationalError, InterfaceError)
 RECONCILE_MARKER = "reconcile"
 WEBHOOK_CHECK_SECONDS = 3600.0
+# A burst of `non_acked_booking` alarms (one per revision) becomes one feed read: the job is
+# deferred this long, and its id keeps later alarms from queueing another meanwhile.
+ALARM_RECONCILE_DELAY_SECONDS = 2.0
 # Events younger than this are left to the job enqueued by the intake itself.
 INBOX_GRACE_SECONDS = 30.0
 
@@ -85,7 +88,12 @@ async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
         await _booking_event(ctx, event_id, revision_id)
     elif name == NON_ACKED_EVENT:
         await _finish(ctx, event_id, EventStatus.ALARM, "Channex: revision unacked for 30 min")
-        await ctx["queue"].enqueue("reconcile_bookings", 1, job_id="reconcile-now")
+        await ctx["queue"].enqueue(
+            "reconcile_bookings",
+            1,
+            job_id="reconcile-now",
+            defer=ALARM_RECONCILE_DELAY_SECONDS,
+        )
     elif name in CHANNEL_EVENTS:
         await _channel_event(ctx, event_id)
     elif name == ARI_EVENT:

@@ -32,7 +32,7 @@ SANDBOX_KEY = "e2e-sandbox-key"
 BOOKINGS = 150
 MODIFICATIONS = 100
 CANCELLATIONS = 50
-DEADLINE_SECONDS = 120.0
+DEADLINE_SECONDS = 240.0  # a hang guard, not a speed target (that is the benchmark's)
 
 
 async def ok(response: httpx.Response) -> dict[str, Any]:
