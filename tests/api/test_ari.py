@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -145,7 +144,7 @@ async def test_another_organization_s_key_cannot_see_or_write_ari(
     assert response.status_code == 404
 
 
-async def test_a_500_day_batch_over_30_rate_plans_is_stored_quickly(
+async def test_a_500_day_batch_over_30_rate_plans_is_stored_whole(
     client: httpx.AsyncClient, channex: FakeChannex
 ) -> None:
     await onboard(client)
@@ -159,9 +158,13 @@ async def test_a_500_day_batch_over_30_rate_plans_is_stored_quickly(
             assert (await client.put(path, json={**rate, "title": plan})).status_code == 200
             items.append({**restrictions(0, 490, rate="120", min_stay_arrival=1),
                           "room_type_id": f"r{n}", "rate_plan_id": plan})  # fmt: skip
-    started = time.perf_counter()
+    # How fast is the benchmark's business (benchmarks/ari.py prints it); this checks it all lands.
     response = await client.post("/v1/properties/p-1/ari", json={"items": items})
-    elapsed = time.perf_counter() - started
     assert response.status_code == 202, response.text
     assert response.json()["cells_changed"] == 30 * 491
-    assert elapsed < 5.0, f"{elapsed:.2f} s for 14,730 cells"
+    last = await client.get("/v1/properties/p-1/ari", params={"from": _day(490), "to": _day(490)})
+    desired = [(c["room_type_id"], c["rate_plan_id"], c["desired"]) for c in last.json()["cells"]]
+    assert sorted(desired, key=str) == sorted(
+        ((i["room_type_id"], i["rate_plan_id"], {"rate": "120.00", "min_stay_arrival": 1})
+         for i in items), key=str,
+    )  # fmt: skip
