@@ -278,7 +278,8 @@ class ChannexClient:
         return _data_item(await self._request("GET", path))
 
     async def _write(self, method: str, path: str, body: Json) -> Json:
-        return _data_item(await self._request(method, path, json=body))
+        """A create (POST) or an update (PUT) of one entity."""
+        return _data_item(await self._request(method, path, json=body, create=method == "POST"))
 
     async def _list(self, path: str, params: Params | None = None) -> list[Json]:
         """Walk `pagination[page]` until meta.total is reached or a page comes back short (§1.5)."""

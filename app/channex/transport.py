@@ -31,6 +31,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 COOLDOWN_SECONDS = 60.0  # Channex asks for a one-minute pause after a 429 (§6.5)
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# Failures where the request certainly never reached Channex: the only ones a create may retry.
+UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,13 @@ class ChannexTransport:
         params: Params | None = None,
         json: Json | None = None,
         scope: AriScope | None = None,
+        create: bool = False,
     ) -> Json:
-        """One logical call: limiter before every attempt, retries on transient failures only."""
+        """One logical call: limiter before every attempt, retries on transient failures only.
+
+        A `create` (POST of a new entity) is retried only when it never reached Channex: after
+        a timeout or a 5xx it may exist already, and a second POST would make a twin (Channex
+        blocks accounts over their entity limits). The caller's next try looks for it first."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=wait_random_exponential(multiplier=0.5, max=8),
@@ -105,7 +112,7 @@ class ChannexTransport:
             async for attempt in retrying:
                 with attempt:
                     await self._reserve(scope)
-                    return await self._send(method, path, params, json, scope)
+                    return await self._send(method, path, params, json, scope, create)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             if not isinstance(last, _TransientError):  # only transient errors are retried
@@ -141,12 +148,16 @@ class ChannexTransport:
         params: Params | None,
         json: Json | None,
         scope: AriScope | None,
+        create: bool,
     ) -> Json:
         try:
             response = await self._http.request(method, path, params=params, json=json)
         except httpx.TransportError as exc:
             logger.warning("channex transport error", extra={"method": method, "path": path})
-            raise _TransientError(f"{type(exc).__name__} calling Channex") from exc
+            title = f"{type(exc).__name__} calling Channex"
+            if create and not isinstance(exc, UNSENT_ERRORS):
+                raise ChannexUnavailableError(title) from exc
+            raise _TransientError(title) from exc
         log_extra = {"method": method, "path": path, "status": response.status_code}
         logger.info("channex request", extra=log_extra)
         if response.is_success:
@@ -154,6 +165,9 @@ class ChannexTransport:
         if response.status_code == 429:
             await self._handle_429(response, scope)
         if response.status_code in RETRYABLE_STATUSES:
+            if create:
+                title = f"Channex answered HTTP {response.status_code}"
+                raise ChannexUnavailableError(title, status=response.status_code)
             raise _TransientError(
                 f"Channex answered HTTP {response.status_code}", response.status_code
             )

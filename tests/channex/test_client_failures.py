@@ -98,6 +98,44 @@ async def test_connect_error_then_success_is_retried(
     assert route.call_count == 2
 
 
+@pytest.mark.parametrize(
+    "failure", [httpx.ReadTimeout("slow"), httpx.Response(503), httpx.Response(500)]
+)
+async def test_a_create_that_may_have_landed_is_not_sent_twice(
+    api: respx.MockRouter, client: ChannexClient, failure: httpx.Response | Exception
+) -> None:
+    # A timeout or a 5xx after the POST was sent may have created the group: a second POST
+    # would make a twin, so the error goes to the caller, whose next try looks for it first.
+    route = api.post("/groups").mock(side_effect=[failure, httpx.Response(201, json=GROUP)])
+
+    with pytest.raises(ChannexUnavailableError):
+        await client.create_group("Org")
+
+    assert route.call_count == 1
+
+
+async def test_a_create_that_never_reached_channex_is_retried(
+    api: respx.MockRouter, client: ChannexClient
+) -> None:
+    route = api.post("/groups").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(201, json=GROUP)]
+    )
+
+    assert (await client.create_group("Org")).id == "g-1"
+    assert route.call_count == 2
+
+
+async def test_an_update_is_retried_after_a_timeout(
+    api: respx.MockRouter, client: ChannexClient
+) -> None:
+    route = api.put("/groups/g-1").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=GROUP)]
+    )
+
+    assert (await client.update_group("g-1", "Org")).title == "Org"
+    assert route.call_count == 2
+
+
 async def test_422_is_not_retried_and_names_the_rejected_fields(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
