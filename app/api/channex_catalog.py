@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import PrincipalDep, PropertyId, RequiredChannexDep, SessionDep
+from app.api.deps import PrincipalDep, PropertyId, RequiredChannexDep, ResourcesDep, SessionDep
+from app.jobs.channels import request_connection_follow_up
 from app.schemas import ChannelRead, ChannexRatePlanRead, ChannexRoomTypeRead, RefreshResult
 from app.services import catalog
 from app.services.properties import get_property
@@ -78,11 +79,14 @@ async def list_channels(
     session: SessionDep,
     channex: RequiredChannexDep,
     principal: PrincipalDep,
+    resources: ResourcesDep,
 ) -> list[ChannelRead]:
     """The property's OTA channels and their connection state, as Channex reports them now."""
     prop, _ = await get_property(session, principal, property_id)
-    rows = await catalog.sync_channels(session, channex, prop)
+    found = await catalog.sync_channels(session, channex, prop)
     await session.commit()
+    for change in found.activated:
+        await request_connection_follow_up(resources.queue, change)
     return [
         ChannelRead(
             channex_channel_id=row.channex_channel_id,
@@ -91,5 +95,5 @@ async def list_channels(
             is_active=row.is_active,
             updated_at=row.updated_at,
         )
-        for row in rows
+        for row in found.channels
     ]

@@ -33,15 +33,15 @@ from app.domain.revisions import (
     NON_ACKED_EVENT,
     UNMAPPED_EVENTS,
 )
-from app.jobs.ari import request_push
 from app.jobs.ari_watch import request_drift_check
+from app.jobs.channels import request_connection_follow_up
 from app.jobs.context import WorkerContext
 from app.jobs.sweep import PendingJob
 from app.models import BookingRevision, Property, WebhookEvent
 from app.models.bookings import EventStatus
 from app.services.ari_push import request_full_sync
 from app.services.ari_watch import mark_ari_event
-from app.services.channel_events import ChannelChange, handle_channel_event
+from app.services.channel_events import handle_channel_event
 from app.services.delivery import deliver_step, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
 from app.services.key_rotation import rotate_stored_keys
@@ -197,7 +197,7 @@ async def _channel_event(ctx: WorkerContext, event_id: int) -> None:
         mark_event(event, status, outcome.ignored)
         await session.commit()
     if change is not None:
-        await _on_connected(ctx, change)
+        await request_connection_follow_up(ctx["queue"], change)
 
 
 async def _ari_event(ctx: WorkerContext, event_id: int) -> None:
@@ -211,17 +211,6 @@ async def _ari_event(ctx: WorkerContext, event_id: int) -> None:
     if property_pk is not None:
         delay = ctx["settings"].ari_webhook_drift_delay_seconds
         await request_drift_check(ctx["queue"], property_pk, defer=delay)
-
-
-async def _on_connected(ctx: WorkerContext, change: ChannelChange) -> None:
-    """A new connection: a full ARI sync (owed in the database already) and the go-live
-    import of the OTA's existing bookings (§7.3)."""
-    await request_push(ctx["queue"], change.property_id, full=True)
-    await ctx["queue"].enqueue(
-        "import_channel_reservations",
-        change.channex_channel_id,
-        job_id=f"import-reservations:{change.channex_channel_id}",
-    )
 
 
 async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: str) -> None:

@@ -12,9 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.client import ChannexClient
 from app.channex.schemas import RatePlan as ChannexRatePlan
 from app.channex.schemas import RoomType as ChannexRoomType
+from app.db import utcnow
 from app.models import Channel, Property, RatePlan, RoomType, SyncStatus
+from app.services.ari_push import request_full_sync
+from app.services.channel_events import ChannelChange
 from app.services.rate_plans import list_rate_plans
 from app.services.room_types import list_room_types, require_synced_property
+from app.services.rows import insert_ignore
 
 T = TypeVar("T", RoomType, RatePlan)
 
@@ -89,25 +93,50 @@ def _mark(
     return missing, restored
 
 
+@dataclass(frozen=True)
+class ChannelSync:
+    """The property's channels now, and those that became active with this read."""
+
+    channels: list[Channel]
+    activated: list[ChannelChange]
+
+
 async def sync_channels(
     session: AsyncSession, channex: ChannexClient, prop: Property
-) -> Sequence[Channel]:
-    """Read the property's OTA channels from Channex and keep their state here."""
+) -> ChannelSync:
+    """Read the property's OTA channels from Channex and keep their state here. A channel seen
+    active for the first time is a new connection, as if its webhook had come: the full sync
+    is owed here and the caller asks for the follow-up jobs after the commit (the webhook,
+    arriving later, then finds the channel active already and does nothing twice)."""
     remote = await channex.list_channels(require_synced_property(prop))
+    for item in remote:  # the webhook job may insert the same row concurrently
+        await insert_ignore(session, Channel, _new_channel(prop.id, item.id, item.channel))
     stmt = select(Channel).where(Channel.property_id == prop.id)
     known = {row.channex_channel_id: row for row in (await session.execute(stmt)).scalars()}
+    activated = []
     for item in remote:
-        row = known.get(item.id)
-        if row is None:
-            row = Channel(property_id=prop.id, channex_channel_id=item.id, channel=item.channel)
-            session.add(row)
-            known[item.id] = row
-        row.channel = item.channel
-        row.title = item.title
-        row.is_active = item.is_active
+        row = known[item.id]
+        if item.is_active and not row.is_active:
+            activated.append(ChannelChange(prop.id, item.id))
+        row.channel, row.title, row.is_active = item.channel, item.title, item.is_active
     remote_ids = {item.id for item in remote}
     for ident, row in known.items():
         if ident not in remote_ids:
             row.is_active = False  # gone from Channex: no longer connected
+    if activated:
+        await request_full_sync(session, prop.id)
     await session.flush()
-    return sorted(known.values(), key=lambda row: row.channex_channel_id)
+    channels = sorted(known.values(), key=lambda row: row.channex_channel_id)
+    return ChannelSync(channels, activated)
+
+
+def _new_channel(property_pk: int, channex_channel_id: str, code: str) -> dict[str, object]:
+    now = utcnow()
+    return {
+        "property_id": property_pk,
+        "channex_channel_id": channex_channel_id,
+        "channel": code,
+        "is_active": False,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -136,3 +136,27 @@ async def test_an_unknown_property_s_channel_event_is_marked_ignored_and_not_ret
     assert pending == []  # the sweep will not pick it up again
     assert await channel_rows(app) == []
     assert imports(bookings) == []
+
+
+async def test_a_connection_first_seen_by_listing_channels_syncs_and_imports_once(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    channex.ari = FakeAri().handle
+    await onboard(client)
+    prop = ids(channex)[0]
+    channex.store["channels"][CHANNEL_ID] = {"id": CHANNEL_ID, "channel": "BDC",
+        "title": "Booking.com", "is_active": True, "properties": [prop]}  # fmt: skip
+
+    listed = await client.get("/v1/properties/p-1/channels")  # before the webhook is handled
+    await settle(app)
+    await send(client, "activate_channel", prop, 0)  # the same connection, told again
+    await settle(app)
+
+    assert listed.status_code == 200, listed.text
+    assert [(c["channex_channel_id"], c["is_active"]) for c in listed.json()] == [
+        (CHANNEL_ID, True)
+    ]
+    state = await ari_state(app)
+    assert state is not None
+    assert state.last_full_sync_at is not None  # the connection's full sync was sent
+    assert imports(bookings) == [("POST", IMPORT_PATH)]  # and its import made once
