@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.logs import configure_logging
-from app.settings import Settings, get_settings
+from app.settings import get_settings
 
 app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def serve(
 
     from app.main import create_app
     from app.sandbox.app import create_sandbox_app
-    from app.sandbox_mode import sandbox_settings
+    from app.sandbox_mode import reset_sandbox_database, sandbox_banner, sandbox_settings
 
     _configure_logging()
     settings = get_settings()
@@ -47,18 +47,9 @@ def serve(
         return
     sandbox_api = create_sandbox_app()
     settings = sandbox_settings(settings, sandbox_api, port=port)
+    reset_sandbox_database(settings)
     typer.echo(sandbox_banner(settings, port))
     uvicorn.run(create_app(settings, sandbox=sandbox_api), host=host, port=port, log_config=None)
-
-
-def sandbox_banner(settings: Settings, port: int) -> str:
-    keys = ", ".join(k.key.get_secret_value() for k in settings.api_keys)
-    return (
-        f"channel-sync with a Channex sandbox on http://127.0.0.1:{port}\n"
-        f"  API key(s): {keys}\n"
-        f"  Channex sandbox API: {settings.channex_api_url}\n"
-        f"  sandbox tools: http://127.0.0.1:{port}/channex-sandbox/sandbox/..."
-    )
 
 
 @app.command("sandbox")
