@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from cryptography.fernet import Fernet
 from typer.main import get_command
 
 from app.cli import app as cli
+from app.services.personal_data import require_keys
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,3 +60,42 @@ def test_dockerfile_runs_the_cli_as_a_non_root_user() -> None:
     cmd = re.search(r'^CMD \["(\w+)"', dockerfile, re.MULTILINE)
     assert cmd is not None
     assert cmd.group(1) in cli_commands()
+
+
+# What an operator would export before `docker compose up` (the variables the file requires).
+OPERATOR_ENV = {
+    "CHANNEX_API_KEY": "channex-key",
+    "CHANNEX_WEBHOOK_SECRET": "webhook-secret",
+    "API_KEYS": '[{"name": "pms", "key": "pms-key"}]',
+    "PUBLIC_BASE_URL": "https://channel-sync.example.com",
+    "PERSONAL_DATA_KEYS": f'["{Fernet.generate_key().decode()}"]',
+}
+
+
+def interpolate(value: str) -> str:
+    """Compose's `${VAR:?message}` and `${VAR:-default}`, from OPERATOR_ENV."""
+
+    def one(match: re.Match[str]) -> str:
+        name, operator, rest = match.group(1), match.group(2), match.group(3)
+        if name in OPERATOR_ENV:
+            return OPERATOR_ENV[name]
+        assert operator == ":-", f"compose requires {name}, which OPERATOR_ENV lacks"
+        return rest
+
+    return re.sub(r"\$\{(\w+)(:\?|:-)([^}]*)\}", one, value)
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_the_stack_s_settings_pass_the_production_start_up_checks(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in compose()["services"][service]["environment"].items():
+        monkeypatch.setenv(name, interpolate(str(value)))
+
+    settings = Settings(_env_file=None)
+
+    assert settings.environment == "production"
+    require_keys(settings)  # the service refuses to start without personal data keys
+    # Without these no Channex webhook is registered, so bookings would come by the feed only.
+    assert settings.public_base_url == OPERATOR_ENV["PUBLIC_BASE_URL"]
+    assert settings.channex_webhook_secret is not None
