@@ -204,7 +204,7 @@ async def upsert_cells(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(AriCell.__table__)
+    stmt = insert(AriCell)
     updated = ("desired", "pushed", "version", "dirty", "failure", "held_at", "updated_at")
     stmt = stmt.on_conflict_do_update(
         index_elements=["property_id", "kind", "entity_id", "stay_date"],
