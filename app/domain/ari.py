@@ -32,6 +32,7 @@ __all__ = [
     "Weekday",
     "clip_cells",
     "compress",
+    "compress_disjoint",
     "count_runs",
     "expand",
 ]
@@ -91,6 +92,18 @@ def compress(cells: Cells, *, weekday_sets: bool) -> list[AriRun]:
             runs.append(
                 AriRun(entity_id, stroke.date_from, stroke.date_to, stroke.days, stroke.value)
             )
+    return runs
+
+
+def compress_disjoint(cells: Cells) -> list[AriRun]:
+    """Runs of consecutive dates with equal cells, none overlapping another: for availability,
+    where Channex documents no order of application (only restrictions are "last wins",
+    channex-api.md §6.2, §6.3), so no value may rely on a later one overriding it."""
+    runs: list[AriRun] = []
+    for entity_id, by_date in cells.items():
+        for segment in _segments(_whole_cell_series(by_date)):
+            for first, last, fields in runs_of([fields for _, fields in segment]):
+                runs.append(AriRun(entity_id, segment[first][0], segment[last][0], None, fields))
     return runs
 
 

@@ -20,7 +20,7 @@ from app.channex.client import ChannexClient
 from app.channex.errors import ChannexError, ChannexRateLimitedError, ChannexUnavailableError
 from app.channex.schemas import AriResult, AvailabilityValue, RestrictionValue
 from app.db import utcnow
-from app.domain.ari import compress
+from app.domain.ari import compress, compress_disjoint
 from app.domain.ari_values import (
     JsonDict,
     availability_values,
@@ -175,7 +175,10 @@ async def _send_batch(
 ) -> float | None:
     """Compress and send one endpoint's cells; a delay when the job must run again later."""
     cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
-    runs = compress(cells, weekday_sets=batch.endpoint != AVAILABILITY)
+    if batch.endpoint == AVAILABILITY:
+        runs = compress_disjoint(cells)
+    else:
+        runs = compress(cells, weekday_sets=True)
     to_values = availability_values if batch.endpoint == AVAILABILITY else restriction_values
     values = to_values(runs, plan.channex_property_id)
     offset = 0

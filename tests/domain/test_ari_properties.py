@@ -7,7 +7,15 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.ari import Cells, FieldValue, clip_cells, compress, count_runs, expand
+from app.domain.ari import (
+    Cells,
+    FieldValue,
+    clip_cells,
+    compress,
+    compress_disjoint,
+    count_runs,
+    expand,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None)
 START = date(2025, 3, 3)
@@ -118,6 +126,17 @@ def test_compression_never_needs_more_values_than_runs_of_equal_cells(
     cells: Cells, weekday_sets: bool
 ) -> None:
     assert len(compress(cells, weekday_sets=weekday_sets)) <= count_runs(cells)
+
+
+@SETTINGS
+@given(cells=ANY_CELLS)
+def test_disjoint_runs_expand_to_the_cells_and_never_overlap(cells: Cells) -> None:
+    runs = compress_disjoint(cells)
+    assert expand(runs) == _without_empty(cells)
+    assert len(runs) == count_runs(cells)  # the fewest values that do not overlap
+    for entity_id in cells:
+        dates = [day for run in runs if run.entity_id == entity_id for day in run.covered_dates()]
+        assert len(dates) == len(set(dates)), entity_id  # no date set twice: order is moot
 
 
 @SETTINGS
