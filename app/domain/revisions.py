@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -158,9 +159,10 @@ def _day(value: object) -> date | None:
         return None
 
 
-def booked_nights(rooms: list[dict[str, Any]]) -> set[tuple[str, date]]:
-    """(Channex room type id, night) for every room not cancelled: check-in to check-out - 1."""
-    nights: set[tuple[str, date]] = set()
+def room_nights(rooms: list[dict[str, Any]]) -> Counter[tuple[str, date]]:
+    """How many rooms not cancelled each (Channex room type id, night) holds: check-in to
+    check-out - 1."""
+    nights: Counter[tuple[str, date]] = Counter()
     for room in rooms:
         first, last = _day(room.get("checkin_date")), _day(room.get("checkout_date"))
         if (
@@ -172,6 +174,30 @@ def booked_nights(rooms: list[dict[str, Any]]) -> set[tuple[str, date]]:
             continue
         day = first
         while day < last:
-            nights.add((str(room["room_type_id"]), day))
+            nights[(str(room["room_type_id"]), day)] += 1
             day += timedelta(days=1)
     return nights
+
+
+def booked_nights(rooms: list[dict[str, Any]]) -> set[tuple[str, date]]:
+    """(Channex room type id, night) for every room not cancelled: check-in to check-out - 1."""
+    return set(room_nights(rooms))
+
+
+def nights_to_check(
+    status: str,
+    rooms: list[dict[str, Any]],
+    previous_status: str | None,
+    previous_rooms: list[dict[str, Any]],
+) -> set[tuple[str, date]]:
+    """(Channex room type id, night) pairs an overbooking check covers: all of a new booking's,
+    only the room-nights a modification adds to the booking's applied revision (the PMS's
+    availability already counts the others), none of a cancellation's (it frees rooms)."""
+    if status == "cancelled":
+        return set()
+    # A booking reinstated after a cancellation, or whose earlier revisions we never applied,
+    # holds none of its rooms in the PMS's eyes yet.
+    if status == "new" or previous_status is None or previous_status == "cancelled":
+        return booked_nights(rooms)
+    before = room_nights(previous_rooms)
+    return {key for key, count in room_nights(rooms).items() if count > before[key]}

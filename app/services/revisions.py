@@ -22,6 +22,7 @@ from app.domain.revisions import (
     booked_nights,
     is_newer,
     map_rooms,
+    nights_to_check,
     parse_instant,
 )
 from app.models import (
@@ -123,7 +124,7 @@ async def _store(
     else:
         rooms, unmapped = map_rooms(rooms, await _mapping(session, prop.id))
         flags |= unmapped
-        flags |= await _check_availability(session, prop.id, rev.status, rooms)
+        flags |= await _check_availability(session, prop.id, booking, rev.status, rooms)
     clean["rooms"] = rooms
     inserted_at = parse_instant(rev.inserted_at)
     newest = is_newer(inserted_at, rev.id, booking.current_inserted_at, booking.current_revision_id)
@@ -184,40 +185,62 @@ async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
     )
 
 
-async def _room_type_nights(
-    session: AsyncSession, property_id: int, rooms: list[dict[str, Any]]
-) -> list[tuple[int, date]]:
-    """(our room type pk, night) of every booked, mapped room."""
-    nights = booked_nights(rooms)
-    if not nights:
-        return []
+async def _room_type_pks(session: AsyncSession, property_id: int) -> dict[str, int]:
+    """Our room type pk by Channex room type id, for the property's mapped room types."""
     ids = await session.execute(
         select(RoomType.channex_room_type_id, RoomType.id).where(
-            RoomType.property_id == property_id
+            RoomType.property_id == property_id, RoomType.channex_room_type_id.is_not(None)
         )
     )
-    by_channex = {str(c): i for c, i in ids.all() if c is not None}
-    return [(by_channex[rt], day) for rt, day in nights if rt in by_channex]
+    return {str(c): i for c, i in ids.all()}
+
+
+def _on_pks(nights: set[tuple[str, date]], pks: dict[str, int]) -> list[tuple[int, date]]:
+    """(Channex room type id, night) pairs as (our room type pk, night); unmapped ones dropped."""
+    return [(pks[rt], day) for rt, day in sorted(nights) if rt in pks]
+
+
+async def _applied_rooms(
+    session: AsyncSession, booking: Booking
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """Status and rooms of the booking's applied revision, the one a new revision follows."""
+    if booking.current_revision_id is None:
+        return None, []
+    stmt = select(BookingRevision.status, BookingRevision.data).where(
+        BookingRevision.channex_revision_id == booking.current_revision_id
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    if found is None:
+        return None, []
+    status, data = found
+    rooms = data.get("rooms")  # stored by `_store`: the mapped rooms, always dicts
+    return status, rooms if isinstance(rooms, list) else []
 
 
 async def _check_availability(
-    session: AsyncSession, property_id: int, status: str, rooms: list[dict[str, Any]]
+    session: AsyncSession,
+    property_id: int,
+    booking: Booking,
+    status: str,
+    rooms: list[dict[str, Any]],
 ) -> set[RevisionFlag]:
-    """Flag an overbooking, and hold the booked nights' availability on a new booking (Channex
-    lowered it itself; see ari_holds)."""
-    nights = await _room_type_nights(session, property_id, rooms)
+    """Flag an overbooking on the room-nights this revision adds, and hold the booked nights'
+    availability on a new booking (Channex lowered it itself; see ari_holds)."""
+    pks = await _room_type_pks(session, property_id)
+    previous_status, previous_rooms = await _applied_rooms(session, booking)
+    added = nights_to_check(status, rooms, previous_status, previous_rooms)
     flags: set[RevisionFlag] = set()
-    if status != "cancelled" and await _overbooked(session, property_id, nights):
+    if await _overbooked(session, property_id, _on_pks(added, pks)):
         flags.add(RevisionFlag.OVERBOOKING)
     if status == "new":
-        await hold_booked_nights(session, property_id, nights)
+        await hold_booked_nights(session, property_id, _on_pks(booked_nights(rooms), pks))
     return flags
 
 
 async def _overbooked(
     session: AsyncSession, property_id: int, keys: list[tuple[int, date]]
 ) -> bool:
-    """True when the PMS's desired availability was already 0 on a booked night (the
+    """True when the PMS's desired availability was already 0 on one of these nights (the
     `ari_cell` rows hold what the PMS last sent)."""
     if not keys:
         return False

@@ -384,6 +384,116 @@ async def test_a_booking_on_a_night_the_pms_had_closed_is_flagged_overbooking(
     assert all(cell.held_at is not None for cell in cells)
 
 
+async def pms_sent_availability(app: FastAPI, nights: dict[date, int]) -> None:
+    """Store these nights' availability of the one room type as what the PMS last sent."""
+    async with resources(app).session_factory() as session:
+        room_type = (await session.execute(select(RoomType))).scalar_one()
+        for night, left in nights.items():
+            key = (room_type.property_id, AVAILABILITY, room_type.id, night)
+            cell = await session.get(AriCell, key)
+            if cell is None:
+                cell = AriCell(
+                    property_id=room_type.property_id,
+                    kind=AVAILABILITY,
+                    entity_id=room_type.id,
+                    stay_date=night,
+                    pushed={},
+                )
+                session.add(cell)
+            cell.desired = {"availability": left}
+        await session.commit()
+
+
+async def apply_in_turn(
+    app: FastAPI, client: httpx.AsyncClient, bookings: ChannexBookings, prop: str, revision: str
+) -> list[str]:
+    """Post one revision's webhook, let it be applied, and return its delivered flags."""
+    booking = bookings.booking_of(revision)
+    await post_booking(client, prop, revision, booking)
+    await settle(app)
+    found = (await client.get(f"/v1/bookings/{booking}")).json()["revisions"]
+    flags: list[str] = next(r["flags"] for r in found if r["id"] == revision)
+    return flags
+
+
+JAN_10, JAN_11, JAN_12 = date(2031, 1, 10), date(2031, 1, 11), date(2031, 1, 12)
+
+
+async def test_a_modification_keeping_its_nights_is_not_flagged_once_the_pms_sent_0(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    await onboard(client)
+    prop, room, rate = ids(channex)
+    await pms_sent_availability(app, {JAN_10: 1, JAN_11: 1})
+    new = bookings.add(prop, room_type_id=room, rate_plan_id=rate)  # nights 10th and 11th
+    first = await apply_in_turn(app, client, bookings, prop, new)
+    # The PMS takes the booking into account: its last room on those nights is gone.
+    await pms_sent_availability(app, {JAN_10: 0, JAN_11: 0})
+    booking = bookings.booking_of(new)
+    renamed = bookings.add(
+        prop,
+        booking_id=booking,
+        status="modified",
+        minutes=5,
+        guest="Grace",
+        room_type_id=room,
+        rate_plan_id=rate,
+    )
+    moved_in = bookings.add(
+        prop,
+        booking_id=booking,
+        status="modified",
+        minutes=10,
+        arrival="2031-01-11",
+        room_type_id=room,
+        rate_plan_id=rate,
+    )
+
+    assert first == []
+    assert await apply_in_turn(app, client, bookings, prop, renamed) == []
+    assert await apply_in_turn(app, client, bookings, prop, moved_in) == []  # a night fewer
+
+
+async def test_a_modification_extending_the_stay_onto_a_closed_night_is_flagged(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    await onboard(client)
+    prop, room, rate = ids(channex)
+    await pms_sent_availability(app, {JAN_10: 1, JAN_11: 1, JAN_12: 0})
+    new = bookings.add(prop, room_type_id=room, rate_plan_id=rate)  # nights 10th and 11th
+    first = await apply_in_turn(app, client, bookings, prop, new)
+    await pms_sent_availability(app, {JAN_10: 0, JAN_11: 0})
+    longer = bookings.add(
+        prop,
+        booking_id=bookings.booking_of(new),
+        status="modified",
+        minutes=5,
+        departure="2031-01-13",
+        room_type_id=room,
+        rate_plan_id=rate,
+    )
+
+    assert first == []
+    assert await apply_in_turn(app, client, bookings, prop, longer) == ["overbooking"]
+
+
+async def test_a_new_booking_is_still_flagged_on_a_night_another_one_closed(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    await onboard(client)
+    prop, room, rate = ids(channex)
+    await pms_sent_availability(app, {JAN_10: 1, JAN_11: 1})
+    first = bookings.add(prop, room_type_id=room, rate_plan_id=rate)  # nights 10th and 11th
+    flags_first = await apply_in_turn(app, client, bookings, prop, first)
+    await pms_sent_availability(app, {JAN_10: 0, JAN_11: 0})
+    second = bookings.add(
+        prop, minutes=5, arrival="2031-01-11", room_type_id=room, rate_plan_id=rate
+    )  # the 11th only, a night the first booking took
+
+    assert flags_first == []
+    assert await apply_in_turn(app, client, bookings, prop, second) == ["overbooking"]
+
+
 async def pooled_backend_pids(app: FastAPI) -> list[int]:
     """The PostgreSQL backend of every connection now idle in the app's pool."""
     engine = resources(app).engine
