@@ -41,16 +41,24 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # `is_global` alone lets multicast through, and on Python 3.11 also the reserved ::/8
+    # (IPv4-compatible and NAT64 64:ff9b::/96 addresses, which lead to any IPv4 address).
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def _tunnelled(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a 6to4 (2002::/16) or Teredo (server, client) address leads to."""
+    inner = [ip.sixtofour] if ip.sixtofour is not None else []
+    return inner + list(ip.teredo or ())
+
+
 def forbidden_address(address: str) -> bool:
-    """True for addresses a callback must not reach: loopback, private, link-local, etc."""
+    """True unless the address is globally reachable unicast: private, loopback, link-local,
+    shared (100.64.0.0/10) and the like are refused, and IPv6 carrying an IPv4 address
+    (mapped, 6to4, Teredo) is refused unless that IPv4 address is public too."""
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+    inner = _tunnelled(ip) if isinstance(ip, ipaddress.IPv6Address) else []
+    return not all(_public(each) for each in [ip, *inner])

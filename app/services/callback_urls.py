@@ -1,7 +1,8 @@
 """Vetting of PMS callback URLs, so channel-sync cannot be turned against its own network.
 
-Checked when configured and again before every delivery (DNS may change in between);
-deliveries never follow redirects.
+Checked when configured and again before every delivery (DNS may change in between); a
+delivery then goes to an address this check vetted, never to a second DNS answer, and never
+follows redirects.
 """
 
 from __future__ import annotations
@@ -32,27 +33,38 @@ def _check_form(url: str, settings: Settings) -> str:
     return parts.hostname
 
 
-async def _addresses(host: str) -> list[str]:
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        pass
+async def _resolve(host: str) -> list[str]:
+    """The host name's addresses, in the resolver's order of preference."""
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise CallbackUrlError(f"host {host!r} does not resolve") from exc
-    return sorted({str(info[4][0]).split("%")[0] for info in infos})
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    if not addresses:
+        raise CallbackUrlError(f"host {host!r} does not resolve")
+    return addresses
 
 
-async def check_callback_url(url: str, settings: Settings) -> None:
-    """Raise CallbackUrlError unless `url` may be called."""
+async def _addresses(host: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return await _resolve(host)
+
+
+async def check_callback_url(url: str, settings: Settings) -> tuple[str, ...]:
+    """The addresses `url` may be sent to, best first; raise CallbackUrlError unless it may be
+    called. Empty when ALLOW_PRIVATE_CALLBACKS skips the address check: nothing to pin to."""
     host = _check_form(url, settings)
     if settings.allow_private_callbacks:
-        return
-    for address in await _addresses(host):
-        if forbidden_address(address):
-            raise CallbackUrlError(f"{host!r} resolves to a non-public address")
+        return ()
+    addresses = await _addresses(host)
+    # Every address must pass, though only the first is used: a name that leads into our
+    # network at all is refused, whichever answer comes first next time.
+    if any(forbidden_address(address) for address in addresses):
+        raise CallbackUrlError(f"{host!r} resolves to a non-public address")
+    return tuple(addresses)
 
 
 async def vet_callback_url(url: str, settings: Settings) -> None:

@@ -216,7 +216,7 @@ async def _post(
 ) -> tuple[int | None, float | None, str]:
     """(status or None, Retry-After seconds, error text) of one signed POST."""
     try:
-        await check_callback_url(endpoint.url, settings)
+        addresses = await check_callback_url(endpoint.url, settings)
     except CallbackUrlError as exc:
         return None, None, f"callback URL refused: {exc}"
     now = utcnow()
@@ -229,11 +229,39 @@ async def _post(
         ),
     }
     try:
-        response = await http.post(endpoint.url, content=body, headers=headers)
+        response = await _send(http, endpoint.url, addresses, body, headers)
     except httpx.HTTPError as exc:
         return None, None, f"{type(exc).__name__} calling the PMS"
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     return response.status_code, retry_after, f"the PMS answered HTTP {response.status_code}"
+
+
+async def _send(
+    http: httpx.AsyncClient,
+    url: str,
+    addresses: Sequence[str],
+    body: str,
+    headers: dict[str, str],
+) -> httpx.Response:
+    """POST to the first vetted address rather than to the name, which a second DNS answer
+    could point into our network (rebinding); Host and the TLS server name (which the
+    certificate is checked against) stay the URL's host."""
+    if not addresses:  # ALLOW_PRIVATE_CALLBACKS: nothing was vetted, nothing to pin
+        return await http.post(url, content=body, headers=headers)
+    target = httpx.URL(url)
+    pinned = {
+        **headers,
+        "host": target.netloc.decode("ascii"),
+        # Connections are pooled per IP: one set up (and its certificate checked) for one
+        # host name must not carry a request for another name on the same IP.
+        "connection": "close",
+    }
+    return await http.post(
+        target.copy_with(host=addresses[0]),
+        content=body,
+        headers=pinned,
+        extensions={"sni_hostname": target.raw_host.decode("ascii")},
+    )
 
 
 def delivery_client(settings: Settings) -> httpx.AsyncClient:

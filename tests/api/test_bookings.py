@@ -251,6 +251,8 @@ async def test_gone_disables_the_endpoint_until_it_is_configured_again_and_repla
         ("development", False, "https://10.1.2.3/hook"),
         ("development", False, "https://169.254.169.254/latest"),
         ("development", False, "https://[::1]/hook"),
+        ("development", False, "https://100.64.1.1/hook"),
+        ("development", False, "https://[2002:7f00:1::]/hook"),
         ("development", False, "https://user:pw@pms.example.com/hook"),
         ("development", False, "ftp://pms.example.com/hook"),
     ],

@@ -106,7 +106,10 @@ def test_retry_schedule_spans_days_with_bounded_jitter_and_honours_retry_after()
 @pytest.mark.parametrize(
     ("address", "forbidden"),
     [("127.0.0.1", True), ("10.0.0.1", True), ("169.254.169.254", True), ("::1", True),
-     ("::ffff:192.168.1.1", True), ("0.0.0.0", True), ("93.184.216.34", False)],
+     ("::ffff:192.168.1.1", True), ("0.0.0.0", True), ("93.184.216.34", False),
+     ("100.64.1.1", True), ("224.0.0.1", True), ("2002:7f00:1::", True),
+     ("2001:0:4136:e378:8000:63bf:3fff:fdd2", True),
+     ("2606:4700::1111", False)],
 )  # fmt: skip
 def test_forbidden_addresses(address: str, forbidden: bool) -> None:
     assert forbidden_address(address) is forbidden
