@@ -1,4 +1,4 @@
-"""The `channel-sync` command: serve, worker, migrate, openapi, sandbox."""
+"""The `channel-sync` command: serve, worker, migrate, rotate-keys, openapi, sandbox."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.logs import configure_logging
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 
 app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_is_help=True)
 
@@ -95,6 +95,34 @@ def migrate(
 
     upgrade(get_settings().database_url, revision)
     typer.echo(f"database migrated to {revision}")
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt stored guest data and PMS signing secrets under the first of
+    PERSONAL_DATA_KEYS (then the old keys can be dropped)."""
+    settings = get_settings()
+    if not settings.personal_data_keys:
+        typer.echo("PERSONAL_DATA_KEYS is not set: there is no key to rotate to.", err=True)
+        raise typer.Exit(2)
+    _configure_logging()
+    changed = asyncio.run(_rotate_keys(settings))
+    typer.echo(f"re-encrypted {changed} row(s)")
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    """One transaction: every row is under the new key afterwards, or none is changed."""
+    from app.db import create_engine, create_session_factory
+    from app.services.key_rotation import rotate_stored_keys
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            changed = await rotate_stored_keys(session, settings)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return changed
 
 
 @app.command()
