@@ -5,14 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.domain.money import minor_unit_exponent as exponent
 from app.sandbox.validate import is_int
 
-# Currencies whose integer rate is already the major amount (channex-api.md §6.3: JPY, VND).
-ZERO_DECIMAL = frozenset({"JPY", "VND", "KRW", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"})
-
-
-def exponent(currency: str) -> int:
-    return 0 if currency.upper() in ZERO_DECIMAL else 2
+# Integer rates are in the currency's minor unit (channex-api.md §6.3): one ISO 4217 table for
+# the client and the emulator, so that they cannot disagree on what 1205 KWD means.
 
 
 def parse_rate(value: Any, currency: str) -> Decimal | None:
