@@ -55,6 +55,10 @@ async def test_the_readme_walkthrough_over_real_http(database_url: str) -> None:
             channex_api_url=f"{sandbox_url}/api/v1",
             channex_api_key=SANDBOX_KEY,
             channex_rate_limit_per_minute=60,
+            # The account-wide budget lives in Redis on the PostgreSQL leg, shared with the
+            # tests before this one: not this test's business.
+            channex_global_limit_per_minute=100_000,
+            channex_global_limit_per_hour=1_000_000,
             public_base_url=f"http://127.0.0.1:{port}",
             allow_private_callbacks=True,
             redis_url=production_redis(database_url),
