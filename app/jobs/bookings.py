@@ -46,6 +46,7 @@ from app.services.delivery import deliver_step, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
 from app.services.key_rotation import rotate_stored_keys
 from app.services.revision_sources import (
+    failure_reason,
     quarantine,
     quarantine_malformed,
     revisions_for_webhook,
@@ -140,8 +141,12 @@ async def apply_and_ack(
                 raise
             except Exception as exc:  # poison: anything the data itself makes fail
                 await session.rollback()
-                log.exception("booking revision cannot be applied", extra={"revision": rev.id})
-                await _quarantine(ctx, rev.id, f"{type(exc).__name__}: {exc}", rev)
+                reason = failure_reason(exc)
+                log.error(
+                    "booking revision cannot be applied",
+                    extra={"revision": rev.id, "reason": reason},
+                )
+                await _quarantine(ctx, rev.id, reason, rev)
         if not acked:  # acking twice is harmless, but costs a request
             await _ack(ctx, channex, rev.id)
     await enqueue_deliveries(ctx, booking_ids)

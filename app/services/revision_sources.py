@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -52,6 +54,15 @@ async def _stored_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
         BookingRevision.channex_revision_id.in_(ids)
     )
     return set((await session.execute(stmt)).scalars())
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a revision could not be applied, for the quarantine row and the log: the error's
+    type and where it was raised, never its message (it may quote guest data from the
+    revision, as pydantic's errors quote their input)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name}"
+    return type(exc).__name__ + (where if frames else "")
 
 
 async def quarantine(
