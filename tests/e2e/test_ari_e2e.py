@@ -15,6 +15,8 @@ from app.channex import transport as channex_transport
 from app.sandbox.config import SandboxConfig
 from app.settings import Settings
 from tests.e2e.ari_support import (
+    PLANS,
+    ROOMS,
     Desired,
     Json,
     Wired,
@@ -69,6 +71,8 @@ async def test_random_changes_under_faults_converge_to_the_desired_state(service
 
     await service.wait_idle(90)
 
+    store = service.sandbox.store
+    assert (len(store.room_types), len(store.rate_plans)) == (len(ROOMS), len(ROOMS) * len(PLANS))
     assert await mismatches(service.tools, property_id, ids, desired) == []
     last = start + timedelta(days=SPAN_DAYS - 1)
     params = {"from": start.isoformat(), "to": last.isoformat()}
