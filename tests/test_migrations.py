@@ -13,9 +13,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import Base
+from app.jobs.registry import ALL_QUEUES
+from app.jobs.worker import run_workers
 from app.main import create_app
 from app.migrate import SchemaNotMigratedError, head_revisions, upgrade
 from app.settings import Settings
+from tests.workers import production_redis
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -39,7 +42,7 @@ async def test_upgrade_is_idempotent(migrated_url: str) -> None:
     assert head_revisions(migrated_url)
 
 
-async def test_service_refuses_an_unmigrated_postgres(settings: Settings) -> None:
+async def test_service_and_workers_refuse_an_unmigrated_postgres(settings: Settings) -> None:
     if settings.is_sqlite:
         pytest.skip("SQLite is migrated in place by design (next test)")
     engine = create_async_engine(settings.database_url)
@@ -51,6 +54,13 @@ async def test_service_refuses_an_unmigrated_postgres(settings: Settings) -> Non
         with pytest.raises(SchemaNotMigratedError, match="channel-sync migrate"):
             async with app.router.lifespan_context(app):
                 pass
+        worker_settings = settings.model_copy(
+            update={"redis_url": production_redis(settings.database_url)}
+        )
+        # A hang guard: workers that started anyway would run until stopped.
+        with pytest.raises(SchemaNotMigratedError, match="channel-sync migrate"):
+            async with asyncio.timeout(30):
+                await run_workers(worker_settings, ALL_QUEUES)
     finally:
         async with engine.begin() as conn:
             await conn.exec_driver_sql("DELETE FROM alembic_version")

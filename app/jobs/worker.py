@@ -107,6 +107,7 @@ def _cron_jobs(registry: Mapping[str, JobSpec], queue_name: str, interval: float
 async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
     """Run one arq worker per queue in this process until SIGINT/SIGTERM, sharing one ctx."""
     # Imported here: app.resources imports the whole application.
+    from app.migrate import ensure_schema
     from app.resources import open_worker_resources
 
     registry = build_registry()
@@ -119,6 +120,8 @@ async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
         resources = await open_worker_resources(settings, pool, registry)
         ctx = resources.context()
         try:
+            # Jobs on an older schema would fail one by one; refuse at once, as the API does.
+            await ensure_schema(resources.engine, settings)
             workers = [
                 create_worker(
                     build_worker_settings(settings, queue, registry),
