@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import compress as select
+from operator import ne
 from typing import Generic, Literal, TypeVar
 
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
@@ -46,22 +48,25 @@ def covered_dates(
     date_from: date, date_to: date, days: frozenset[Weekday] | None
 ) -> Iterator[date]:
     """The dates a value sets: its range, only its weekdays when `days` is given."""
-    day = date_from
-    while day <= date_to:
-        if days is None or WEEKDAYS[day.weekday()] in days:
-            yield day
-        day += timedelta(days=1)
+    # By ordinal: the compressor asks this millions of times for a full sync. Ordinal 1
+    # (0001-01-01) is a Monday, so an ordinal's weekday is (ordinal - 1) % 7.
+    first, last = date_from.toordinal(), date_to.toordinal()
+    if days is None:
+        return map(date.fromordinal, range(first, last + 1))
+    wanted = {WEEKDAYS.index(day) for day in days}
+    return map(date.fromordinal, (o for o in range(first, last + 1) if (o - 1) % 7 in wanted))
 
 
 def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
     """Maximal runs of equal values as (first index, last index, value)."""
-    runs: list[tuple[int, int, V]] = []
-    first = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[first]:
-            runs.append((first, i - 1, values[first]))
-            first = i
-    return runs
+    # Where each run starts, found in C (map/compress): the compressor calls this a lot.
+    n = len(values)
+    if n == 0:
+        return []
+    changed = map(ne, values[1:], values)
+    starts = [0, *select(range(1, n), changed)]
+    ends = [*starts[1:], n]
+    return [(first, end - 1, values[first]) for first, end in zip(starts, ends, strict=True)]
 
 
 def paint_dates(series: Sequence[tuple[date, V]], *, weekday_sets: bool) -> list[Stroke[V]]:
