@@ -22,7 +22,7 @@ class WorkerContext(TypedDict):
     channex: ChannexClient | None  # None: no Channex key, or sync switched off
     queue: JobQueue
     # The one client for deliveries to the PMS: a client per job would load the CA bundle each
-    # time (tens of ms of CPU) and keep no connection alive.
+    # time (tens of ms of CPU).
     pms_http: httpx.AsyncClient
     # Set per run by both queues (arq puts them in its ctx too); absent outside a job.
     job_id: NotRequired[str]
