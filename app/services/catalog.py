@@ -12,13 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.client import ChannexClient
 from app.channex.schemas import RatePlan as ChannexRatePlan
 from app.channex.schemas import RoomType as ChannexRoomType
-from app.db import utcnow
 from app.models import Channel, Property, RatePlan, RoomType, SyncStatus
 from app.services.ari_push import request_full_sync
-from app.services.channel_events import ChannelChange
+from app.services.channel_events import ChannelChange, insert_channel
 from app.services.rate_plans import list_rate_plans
 from app.services.room_types import list_room_types, require_synced_property
-from app.services.rows import insert_ignore
 
 T = TypeVar("T", RoomType, RatePlan)
 
@@ -109,8 +107,8 @@ async def sync_channels(
     is owed here and the caller asks for the follow-up jobs after the commit (the webhook,
     arriving later, then finds the channel active already and does nothing twice)."""
     remote = await channex.list_channels(require_synced_property(prop))
-    for item in remote:  # the webhook job may insert the same row concurrently
-        await insert_ignore(session, Channel, _new_channel(prop.id, item.id, item.channel))
+    for item in remote:
+        await insert_channel(session, prop.id, item.id, item.channel)
     stmt = select(Channel).where(Channel.property_id == prop.id)
     known = {row.channex_channel_id: row for row in (await session.execute(stmt)).scalars()}
     activated = []
@@ -128,15 +126,3 @@ async def sync_channels(
     await session.flush()
     channels = sorted(known.values(), key=lambda row: row.channex_channel_id)
     return ChannelSync(channels, activated)
-
-
-def _new_channel(property_pk: int, channex_channel_id: str, code: str) -> dict[str, object]:
-    now = utcnow()
-    return {
-        "property_id": property_pk,
-        "channex_channel_id": channex_channel_id,
-        "channel": code,
-        "is_active": False,
-        "created_at": now,
-        "updated_at": now,
-    }

@@ -40,6 +40,23 @@ def _payload(event: WebhookEvent) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
+async def insert_channel(
+    session: AsyncSession, property_pk: int, channex_channel_id: str, code: str
+) -> None:
+    """The channel's row, inactive, unless it exists: the webhook job and a read of the
+    property's channels may insert it at the same moment."""
+    now = utcnow()
+    values = {
+        "property_id": property_pk,
+        "channex_channel_id": channex_channel_id,
+        "channel": code,
+        "is_active": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await insert_ignore(session, Channel, values)
+
+
 async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> ChannelOutcome:
     """Upsert the channel row; a ChannelChange when it went from inactive to active. A global
     webhook also reports properties that are not ours: those events are ignored, marked."""
@@ -52,18 +69,7 @@ async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> Ch
     if prop is None:
         return ChannelOutcome(ignored="unknown property")
     code = str(payload.get("ota_name") or payload.get("channel") or "unknown")[:40]
-    await insert_ignore(
-        session,
-        Channel,
-        {
-            "property_id": prop.id,
-            "channex_channel_id": channel_id,
-            "channel": code,
-            "is_active": False,
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        },
-    )
+    await insert_channel(session, prop.id, channel_id, code)
     found = select(Channel).where(
         Channel.property_id == prop.id, Channel.channex_channel_id == channel_id
     )
