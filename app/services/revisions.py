@@ -226,14 +226,22 @@ async def _check_availability(
 ) -> set[RevisionFlag]:
     """Flag an overbooking on the room-nights this revision adds, and hold the booked nights'
     availability on a new booking (Channex lowered it itself; see ari_holds)."""
-    pks = await _room_type_pks(session, property_id)
-    previous_status, previous_rooms = await _applied_rooms(session, booking)
-    added = nights_to_check(status, rooms, previous_status, previous_rooms)
     flags: set[RevisionFlag] = set()
+    if status == "cancelled":
+        return flags  # frees rooms: nothing to flag or hold, no query needed
+    # A new booking is checked on all its nights whatever came before (nights_to_check).
+    previous_status, previous_rooms = (
+        (None, []) if status == "new" else await _applied_rooms(session, booking)
+    )
+    added = nights_to_check(status, rooms, previous_status, previous_rooms)
+    held = booked_nights(rooms) if status == "new" else set()
+    if not added and not held:
+        return flags
+    pks = await _room_type_pks(session, property_id)
     if await _overbooked(session, property_id, _on_pks(added, pks)):
         flags.add(RevisionFlag.OVERBOOKING)
-    if status == "new":
-        await hold_booked_nights(session, property_id, _on_pks(booked_nights(rooms), pks))
+    if held:
+        await hold_booked_nights(session, property_id, _on_pks(held, pks))
     return flags
 
 
