@@ -16,17 +16,13 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from app.main import create_app
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.services.delivery import new_secret
-from app.serving import free_port, serving
 from tests.api.test_onboarding import PROPERTY, RATE, ROOM
-from tests.booking_fakes import booking_settings
-from tests.conftest import GLOBAL_KEY
+from tests.e2e.live import live_service
 from tests.sandbox.servers import Receiver, serve
-from tests.workers import arq_workers, production_redis
 
 SANDBOX_KEY = "e2e-sandbox-key"
 BOOKINGS = 100
@@ -118,64 +114,52 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
     state: SandboxState = sandbox.state.sandbox
     receiver = Receiver(statuses=list(PMS_STATUSES))
     secret = new_secret()
-    port = free_port()
-    async with serve(sandbox) as sandbox_url, serve(receiver.app()) as pms_url:
-        settings = booking_settings(
+    async with (
+        serve(sandbox) as sandbox_url,
+        serve(receiver.app()) as pms_url,
+        live_service(
             database_url,
-            channex_api_url=f"{sandbox_url}/api/v1",
-            channex_api_key=SANDBOX_KEY,
-            channex_global_limit_per_minute=100_000,
-            channex_global_limit_per_hour=1_000_000,
-            public_base_url=f"http://127.0.0.1:{port}",
-            redis_url=production_redis(database_url),
+            sandbox_url,
+            SANDBOX_KEY,
             pms_delivery_url=f"{pms_url}/hook",
             pms_delivery_secret=secret,
-            allow_private_callbacks=True,
-            sweep_interval_seconds=0.5,
-            booking_reconcile_interval_seconds=2.0,
+        ) as (api, tools),
+    ):
+        property_id, rooms = await onboard(api)
+        await wait_until(lambda: len(state.store.webhooks) == 1, "webhook registered")
+        channel = {"channel": "BookingCom"}
+        await ok(await tools.post(f"/properties/{property_id}/channels", json=channel))
+        faults = {
+            "webhook_drop_rate": 0.25,
+            "webhook_duplicate_rate": 0.25,
+            "webhook_reorder": True,
+            "error_rate": 0.05,
+            "seed": 3,
+        }
+        await ok(await tools.put("/faults", json=faults))
+
+        await simulate(tools, property_id, rooms)
+        revisions = state.store.revisions
+
+        await wait_until(
+            lambda: (
+                all(r.acked for r in revisions.values())
+                and len(receiver.received) >= len(revisions) + REJECTED
+            ),
+            "every revision acked and delivered",
         )
-        headers = {"Authorization": f"Bearer {GLOBAL_KEY}"}
-        async with (
-            serving(create_app(settings), port) as base_url,
-            arq_workers(settings),
-            httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as api,
-            httpx.AsyncClient(base_url=f"{sandbox_url}/sandbox", timeout=30) as tools,
-        ):
-            property_id, rooms = await onboard(api)
-            await wait_until(lambda: len(state.store.webhooks) == 1, "webhook registered")
-            channel = {"channel": "BookingCom"}
-            await ok(await tools.post(f"/properties/{property_id}/channels", json=channel))
-            faults = {
-                "webhook_drop_rate": 0.25,
-                "webhook_duplicate_rate": 0.25,
-                "webhook_reorder": True,
-                "error_rate": 0.05,
-                "seed": 3,
-            }
-            await ok(await tools.put("/faults", json=faults))
+        await asyncio.sleep(1.0)  # anything delivered twice would show up now
+        per_booking = delivered(receiver, secret)
 
-            await simulate(tools, property_id, rooms)
-            revisions = state.store.revisions
-
-            await wait_until(
-                lambda: (
-                    all(r.acked for r in revisions.values())
-                    and len(receiver.received) >= len(revisions) + REJECTED
-                ),
-                "every revision acked and delivered",
+        assert sum(len(v) for v in per_booking.values()) == len(revisions)
+        for booking in state.store.bookings.values():
+            got = per_booking[booking.id]
+            assert [d["data"]["id"] for d in got] == booking.revision_ids
+            assert [d["sequence"] for d in got] == list(range(1, len(got) + 1))
+            latest = revisions[booking.revision_ids[-1]].attrs["status"]
+            ours = await ok(await api.get(f"/v1/bookings/{booking.id}"))
+            assert (ours["status"], ours["current_revision_id"]) == (
+                latest,
+                booking.revision_ids[-1],
             )
-            await asyncio.sleep(1.0)  # anything delivered twice would show up now
-            per_booking = delivered(receiver, secret)
-
-            assert sum(len(v) for v in per_booking.values()) == len(revisions)
-            for booking in state.store.bookings.values():
-                got = per_booking[booking.id]
-                assert [d["data"]["id"] for d in got] == booking.revision_ids
-                assert [d["sequence"] for d in got] == list(range(1, len(got) + 1))
-                latest = revisions[booking.revision_ids[-1]].attrs["status"]
-                ours = await ok(await api.get(f"/v1/bookings/{booking.id}"))
-                assert (ours["status"], ours["current_revision_id"]) == (
-                    latest,
-                    booking.revision_ids[-1],
-                )
-            assert len(revisions) == BOOKINGS + MODIFICATIONS + CANCELLATIONS
+        assert len(revisions) == BOOKINGS + MODIFICATIONS + CANCELLATIONS
