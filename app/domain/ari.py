@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from app.domain.ari_paint import (
     WEEKDAYS,
+    PaintCache,
     Stroke,
     Weekday,
     covered_dates,
@@ -87,8 +88,9 @@ def clip_cells(
 def compress(cells: Cells, *, weekday_sets: bool) -> list[AriRun]:
     """Few values that set exactly `cells`; `days` filters only with weekday_sets (restrictions)."""
     runs: list[AriRun] = []
+    cache = PaintCache()  # per call: rate plans of one property share shapes
     for entity_id, by_date in cells.items():
-        for stroke in _compress_entity(by_date, weekday_sets):
+        for stroke in _compress_entity(by_date, weekday_sets, cache):
             runs.append(
                 AriRun(entity_id, stroke.date_from, stroke.date_to, stroke.days, stroke.value)
             )
@@ -117,7 +119,7 @@ def _count_series_runs(series: list[tuple[date, Fields]]) -> int:
 
 
 def _compress_entity(
-    by_date: Mapping[date, Mapping[str, FieldValue]], weekday_sets: bool
+    by_date: Mapping[date, Mapping[str, FieldValue]], weekday_sets: bool, cache: PaintCache
 ) -> list[Stroke[Fields]]:
     """The cheaper of painting each group of fields apart and painting whole cells."""
     series = _whole_cell_series(by_date)
@@ -127,8 +129,8 @@ def _compress_entity(
     # usually sends fewer bytes. Keep the smaller in bytes that stays within the runs' count.
     limit = _count_series_runs(series)
     candidates = [
-        _piggyback(_merge(_paint_field_groups(series, weekday_sets))),
-        _merge(_paint_series(series, weekday_sets)),
+        _piggyback(_merge(_paint_field_groups(series, weekday_sets, cache))),
+        _merge(_paint_series(series, weekday_sets, cache)),
     ]
     eligible = [strokes for strokes in candidates if len(strokes) <= limit]
     best = min(eligible, key=lambda strokes: (_estimate_bytes(strokes), len(strokes)))
@@ -149,59 +151,72 @@ def _whole_cell_series(
     return series
 
 
-def _field_groups(series: list[tuple[date, Fields]]) -> list[tuple[str, ...]]:
-    """Fields that always change together: same dates, values equal on the same dates."""
-    signatures: dict[str, list[tuple[date, int]]] = {}
-    labels: dict[str, dict[FieldValue, int]] = {}
+Columns = dict[str, tuple[list[date], list[FieldValue]]]
+
+
+def _columns(series: list[tuple[date, Fields]]) -> Columns:
+    """Each field's dates and values, in date order."""
+    columns: Columns = {}
     for day, fields in series:
         for name, value in fields:
-            seen = labels.setdefault(name, {})
-            signatures.setdefault(name, []).append((day, seen.setdefault(value, len(seen))))
-    groups: dict[tuple[tuple[date, int], ...], list[str]] = {}
-    for name, signature in signatures.items():
-        groups.setdefault(tuple(signature), []).append(name)
+            if (column := columns.get(name)) is None:
+                column = columns[name] = ([], [])
+            column[0].append(day)
+            column[1].append(value)
+    return columns
+
+
+def _field_groups(columns: Columns) -> list[tuple[str, ...]]:
+    """Fields that always change together: same dates, values equal on the same dates."""
+    groups: dict[tuple[tuple[date, ...], tuple[int, ...]], list[str]] = {}
+    for name, (days, values) in columns.items():
+        labels: dict[FieldValue, int] = {}
+        shape = tuple([labels.setdefault(value, len(labels)) for value in values])
+        groups.setdefault((tuple(days), shape), []).append(name)
     return sorted(tuple(sorted(names)) for names in groups.values())
 
 
 def _paint_field_groups(
-    series: list[tuple[date, Fields]], weekday_sets: bool
+    series: list[tuple[date, Fields]], weekday_sets: bool, cache: PaintCache
 ) -> list[Stroke[Fields]]:
     """Each group of fields painted on its own dates, so a field changing alone is sent alone
     and a field present on some weekdays only is one filtered value."""
     strokes: list[Stroke[Fields]] = []
-    for names in _field_groups(series):
-        wanted = set(names)
+    columns = _columns(series)
+    for names in _field_groups(columns):
+        # The fields of a group share their dates: zip their columns into sorted field tuples.
+        days = columns[names[0]][0]
+        group_values = zip(*(columns[name][1] for name in names), strict=True)
         group_series = [
-            (day, kept)
-            for day, fields in series
-            if (kept := tuple(item for item in fields if item[0] in wanted))
+            (day, tuple(zip(names, values, strict=True)))
+            for day, values in zip(days, group_values, strict=True)
         ]
-        strokes.extend(paint_dates(group_series, weekday_sets=weekday_sets))
+        strokes.extend(paint_dates(group_series, weekday_sets=weekday_sets, cache=cache))
     return strokes
 
 
-def _paint_series(series: list[tuple[date, Fields]], weekday_sets: bool) -> list[Stroke[Fields]]:
+def _paint_series(
+    series: list[tuple[date, Fields]], weekday_sets: bool, cache: PaintCache
+) -> list[Stroke[Fields]]:
     strokes: list[Stroke[Fields]] = []
     for segment in _segments(series):
         values = [fields for _, fields in segment]
-        strokes.extend(paint(segment[0][0], values, weekday_sets=weekday_sets))
+        strokes.extend(paint(segment[0][0], values, weekday_sets=weekday_sets, cache=cache))
     return strokes
 
 
 def _segments(series: list[tuple[date, Fields]]) -> list[list[tuple[date, Fields]]]:
     """Stretches of consecutive dates with the same field names: a stroke never leaves one."""
     segments: list[list[tuple[date, Fields]]] = []
+    previous: tuple[int, tuple[str, ...]] | None = None
     for day, fields in series:
-        if segments and _continues(segments[-1][-1], day, fields):
+        current = (day.toordinal(), tuple([name for name, _ in fields]))
+        if previous is not None and (previous[0] + 1, previous[1]) == current:
             segments[-1].append((day, fields))
         else:
             segments.append([(day, fields)])
+        previous = current
     return segments
-
-
-def _continues(previous: tuple[date, Fields], day: date, fields: Fields) -> bool:
-    names = [name for name, _ in fields]
-    return previous[0] + timedelta(days=1) == day and [name for name, _ in previous[1]] == names
 
 
 @dataclass(slots=True)

@@ -69,7 +69,9 @@ def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
     return [(first, end - 1, values[first]) for first, end in zip(starts, ends, strict=True)]
 
 
-def paint_dates(series: Sequence[tuple[date, V]], *, weekday_sets: bool) -> list[Stroke[V]]:
+def paint_dates(
+    series: Sequence[tuple[date, V]], *, weekday_sets: bool, cache: PaintCache | None = None
+) -> list[Stroke[V]]:
     """The fewest strokes found that give each (date, value) its value and touch no other date.
 
     The dates are cut into segments first, each the dates of a range (and of a `days` filter):
@@ -81,10 +83,11 @@ def paint_dates(series: Sequence[tuple[date, V]], *, weekday_sets: bool) -> list
     if not dates:
         return []
     consecutive = _consecutive_segments(dates)
-    candidates = [_paint_segments(by_date, consecutive, weekday_sets)]
+    candidates = [_paint_segments(by_date, consecutive, weekday_sets, cache)]
     # One stretch of consecutive dates is already its own best segment (full calendars).
     if weekday_sets and len(consecutive) > 1:
-        candidates.append(_paint_segments(by_date, _pattern_segments(dates), weekday_sets))
+        patterns = _pattern_segments(dates)
+        candidates.append(_paint_segments(by_date, patterns, weekday_sets, cache))
     return min(candidates, key=len)
 
 
@@ -93,11 +96,12 @@ Segment = tuple[date, date, frozenset[Weekday] | None]
 
 def _consecutive_segments(dates: Sequence[date]) -> list[Segment]:
     segments: list[Segment] = []
-    for day in dates:
-        if segments and segments[-1][1] + timedelta(days=1) == day:
-            segments[-1] = (segments[-1][0], day, None)
-        else:
-            segments.append((day, day, None))
+    ordinals = [day.toordinal() for day in dates]
+    first = 0
+    for index in range(1, len(dates) + 1):
+        if index == len(dates) or ordinals[index] != ordinals[index - 1] + 1:
+            segments.append((dates[first], dates[index - 1], None))
+            first = index
     return segments
 
 
@@ -106,12 +110,15 @@ def _pattern_segments(dates: Sequence[date]) -> list[Segment]:
     present = set(dates)
     length = (dates[-1] - dates[0]).days + 1
     flags = [dates[0] + timedelta(days=i) in present for i in range(length)]
-    strokes = _weekday_strokes(dates[0], flags, False, 0)
+    strokes = _weekday_strokes(dates[0], length, _week_runs(flags), False, 0)
     return [(stroke.date_from, stroke.date_to, stroke.days) for stroke in strokes]
 
 
 def _paint_segments(
-    by_date: Mapping[date, V], segments: Sequence[Segment], weekday_sets: bool
+    by_date: Mapping[date, V],
+    segments: Sequence[Segment],
+    weekday_sets: bool,
+    cache: PaintCache | None,
 ) -> list[Stroke[V]]:
     strokes: list[Stroke[V]] = []
     for date_from, date_to, days in segments:
@@ -119,7 +126,7 @@ def _paint_segments(
         # more than the selected dates' own runs, and masking then drops them again.
         selected = [by_date[day] for day in covered_dates(date_from, date_to, days)]
         values = _held_values(selected, date_from, date_to, days)
-        for stroke in paint(date_from, values, weekday_sets=weekday_sets):
+        for stroke in paint(date_from, values, weekday_sets=weekday_sets, cache=cache):
             if (masked := _masked(stroke, days)) is not None:
                 strokes.append(masked)
     return strokes
@@ -130,15 +137,13 @@ def _held_values(
 ) -> list[V]:
     """One value per date of the range: each selected date's own, the others the last one's
     (a segment's range starts on a selected date)."""
+    if days is None:
+        return list(selected)
+    wanted = [WEEKDAYS[(date_from.weekday() + offset) % 7] in days for offset in range(7)]
     values: list[V] = []
     remaining = iter(selected)
-    day = date_from
-    while day <= date_to:
-        if days is None or WEEKDAYS[day.weekday()] in days:
-            values.append(next(remaining))
-        else:
-            values.append(values[-1])
-        day += timedelta(days=1)
+    for offset in range((date_to - date_from).days + 1):
+        values.append(next(remaining) if wanted[offset % 7] else values[-1])
     return values
 
 
@@ -169,13 +174,72 @@ def _canonical_days(
     return days & present
 
 
+class PaintCache:
+    """Strokes already found, by the shape of the values painted: one compression's memo.
+
+    Painting looks at values only through equality and the order in which they first appear,
+    so values relabelled by first appearance (their shape) paint alike. A property's rate plans
+    share seasons and weekend patterns at different prices: one search serves them all.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[_ShapeKey, list[_ShapeStroke]] = {}
+
+    def paint(
+        self, start: date, values: Sequence[V], weekday_sets: bool, layer: int
+    ) -> list[Stroke[V]]:
+        labels: dict[V, int] = {}
+        shape = tuple([labels.setdefault(value, len(labels)) for value in values])
+        key = (start.weekday(), shape, weekday_sets, layer)
+        found = self._found.get(key)
+        if found is None:
+            strokes = _paint(start, values, weekday_sets, layer, self)
+            self._found[key] = [
+                (s.layer, (s.date_from - start).days, (s.date_to - start).days, s.days,
+                 labels[s.value])
+                for s in strokes
+            ]  # fmt: skip
+            return strokes
+        by_label = list(labels)
+        return [
+            Stroke(layer, start + timedelta(first), start + timedelta(last), days, by_label[label])
+            for layer, first, last, days, label in found
+        ]
+
+
+# (weekday of the start, shape, weekday sets, layer) → strokes as (layer, first and last day
+# offsets, days, label): the filters are the same for any start on the same weekday.
+_ShapeKey = tuple[int, tuple[int, ...], bool, int]
+_ShapeStroke = tuple[int, int, int, frozenset[Weekday] | None, int]
+
+
 def paint(
-    start: date, values: Sequence[V], *, weekday_sets: bool, layer: int = 0
+    start: date,
+    values: Sequence[V],
+    *,
+    weekday_sets: bool,
+    layer: int = 0,
+    cache: PaintCache | None = None,
 ) -> list[Stroke[V]]:
     """The fewest strokes found that give values[i] to start + i days (values never None)."""
+    if cache is not None:
+        return cache.paint(start, values, weekday_sets, layer)
+    return _paint(start, values, weekday_sets, layer, None)
+
+
+def _paint(
+    start: date, values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache | None
+) -> list[Stroke[V]]:
     candidates = [_paint_runs(start, values, layer)]
-    if layer < MAX_LAYER and len(set(values)) > 1:
-        candidates.append(_paint_on_base(start, values, _most_runs(values), weekday_sets, layer))
+    distinct = len(set(values))
+    if layer < MAX_LAYER and distinct > 1:
+        base = _most_runs(values)
+        on_base = _paint_on_base(start, values, base, weekday_sets, layer, cache)
+        # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
+        # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
+        if len(on_base) == distinct:
+            return on_base
+        candidates.append(on_base)
         if weekday_sets and len(values) > 7:
             candidates.extend(_paint_weekly_variants(start, values, layer))
     # Ties go to a stroke over the whole span: other fields' strokes can share that value.
@@ -208,7 +272,12 @@ def _most_runs(values: Sequence[V]) -> V:
 
 
 def _paint_on_base(
-    start: date, values: Sequence[V], base: V, weekday_sets: bool, layer: int
+    start: date,
+    values: Sequence[V],
+    base: V,
+    weekday_sets: bool,
+    layer: int,
+    cache: PaintCache | None,
 ) -> list[Stroke[V]]:
     """`base` over the whole span, then each stretch of other values painted on top of it."""
     end = start + timedelta(days=len(values) - 1)
@@ -217,46 +286,79 @@ def _paint_on_base(
         if differs:
             stretch = values[first : last + 1]
             at = start + timedelta(days=first)
-            strokes.extend(paint(at, stretch, weekday_sets=weekday_sets, layer=layer + 1))
+            strokes.extend(
+                paint(at, stretch, weekday_sets=weekday_sets, layer=layer + 1, cache=cache)
+            )
     return strokes
 
 
 def _paint_weekly_variants(start: date, values: Sequence[V], layer: int) -> list[list[Stroke[V]]]:
     base = Counter(values).most_common(1)[0][0]
-    return [
-        _paint_weekly(start, values, chosen_base, smooth, layer)
-        for chosen_base in (None, base)
-        for smooth in (False, True)
-    ]
+    plain_runs = _week_runs(values)
+    smoothed = _smoothed(values, plain_runs)
+    # Smoothing often changes nothing (short stretches): its variants would repeat the others.
+    smooth_runs = plain_runs if smoothed == values else _week_runs(smoothed)
+    variants: list[list[Stroke[V]]] = []
+    for chosen_base in (None, base):
+        plain = _paint_weekly(start, values, values, plain_runs, chosen_base, layer)
+        if smooth_runs is plain_runs:
+            variants += [plain, plain]
+        else:
+            smooth = _paint_weekly(start, values, smoothed, smooth_runs, chosen_base, layer)
+            variants += [plain, smooth]
+    return variants
+
+
+WeekRuns = list[tuple[int, int, int, V]]
+
+
+def _week_runs(values: Sequence[V]) -> WeekRuns[V]:
+    """Each weekday's runs of equal values as (first index, last index, offset, value), in order
+    of first index: a run over weeks w0..w1 of offset o spans indices o + 7*w0 .. o + 7*w1."""
+    return sorted(
+        (offset + 7 * first, offset + 7 * last, offset, value)
+        for offset in range(min(7, len(values)))
+        for first, last, value in runs_of(values[offset::7])
+    )
 
 
 def _paint_weekly(
-    start: date, values: Sequence[V], base: V | None, smooth: bool, layer: int
+    start: date,
+    values: Sequence[V],
+    painted: Sequence[V],
+    week_runs: WeekRuns[V],
+    base: V | None,
+    layer: int,
 ) -> list[Stroke[V]]:
-    """Optional base, then one `days`-filtered stroke per weekly pattern, then exceptions."""
-    painted = _smoothed(values) if smooth else values
+    """Optional base, then one `days`-filtered stroke per weekly pattern of `painted` (values,
+    maybe smoothed), then exceptions where `painted` differs from `values`."""
     strokes: list[Stroke[V]] = []
     if base is not None:
         end = start + timedelta(days=len(values) - 1)
         strokes.append(Stroke(layer, start, end, None, base))
         layer += 1
-    strokes.extend(_weekday_strokes(start, painted, base, layer))
-    exceptions = [i for i, value in enumerate(values) if painted[i] != value]
-    strokes.extend(_paint_indices(start, values, exceptions, layer + 1))
+    strokes.extend(_weekday_strokes(start, len(values), week_runs, base, layer))
+    if painted is not values:
+        exceptions = [i for i, value in enumerate(values) if painted[i] != value]
+        strokes.extend(_paint_indices(start, values, exceptions, layer + 1))
     return strokes
 
 
-def _smoothed(values: Sequence[V]) -> list[V]:
-    """Per weekday, short runs between two equal runs take their neighbours' value."""
-    smoothed = list(values)
-    for offset in range(min(7, len(values))):
-        weekly = values[offset::7]
-        runs = runs_of(weekly)
-        for before, (first, last, _), after in zip(runs, runs[1:], runs[2:], strict=False):
-            if before[2] == after[2] and last - first < SMOOTH_WEEKS:
-                for week in range(first, last + 1):
-                    smoothed[offset + 7 * week] = before[2]
-    return smoothed
+def _smoothed(values: Sequence[V], week_runs: WeekRuns[V]) -> Sequence[V]:
+    """Per weekday, short runs between two equal runs take their neighbours' value (`values`
+    itself when no run is that short)."""
+    by_offset: list[list[tuple[int, int, int, V]]] = [[] for _ in range(7)]
+    for run in week_runs:
+        by_offset[run[2]].append(run)
+    smoothed: list[V] | None = None
+    for runs in by_offset:
+        for before, (first, last, _, _), after in zip(runs, runs[1:], runs[2:], strict=False):
+            if before[3] == after[3] and last - first < 7 * SMOOTH_WEEKS:
+                if smoothed is None:
+                    smoothed = list(values)
+                for index in range(first, last + 1, 7):
+                    smoothed[index] = before[3]
+    return values if smoothed is None else smoothed
 
 
 @dataclass(slots=True)
@@ -282,34 +384,35 @@ class _Pattern(Generic[V]):
 
 
 def _weekday_strokes(
-    start: date, values: Sequence[V], skip: V | None, layer: int
+    start: date, n: int, week_runs: WeekRuns[V], skip: V | None, layer: int
 ) -> list[Stroke[V]]:
-    """Run-length encode each weekday's values, then join equal runs covering the same weeks."""
-    n = len(values)
-    week_runs = sorted(
-        (offset + 7 * first, offset + 7 * last, offset, value)
-        for offset in range(min(7, n))
-        for first, last, value in runs_of(values[offset::7])
-        if skip is None or value != skip
-    )
+    """Join equal weekday runs (from `_week_runs`) covering the same weeks into one stroke."""
     patterns: dict[V, list[_Pattern[V]]] = {}
     for first, last, offset, value in week_runs:
+        if skip is not None and value == skip:
+            continue
         # A neighbouring date of the same weekday is 7 days away: the stroke may reach 6 days.
         low, high = max(first - 6, 0), min(last + 6, n - 1)
         candidates = patterns.setdefault(value, [])
-        if not any(p.absorb(first, last, low, high, offset) for p in candidates):
+        for pattern in candidates:
+            if pattern.absorb(first, last, low, high, offset):
+                break
+        else:
             candidates.append(_Pattern(value, first, last, low, high, {offset}))
+    names = [WEEKDAYS[(start.weekday() + offset) % 7] for offset in range(7)]
     return [
-        _pattern_stroke(start, pattern, layer)
+        _pattern_stroke(start, pattern, names, layer)
         for value_patterns in patterns.values()
         for pattern in value_patterns
     ]
 
 
-def _pattern_stroke(start: date, pattern: _Pattern[V], layer: int) -> Stroke[V]:
+def _pattern_stroke(
+    start: date, pattern: _Pattern[V], names: Sequence[Weekday], layer: int
+) -> Stroke[V]:
     date_from = start + timedelta(days=pattern.first)
     date_to = start + timedelta(days=pattern.last)
-    days = frozenset(WEEKDAYS[(start.weekday() + offset) % 7] for offset in pattern.offsets)
+    days = frozenset(names[offset] for offset in pattern.offsets)
     return Stroke(
         layer, date_from, date_to, _canonical_days(date_from, date_to, days), pattern.value
     )

@@ -1,4 +1,4 @@
-"""The painter's two primitives, on literals and against their plain definitions."""
+"""The painter's two primitives, on literals and against their plain definitions; its cache."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.ari_paint import WEEKDAYS, Weekday, covered_dates, runs_of
+from app.domain.ari_paint import WEEKDAYS, PaintCache, Weekday, covered_dates, paint, runs_of
 
 
 def test_runs_of_gives_each_maximal_run_with_its_bounds() -> None:
@@ -50,3 +50,25 @@ def test_runs_of_expands_back_to_the_values(values: list[str]) -> None:
     runs = runs_of(values)
     assert [v for first, last, v in runs for _ in range(first, last + 1)] == values
     assert all(a[2] != b[2] for a, b in pairwise(runs))  # maximal
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.dates(min_value=date(2030, 1, 1), max_value=date(2030, 1, 7)),
+    shape=st.lists(st.integers(0, 3), min_size=1, max_size=45),
+    shift=st.integers(0, 6),
+)
+def test_a_cached_shape_paints_other_values_and_starts_as_a_fresh_search(
+    start: date, shape: list[int], shift: int
+) -> None:
+    # The cache answers for values of the same shape (here: other prices, relabelled in
+    # another order) and for starts on the same weekday (here: weeks later).
+    cache = PaintCache()
+    first = paint(start, [f"{n * 10}.00" for n in shape], weekday_sets=True, cache=cache)
+    assert first == paint(start, [f"{n * 10}.00" for n in shape], weekday_sets=True)
+    prices = [f"{(3 - n) * 7}.50" for n in shape]
+    # Weeks later the weekday filters are the same; a day later they are not.
+    for later in (start + timedelta(weeks=shift), start + timedelta(days=1)):
+        assert paint(later, prices, weekday_sets=True, cache=cache) == paint(
+            later, prices, weekday_sets=True
+        )
