@@ -89,7 +89,9 @@ def classify_webhook(raw: bytes) -> ClassifiedEvent:
         )
     if event in BOOKING_EVENTS:
         # Channex's "send test message" posts a wrapper without a revision (§8.3).
-        return ClassifiedEvent(_digest(raw), event, "ignored", property_id, note="no revision id")
+        return ClassifiedEvent(
+            _digest(raw), event, "ignored", property_id, note="no revision id", body=body
+        )
     if event in HANDLED_EVENTS:
         return ClassifiedEvent(_digest(raw), event, "pending", property_id, revision_id, body=body)
     return ClassifiedEvent(

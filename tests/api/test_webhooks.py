@@ -4,6 +4,7 @@ the commit, once (channex-api.md §7.3, §8.3, §8.4)."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -120,8 +121,13 @@ async def test_test_message_and_unknown_event_are_stored_as_ignored(
 
     assert (test.status_code, other.status_code) == (200, 200)
     async with resources(app).session_factory() as session:
-        statuses = (await session.execute(select(WebhookEvent.status))).scalars().all()
-    assert sorted(statuses) == ["ignored", "ignored"]
+        rows = (await session.execute(select(WebhookEvent).order_by(WebhookEvent.id))).scalars()
+        stored = [(e.status, e.event, e.note, json.loads(e.body or "null")) for e in rows]
+    # Both kept as received, for an operator to look at.
+    assert stored == [
+        ("ignored", "booking", "no revision id", {"event": "booking", "payload": {}}),
+        ("ignored", "review", "event not handled", webhook_body("review", "p")),
+    ]
 
 
 async def test_booking_is_applied_then_acked_by_revision_id_after_the_commit(
