@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.channex.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from app.db import create_engine, create_session_factory
+from app.db import create_engine, create_session_factory, open_driver_pool
 from app.jobs.context import WorkerContext
 from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue, lazy_json_pool
 from app.jobs.registry import JobSpec, build_registry
@@ -35,6 +36,8 @@ class Resources:
     pms_http: httpx.AsyncClient
     redis: Redis | None = None
     owns_redis: bool = True
+    # The webhook intake's own asyncpg pool (API process on PostgreSQL; see app.db).
+    intake_pool: asyncpg.Pool | None = None
 
     def context(self) -> WorkerContext:
         """What every job receives: ids in, resources from here."""
@@ -57,6 +60,8 @@ class Resources:
         if self.channex is not None:
             await self.channex.aclose()
         await self.pms_http.aclose()
+        if self.intake_pool is not None:
+            await self.intake_pool.close()
         if self.redis is not None and self.owns_redis:
             await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
@@ -121,8 +126,17 @@ async def open_resources(settings: Settings) -> Resources:
     if settings.redis_url:
         # One pool serves the queue, the limiter and the readiness check.
         pool = lazy_json_pool(settings.redis_url)
-        return _assemble(settings, pool, ArqQueue(pool, registry), owns_redis=True)
-    return _assemble(settings, None, InProcessQueue(registry), owns_redis=True)
+        resources = _assemble(settings, pool, ArqQueue(pool, registry), owns_redis=True)
+    else:
+        resources = _assemble(settings, None, InProcessQueue(registry), owns_redis=True)
+    try:
+        resources.intake_pool = await open_driver_pool(
+            resources.engine, settings.database_pool_size
+        )
+    except BaseException:
+        await resources.aclose()
+        raise
+    return resources
 
 
 async def open_worker_resources(

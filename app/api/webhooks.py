@@ -88,7 +88,7 @@ async def receive_channex_webhook(request: Request) -> Response:
     resources: Resources = request.app.state.resources
     check_webhook_secret(resources.settings, request.headers.get(SECRET_HEADER))
     raw = await read_capped(request, resources.settings.webhook_max_body_bytes)
-    event_id = await store_event(resources.engine, raw)
+    event_id = await store_event(resources.engine, raw, resources.intake_pool)
     if event_id is not None:
         waker: InboxWaker = request.app.state.inbox_waker
         await waker.notify(event_id)

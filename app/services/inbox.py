@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
@@ -44,17 +45,23 @@ def check_webhook_secret(settings: Settings, presented: str | None) -> None:
         raise AppError(401, "unauthorized", "Unauthorized", "missing or wrong webhook secret")
 
 
-async def store_event(engine: AsyncEngine, raw: bytes) -> int | None:
+async def store_event(
+    engine: AsyncEngine, raw: bytes, driver_pool: asyncpg.Pool | None = None
+) -> int | None:
     """Store one webhook call; the new event's id, or None for a duplicate or one not to
     process (test messages, unknown events and malformed bodies are stored and marked).
 
     The one INSERT runs in autocommit on a pooled connection: stored for good when it
     returns, in one round trip (a session would add BEGIN and COMMIT). This is the only
-    writer that commits by itself, because the statement is the whole transaction.
+    writer that commits by itself, because the statement is the whole transaction. On
+    PostgreSQL it goes through `driver_pool` (app.db.open_driver_pool) when given.
     """
     values = _row(classify_webhook(raw))
     try:
-        event_id = await _insert_skipping_lost(engine, values)
+        if driver_pool is not None:
+            event_id = await _insert_on_driver_pool(driver_pool, values)
+        else:
+            event_id = await _insert_skipping_lost(engine, values)
     except Exception as exc:
         # Not stored, so not 2xx: Channex retries a non-2xx delivery (§8.4); never a 500.
         log.exception("webhook not stored: %s", type(exc).__name__)
@@ -76,6 +83,21 @@ async def _insert_skipping_lost(engine: AsyncEngine, values: dict[str, Any]) -> 
                 if not await _lost(conn):
                     raise
                 await conn.invalidate()
+    raise ConnectionError("every pooled database connection was lost")
+
+
+async def _insert_on_driver_pool(pool: asyncpg.Pool, values: dict[str, Any]) -> int | None:
+    """As `_insert_skipping_lost`, on asyncpg's pool: a connection found dead is closed, and
+    the pool opens a new one in its place on a later acquire."""
+    sql, names = _asyncpg_insert()
+    for _ in range(MAX_LOST_CONNECTIONS):
+        async with pool.acquire() as conn:
+            try:
+                event_id: int | None = await conn.fetchval(sql, *(values[n] for n in names))
+                return event_id
+            except Exception:
+                if not conn.is_closed():
+                    raise
     raise ConnectionError("every pooled database connection was lost")
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import date
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -501,12 +501,18 @@ async def test_a_new_booking_is_still_flagged_on_a_night_another_one_closed(
 
 
 async def pooled_backend_pids(app: FastAPI) -> list[int]:
-    """The PostgreSQL backend of every connection now idle in the app's pool."""
-    engine = resources(app).engine
+    """The PostgreSQL backend of every connection now idle in the app's pools: the engine's
+    and the intake's own."""
+    engine, intake = resources(app).engine, resources(app).intake_pool
+    assert intake is not None
     async with contextlib.AsyncExitStack() as stack:
         idle = engine.pool.checkedin()  # type: ignore[attr-defined]
         conns = [await stack.enter_async_context(engine.connect()) for _ in range(idle)]
-        return [int(await c.scalar(text("SELECT pg_backend_pid()"))) for c in conns]
+        pids = [int(await c.scalar(text("SELECT pg_backend_pid()"))) for c in conns]
+        held = [
+            await stack.enter_async_context(intake.acquire()) for _ in range(intake.get_idle_size())
+        ]
+        return pids + [int(c.get_server_pid()) for c in held]
 
 
 async def test_connections_lost_in_a_database_restart_are_replaced_not_answered_503(
@@ -515,6 +521,9 @@ async def test_connections_lost_in_a_database_restart_are_replaced_not_answered_
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL backends to terminate")
     first = await client.post(HOOK, json=webhook_body("review", "p", n=1), headers=SECRET)
+    intake = resources(app).intake_pool
+    assert intake is not None
+    assert intake.get_idle_size() == 1  # the connection `first` used: killed below
     pids = await pooled_backend_pids(app)
     killer = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
     try:
