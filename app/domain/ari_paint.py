@@ -202,8 +202,8 @@ class PaintCache:
             return strokes
         by_label = list(labels)
         return [
-            Stroke(layer, start + timedelta(first), start + timedelta(last), days, by_label[label])
-            for layer, first, last, days, label in found
+            Stroke(at, start + timedelta(first), start + timedelta(last), days, by_label[label])
+            for at, first, last, days, label in found
         ]
 
 
