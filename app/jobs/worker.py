@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import signal
@@ -131,6 +132,10 @@ async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
                 )
                 for queue in queues
             ]
+            # As `serve` does: what start-up built lives as long as the process. Frozen, the
+            # cyclic GC stops re-walking it in every full collection; a full sync's 20,000
+            # cells trigger many (benchmarks/ari.py: about a third of a push's CPU).
+            gc.freeze()
             await run_worker_group(workers)
         finally:
             await resources.aclose()
