@@ -16,7 +16,7 @@ endpoint, 6 s apart). Run from the repository root:
    against the limit, 429s received, and the time from the last change until the sandbox holds
    the desired state in every cell.
 3. A full sync of `--properties` such properties (20 by default, a quick run; the README's
-   figure is `--properties 1000`, about half an hour, most of it onboarding 1,000 properties
+   figure is `--properties 1000`, about an hour, most of it onboarding 1,000 properties
    through the API), one after another through the push service, the sandbox in-process over
    httpx.ASGITransport (no network): CPU time (ours and the sandbox's apart), the process's
    peak resident memory before and after the pushes, and the peak traced memory (tracemalloc)
