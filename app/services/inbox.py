@@ -87,8 +87,10 @@ async def _insert_skipping_lost(engine: AsyncEngine, values: dict[str, Any]) -> 
 
 
 async def _insert_on_driver_pool(pool: asyncpg.Pool, values: dict[str, Any]) -> int | None:
-    """As `_insert_skipping_lost`, on asyncpg's pool: a connection found dead is closed, and
-    the pool opens a new one in its place on a later acquire."""
+    """As `_insert_skipping_lost`, on asyncpg's pool, straight to the driver with SQL compiled
+    once (SQLAlchemy's execution path cost the intake ~20% of its throughput); outside a
+    transaction asyncpg autocommits. A connection found dead is closed, and the pool opens a
+    new one in its place on a later acquire."""
     sql, names = _asyncpg_insert()
     for _ in range(MAX_LOST_CONNECTIONS):
         async with pool.acquire() as conn:
@@ -102,14 +104,8 @@ async def _insert_on_driver_pool(pool: asyncpg.Pool, values: dict[str, Any]) -> 
 
 
 async def _insert(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
-    if conn.dialect.driver == "asyncpg":
-        # Straight to the driver with SQL compiled once: SQLAlchemy's execution path cost
-        # the intake ~20% of its throughput (benchmarks/webhook_intake.py). asyncpg outside
-        # a transaction is autocommit.
-        driver: Any = (await conn.get_raw_connection()).driver_connection
-        sql, names = _asyncpg_insert()
-        event_id: int | None = await driver.fetchval(sql, *(values[n] for n in names))
-        return event_id
+    # PostgreSQL's fast path is the intake pool (`_insert_on_driver_pool`); this one serves
+    # SQLite, and PostgreSQL only when no pool is given.
     await conn.execution_options(isolation_level="AUTOCOMMIT")
     return (await conn.execute(_insert_event(conn.dialect.name), values)).scalar_one_or_none()
 
