@@ -15,16 +15,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 
 
 class SchemaNotMigratedError(RuntimeError):
     pass
 
 
+def script_location() -> Path:
+    """The migration scripts: inside the package when installed from the wheel (which carries
+    them there), else at the top of the checkout (editable installs, the alembic CLI)."""
+    packaged = PACKAGE / "migrations"
+    if (packaged / "env.py").is_file():
+        return packaged
+    return PACKAGE.parent / "migrations"
+
+
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """Alembic configured in code: an installed service has no alembic.ini to read."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 

@@ -16,7 +16,7 @@ from app.db import Base
 from app.jobs.registry import ALL_QUEUES
 from app.jobs.worker import run_workers
 from app.main import create_app
-from app.migrate import SchemaNotMigratedError, head_revisions, upgrade
+from app.migrate import SchemaNotMigratedError, alembic_config, head_revisions, upgrade
 from app.settings import Settings
 from tests.workers import production_redis
 
@@ -79,3 +79,10 @@ async def test_serve_migrates_a_new_sqlite_file_by_itself(tmp_path: Path) -> Non
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     await engine.dispose()
     assert "organization" in tables
+
+
+def test_alembic_is_configured_without_an_ini_file() -> None:
+    # An installed wheel has no alembic.ini; the scripts come from the package (or checkout).
+    config = alembic_config("sqlite+aiosqlite:///unused.db")
+    assert config.config_file_name is None
+    assert (Path(config.get_main_option("script_location") or "") / "env.py").is_file()
