@@ -1,21 +1,26 @@
 # One image for the API, the workers and migrations: `channel-sync serve|worker|migrate`.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md ./
 COPY app ./app
+# The wheel carries the migrations inside the package (pyproject's force-include).
 COPY migrations ./migrations
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN useradd --system --uid 10001 --home-dir /srv channel-sync
+# /data is the working directory, so the embedded SQLite default (./channel-sync.db) and the
+# sandbox's own file land in a volume the service's user can write; compose sets a
+# PostgreSQL DATABASE_URL instead.
+RUN useradd --system --uid 10001 --home-dir /data channel-sync \
+    && mkdir /data && chown channel-sync:channel-sync /data
 COPY --from=build /install /usr/local
-WORKDIR /srv
-# Alembic reads its script location from here at run time.
-COPY alembic.ini ./
-COPY migrations ./migrations
+WORKDIR /data
+VOLUME /data
 USER channel-sync
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live')"
+# No image-wide check: the API, the workers and the one-off migration need different ones
+# (an HTTP probe would mark every worker unhealthy); docker-compose.yml sets one per service.
+HEALTHCHECK NONE
 ENTRYPOINT ["channel-sync"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -49,8 +49,49 @@ def test_api_starts_after_migrations_and_services_have_health_checks() -> None:
     assert (
         services["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     )
-    for name in ("postgres", "redis", "api"):
+    for name in ("postgres", "redis", "api", "worker"):
         assert "healthcheck" in services[name], name
+
+
+def cli_options(command: str) -> set[str]:
+    click_command = get_command(cli).commands[command]  # type: ignore[attr-defined]
+    return {opt for param in click_command.params for opt in param.opts}
+
+
+def runtime_stage() -> str:
+    """The Dockerfile's last stage: what the image is made of."""
+    return (ROOT / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
+
+
+def test_each_service_has_its_own_health_check_and_none_is_inherited() -> None:
+    services = compose()["services"]
+    # An image-wide HTTP check would mark every worker unhealthy: the image has none.
+    assert re.search(r"^HEALTHCHECK NONE$", runtime_stage(), re.MULTILINE)
+    assert "/health/ready" in " ".join(services["api"]["healthcheck"]["test"])
+    assert services["worker"]["healthcheck"]["test"] == ["CMD", "channel-sync", "worker", "--check"]
+    assert "--check" in cli_options("worker")
+    assert services["migrate"]["healthcheck"] == {"disable": True}
+
+
+def test_api_and_worker_come_back_after_a_crash_or_a_reboot() -> None:
+    services = compose()["services"]
+    for name in ("api", "worker"):
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["migrate"]["restart"] == "no"  # a release step, run once
+
+
+def test_the_image_keeps_the_sqlite_default_in_a_volume_its_user_owns() -> None:
+    stage = runtime_stage()
+    user = re.search(r"^USER (\S+)$", stage, re.MULTILINE)
+    assert user is not None
+    assert re.search(rf"chown {user.group(1)}:{user.group(1)} /data\b", stage)
+    assert re.search(r"^WORKDIR /data$", stage, re.MULTILINE)
+    assert re.search(r"^VOLUME /data$", stage, re.MULTILINE)
+    # Relative, so it resolves inside the working directory, the volume.
+    assert Settings.model_fields["database_url"].default == "sqlite+aiosqlite:///./channel-sync.db"
+    # The migrations come inside the installed package, not beside it.
+    assert "alembic.ini" not in stage
+    assert "migrations" not in stage
 
 
 def test_dockerfile_runs_the_cli_as_a_non_root_user() -> None:
@@ -66,6 +107,7 @@ def test_dockerfile_runs_the_cli_as_a_non_root_user() -> None:
 OPERATOR_ENV = {
     "CHANNEX_API_KEY": "channex-key",
     "CHANNEX_WEBHOOK_SECRET": "webhook-secret",
+    "CHANNEX_USER_ID": "4f1d7e1c-0000-4000-8000-000000000001",
     "API_KEYS": '[{"name": "pms", "key": "pms-key"}]',
     "PUBLIC_BASE_URL": "https://channel-sync.example.com",
     "PERSONAL_DATA_KEYS": f'["{Fernet.generate_key().decode()}"]',
@@ -99,3 +141,7 @@ def test_the_stack_s_settings_pass_the_production_start_up_checks(
     # Without these no Channex webhook is registered, so bookings would come by the feed only.
     assert settings.public_base_url == OPERATOR_ENV["PUBLIC_BASE_URL"]
     assert settings.channex_webhook_secret is not None
+    # Without it every `ari` webhook of our own pushes would be checked for drift.
+    assert settings.channex_user_id == OPERATOR_ENV["CHANNEX_USER_ID"]
+    assert settings.redis_url is not None
+    assert settings.redis_namespace == "channel-sync"
