@@ -10,6 +10,7 @@ from app.sandbox.deps import StateDep
 from app.sandbox.errors import not_found
 from app.sandbox.faults import Faults, FaultState
 from app.sandbox.jsonapi import Json, success
+from app.sandbox.ratelimit import busiest_window
 
 router = APIRouter(prefix="/sandbox")
 
@@ -36,6 +37,18 @@ async def inspect_ari(state: StateDep, property_id: str = Query()) -> Json:
         if plan.property_id == property_id
     }
     data = {"property_id": property_id, "availability": availability, "restrictions": restrictions}
+    return {"data": data}
+
+
+@router.get("/ari/writes")
+async def inspect_ari_writes(state: StateDep, property_id: str | None = Query(None)) -> Json:
+    """Every ARI write per property and endpoint, refused ones too: arrival times (seconds
+    since the sandbox started) and the most that arrived in any rolling Channex minute."""
+    data: dict[str, Json] = {}
+    for (prop, endpoint), times in sorted(state.store.arrivals.items()):
+        if property_id is None or prop == property_id:
+            busiest = busiest_window(times, state.scaled(60.0))
+            data.setdefault(prop, {})[endpoint] = {"times": times, "busiest_minute": busiest}
     return {"data": data}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -127,6 +128,9 @@ class Store:
         self.counters: dict[str, Counter] = {}
         # (property_id, endpoint) → monotonic times of accepted writes in the window.
         self.windows: dict[tuple[str, str], deque[float]] = {}
+        # (property_id, endpoint) → seconds since the sandbox started of every write, refused
+        # ones too: how a test sees whether a client ever went over the limit.
+        self.arrivals: dict[tuple[str, str], list[float]] = {}
         self.deliveries: list[dict[str, Any]] = []
         # A delivery held back by the reorder fault until the next one overtakes it.
         self.held: Delivery | None = None
@@ -140,6 +144,7 @@ class SandboxState:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
+        self.started = time.monotonic()
         self.user_id = new_id()
         self.store = Store()
         self.faults = FaultState(config.seed)
