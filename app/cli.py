@@ -71,19 +71,36 @@ def run_sandbox(
 @app.command()
 def worker(
     queue: Annotated[
-        list[str] | None, typer.Option(help="Queue(s) to serve; all when omitted")
+        list[str] | None,
+        typer.Option(help="Queue(s) to serve (bookings, ari, full_sync, default); all if omitted"),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Exit 0 if this host's workers are alive (recent health keys in Redis), else 1",
+        ),
+    ] = False,
 ) -> None:
-    """Run arq workers (needs REDIS_URL)."""
+    """Run arq workers (needs REDIS_URL); they outlive Redis outages and reconnect."""
     from app.jobs.registry import ALL_QUEUES
-    from app.jobs.worker import run_workers
+    from app.jobs.worker import run_workers, workers_healthy
 
     settings = get_settings()
     if not settings.redis_url:
         typer.echo("REDIS_URL is not set: jobs run inside `channel-sync serve`.", err=True)
         raise typer.Exit(2)
+    queues = queue or list(ALL_QUEUES)
+    unknown = sorted(set(queues) - set(ALL_QUEUES))
+    if unknown:
+        typer.echo(f"unknown queue(s) {unknown}; the queues are {list(ALL_QUEUES)}", err=True)
+        raise typer.Exit(2)
+    if check:
+        healthy = asyncio.run(workers_healthy(settings, queues))
+        typer.echo("healthy" if healthy else "unhealthy: no recent health key", err=not healthy)
+        raise typer.Exit(0 if healthy else 1)
     _configure_logging()
-    asyncio.run(run_workers(settings, queue or list(ALL_QUEUES)))
+    asyncio.run(run_workers(settings, queues))
 
 
 @app.command()

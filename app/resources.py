@@ -18,6 +18,7 @@ from app.channex.client import ChannexClient
 from app.channex.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from app.db import create_engine, create_session_factory, open_driver_pool
 from app.jobs.context import WorkerContext
+from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue, lazy_json_pool
 from app.jobs.registry import JobSpec, build_registry
 from app.services.delivery import delivery_client
@@ -78,6 +79,7 @@ def build_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
             per_property_per_minute=per_property,
             global_per_minute=per_minute,
             global_per_hour=per_hour,
+            prefix=RedisNames.of(settings).limiter_prefix,
         )
     return MemoryRateLimiter(
         per_property_per_minute=per_property, global_per_minute=per_minute, global_per_hour=per_hour
@@ -126,7 +128,8 @@ async def open_resources(settings: Settings) -> Resources:
     if settings.redis_url:
         # One pool serves the queue, the limiter and the readiness check.
         pool = lazy_json_pool(settings.redis_url)
-        resources = _assemble(settings, pool, ArqQueue(pool, registry), owns_redis=True)
+        queue = ArqQueue(pool, registry, RedisNames.of(settings))
+        resources = _assemble(settings, pool, queue, owns_redis=True)
     else:
         resources = _assemble(settings, None, InProcessQueue(registry), owns_redis=True)
     try:
@@ -143,4 +146,5 @@ async def open_worker_resources(
     settings: Settings, pool: ArqRedis, registry: dict[str, JobSpec]
 ) -> Resources:
     """A worker process: the arq pool doubles as the limiter's Redis (the caller closes it)."""
-    return _assemble(settings, pool, ArqQueue(pool, registry), owns_redis=False)
+    queue = ArqQueue(pool, registry, RedisNames.of(settings))
+    return _assemble(settings, pool, queue, owns_redis=False)

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     redis_url: str | None = None
+    # Prefix of every key kept in Redis (queues, job ids, limiter, health), so that several
+    # deployments can share one Redis server; no ':' inside (see app/jobs/namespace.py).
+    redis_namespace: str = Field(
+        default="channel-sync", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$"
+    )
 
     channex_api_url: str = CHANNEX_STAGING_URL
     channex_api_key: SecretStr | None = None

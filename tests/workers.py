@@ -4,15 +4,15 @@ length of a `with` block, one worker per queue, as `channel-sync worker` would r
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from arq.worker import create_worker
 
+from app.jobs.namespace import RedisNames
 from app.jobs.queue import create_json_pool
 from app.jobs.registry import ALL_QUEUES, build_registry
-from app.jobs.worker import build_worker_settings, queues_with_jobs, run_worker_group
+from app.jobs.worker import WorkerFactory, WorkerGroup, build_worker_settings, queues_with_jobs
 from app.resources import open_worker_resources
 from app.settings import Settings
 from tests.servers import REDIS_URL, require_server
@@ -34,26 +34,29 @@ async def arq_workers(settings: Settings) -> AsyncIterator[None]:
         return
     registry = build_registry()
     pool = await create_json_pool(settings.redis_url)
+    names = RedisNames.of(settings)
     # Jobs left by an earlier, interrupted run would act on another database's ids.
-    await pool.delete(*(f"arq:queue:{queue}" for queue in ALL_QUEUES))
+    await pool.delete(*(names.queue(queue) for queue in ALL_QUEUES))
     resources = await open_worker_resources(settings, pool, registry)
-    workers = [
-        create_worker(
-            build_worker_settings(settings, queue, registry),
+
+    def factory(queue: str) -> WorkerFactory:
+        config = build_worker_settings(settings, queue, registry)
+        ctx = dict(resources.context())
+        return lambda: create_worker(
+            config,
             redis_pool=pool,
-            ctx=dict(resources.context()),
+            ctx=ctx,
             handle_signals=False,
             poll_delay=0.05,
             job_completion_wait=5,
         )
-        for queue in queues_with_jobs(registry, ALL_QUEUES)
-    ]
-    group = asyncio.create_task(run_worker_group(workers))
+
+    group = WorkerGroup([factory(queue) for queue in queues_with_jobs(registry, ALL_QUEUES)])
+    running = asyncio.create_task(group.run())
     try:
         yield
     finally:
-        for worker in workers:
-            worker.handle_sig_wait_for_completion(signal.SIGINT)  # finish running jobs, stop
-        await group
+        group.stop()  # finish running jobs, stop
+        await running
         await resources.aclose()
         await pool.aclose(close_connection_pool=True)

@@ -17,7 +17,9 @@ from uuid import uuid4
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Retry
 from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
 
+from app.jobs.namespace import RedisNames
 from app.jobs.registry import SWEEP_JOB, JobSpec, get_spec
 
 if TYPE_CHECKING:
@@ -58,15 +60,22 @@ def load_json(data: bytes) -> dict[str, Any]:
 
 
 class ArqQueue:
-    """Enqueues on Redis for arq workers, each job on the queue its spec names."""
+    """Enqueues on Redis for arq workers, each job on the queue its spec names, queue and job
+    id inside the deployment's namespace."""
 
     def __init__(
-        self, pool: ArqRedis, registry: Mapping[str, JobSpec], *, owns_pool: bool = False
+        self,
+        pool: ArqRedis,
+        registry: Mapping[str, JobSpec],
+        names: RedisNames,
+        *,
+        owns_pool: bool = False,
     ) -> None:
         if pool.job_serializer is not dump_json or pool.job_deserializer is not load_json:
             raise ValueError("the arq pool must use dump_json/load_json, never pickle")
         self._pool = pool
         self._registry = registry
+        self._names = names
         self._owns_pool = owns_pool
 
     async def enqueue(
@@ -76,11 +85,26 @@ class ArqQueue:
         job_id: str | None = None,
         defer: float | None = None,
     ) -> bool:
-        """Queue a job; False when a job with this id is already queued or running."""
+        """Queue a job; False when a job with this id is already queued or running, or when
+        Redis cannot be reached: the work is in the database and the sweep re-drives it, so
+        an outage is one warning per enqueue, not a failed request or job."""
         spec = get_spec(self._registry, job_name)
-        job = await self._pool.enqueue_job(
-            job_name, *args, _job_id=job_id, _queue_name=spec.queue, _defer_by=defer
-        )
+        try:
+            job = await self._pool.enqueue_job(
+                job_name,
+                *args,
+                _job_id=None if job_id is None else self._names.job(job_id),
+                _queue_name=self._names.queue(spec.queue),
+                _defer_by=defer,
+            )
+        except (RedisError, OSError) as exc:
+            logger.warning(
+                "could not enqueue %s, Redis is unreachable (%s); the sweep will re-drive it",
+                job_name,
+                type(exc).__name__,
+                extra={"job": job_name},
+            )
+            return False
         return job is not None
 
     async def close(self) -> None:
@@ -104,11 +128,6 @@ def lazy_json_pool(redis_url: str) -> ArqRedis:
         job_serializer=dump_json,
         job_deserializer=load_json,
     )
-
-
-async def create_arq_queue(redis_url: str, registry: Mapping[str, JobSpec]) -> ArqQueue:
-    """An ArqQueue with its own pool, closed by `close()`."""
-    return ArqQueue(await create_json_pool(redis_url), registry, owns_pool=True)
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 
-QUEUE_PREFIX = "channel-sync:"
-BOOKINGS_QUEUE = QUEUE_PREFIX + "bookings"
-ARI_QUEUE = QUEUE_PREFIX + "ari"
-FULL_SYNC_QUEUE = QUEUE_PREFIX + "full_sync"
-DEFAULT_QUEUE = QUEUE_PREFIX + "default"
+# The service's queues; in Redis each is `<REDIS_NAMESPACE>:<queue>` (app/jobs/namespace.py).
+BOOKINGS_QUEUE = "bookings"
+ARI_QUEUE = "ari"
+FULL_SYNC_QUEUE = "full_sync"
+DEFAULT_QUEUE = "default"
 ALL_QUEUES = (BOOKINGS_QUEUE, ARI_QUEUE, FULL_SYNC_QUEUE, DEFAULT_QUEUE)
 
 SWEEP_JOB = "sweep"
+
+# The longest time limit of any job. arq holds a job's in-progress lock for the longest limit
+# of its queue + 10 s, and a SIGKILLed worker's jobs run again only when that lock expires:
+# 30 s keeps recovery within about 40 s. Work that can take longer is cut into runs.
+MAX_JOB_SECONDS = 30.0
+# A job that loops over items stops taking new ones after this and leaves the rest to a
+# run of its own (Retry, or a follow-up job), well inside MAX_JOB_SECONDS.
+WORK_BUDGET_SECONDS = 15.0
 
 # `async def job(ctx: WorkerContext, *ids: str | int) -> None`; `...` because each job
 # declares its own id parameters, which a precise Callable type could not accept.
@@ -37,6 +45,11 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
     """Key specs by job name, refusing two jobs with one name."""
     registry: dict[str, JobSpec] = {}
     for spec in specs:
+        if spec.timeout_seconds > MAX_JOB_SECONDS:
+            raise ValueError(
+                f"job {spec.name!r} may run {spec.timeout_seconds} s, over the "
+                f"{MAX_JOB_SECONDS} s that keep recovery after a crash short"
+            )
         if spec.name in registry:
             raise ValueError(f"two jobs are named {spec.name!r}")
         registry[spec.name] = spec
@@ -49,25 +62,23 @@ def build_registry() -> dict[str, JobSpec]:
     from app.jobs import ari, ari_watch, bookings, onboarding
     from app.jobs.sweep import sweep
 
+    limit = MAX_JOB_SECONDS
     return index_specs(
-        JobSpec(sweep, DEFAULT_QUEUE, timeout_seconds=30, max_tries=1),
-        JobSpec(onboarding.sync_onboarding, DEFAULT_QUEUE, timeout_seconds=60, max_tries=1),
+        JobSpec(sweep, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=1),
+        JobSpec(onboarding.sync_onboarding, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=1),
         # Retry(defer) counts as a try: many tries, the sweep re-drives a job that gave up.
-        JobSpec(ari.push_ari, ARI_QUEUE, timeout_seconds=180, max_tries=100),
-        JobSpec(ari.full_sync_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=100),
-        JobSpec(ari.nightly_ari, FULL_SYNC_QUEUE, timeout_seconds=180, max_tries=12),
-        JobSpec(ari_watch.check_ari_drift, ARI_QUEUE, timeout_seconds=180, max_tries=100),
-        JobSpec(bookings.process_webhook_event, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=8),
-        JobSpec(bookings.drain_inbox, BOOKINGS_QUEUE, timeout_seconds=60, max_tries=1),
+        JobSpec(ari.push_ari, ARI_QUEUE, timeout_seconds=limit, max_tries=100),
+        JobSpec(ari.full_sync_ari, FULL_SYNC_QUEUE, timeout_seconds=limit, max_tries=100),
+        JobSpec(ari.nightly_ari, FULL_SYNC_QUEUE, timeout_seconds=limit, max_tries=12),
+        JobSpec(ari_watch.check_ari_drift, ARI_QUEUE, timeout_seconds=limit, max_tries=100),
+        JobSpec(bookings.process_webhook_event, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=8),
+        JobSpec(bookings.drain_inbox, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=1),
+        JobSpec(bookings.reconcile_bookings, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=1),
+        JobSpec(bookings.deliver_booking, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=50),
         JobSpec(
-            bookings.rotate_personal_data_keys, DEFAULT_QUEUE, timeout_seconds=600, max_tries=1
+            bookings.import_channel_reservations, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=5
         ),
-        JobSpec(bookings.reconcile_bookings, BOOKINGS_QUEUE, timeout_seconds=300, max_tries=1),
-        JobSpec(bookings.deliver_booking, BOOKINGS_QUEUE, timeout_seconds=120, max_tries=50),
-        JobSpec(
-            bookings.import_channel_reservations, DEFAULT_QUEUE, timeout_seconds=60, max_tries=5
-        ),
-        JobSpec(bookings.ensure_channex_webhook, DEFAULT_QUEUE, timeout_seconds=60, max_tries=1),
+        JobSpec(bookings.ensure_channex_webhook, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=1),
     )
 
 

@@ -1,4 +1,5 @@
-"""arq workers: declarative settings per queue, and a runner for several queues in one process."""
+"""arq workers: declarative settings per queue, and a runner that keeps one worker loop per
+queue alive in one process, through Redis outages, until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import gc
 import logging
 import math
 import signal
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import cast
 
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker, create_worker, func
+from redis.exceptions import RedisError
 
-from app.jobs.queue import create_json_pool, dump_json, load_json
+from app.jobs.namespace import RedisNames
+from app.jobs.queue import dump_json, lazy_json_pool, load_json
 from app.jobs.registry import SWEEP_JOB, JobSpec, build_registry
 from app.settings import Settings
 
@@ -27,17 +31,26 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 # On SIGTERM, stop taking jobs and give running ones this long before cancelling them.
 JOB_COMPLETION_WAIT_SECONDS = 20
 MAX_JOBS_PER_WORKER = 10
+# While Redis is away, each queue's loop tries again after a wait that doubles up to this.
+RECONNECT_MAX_SECONDS = 30.0
+RECONNECT_FIRST_SECONDS = 0.5
+REDIS_ERRORS = (RedisError, OSError)
+
+WorkerFactory = Callable[[], Worker]
 
 
 def build_worker_settings(
-    settings: Settings, queue_name: str, registry: Mapping[str, JobSpec] | None = None
+    settings: Settings, queue: str, registry: Mapping[str, JobSpec] | None = None
 ) -> dict[str, object]:
-    """arq Worker keyword arguments for one queue: its jobs, JSON, short timeouts, no results."""
+    """arq Worker keyword arguments for one queue: its jobs, JSON, short timeouts, no results,
+    and every Redis name inside the deployment's namespace."""
     registry = build_registry() if registry is None else registry
+    names = RedisNames.of(settings)
     return {
-        "queue_name": queue_name,
-        "functions": _functions(registry, queue_name),
-        "cron_jobs": _cron_jobs(registry, queue_name, settings.sweep_interval_seconds),
+        "queue_name": names.queue(queue),
+        "health_check_key": names.health(queue),
+        "functions": _functions(registry, queue),
+        "cron_jobs": _cron_jobs(registry, queue, settings.sweep_interval_seconds, names),
         "redis_settings": RedisSettings.from_dsn(require_redis_url(settings)),
         "job_serializer": dump_json,
         "job_deserializer": load_json,
@@ -65,7 +78,7 @@ def queues_with_jobs(registry: Mapping[str, JobSpec], queues: Sequence[str]) -> 
     return [queue for queue in queues if queue in used]
 
 
-def _functions(registry: Mapping[str, JobSpec], queue_name: str) -> list[Function]:
+def _functions(registry: Mapping[str, JobSpec], queue: str) -> list[Function]:
     return [
         func(
             # arq types ctx as a plain dict; ours is the WorkerContext TypedDict.
@@ -76,7 +89,7 @@ def _functions(registry: Mapping[str, JobSpec], queue_name: str) -> list[Functio
             keep_result=0,
         )
         for name, spec in registry.items()
-        if spec.queue == queue_name
+        if spec.queue == queue
     ]
 
 
@@ -88,15 +101,19 @@ def sweep_seconds(interval: float) -> set[int]:
     return set(range(0, 60, step)) if step < 60 else {0}
 
 
-def _cron_jobs(registry: Mapping[str, JobSpec], queue_name: str, interval: float) -> list[CronJob]:
+def _cron_jobs(
+    registry: Mapping[str, JobSpec], queue: str, interval: float, names: RedisNames
+) -> list[CronJob]:
     """The sweep at startup and then every `interval` (see sweep_seconds), on the worker of the
-    sweep's own queue."""
+    sweep's own queue. Its name carries the namespace: arq makes the cron's job ids from it,
+    and every worker of one deployment must agree on them (one sweep per tick) while other
+    deployments must not."""
     spec = registry.get(SWEEP_JOB)
-    if spec is None or spec.queue != queue_name:
+    if spec is None or spec.queue != queue:
         return []
     sweep_cron = cron(
         cast(WorkerCoroutine, spec.function),
-        name=SWEEP_JOB,
+        name=names.cron(SWEEP_JOB),
         second=sweep_seconds(interval),
         run_at_startup=True,
         timeout=spec.timeout_seconds,
@@ -106,7 +123,8 @@ def _cron_jobs(registry: Mapping[str, JobSpec], queue_name: str, interval: float
 
 
 async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
-    """Run one arq worker per queue in this process until SIGINT/SIGTERM, sharing one ctx."""
+    """Run one arq worker loop per queue in this process until SIGINT/SIGTERM, sharing one
+    ctx. Redis need not be up: the loops wait for it (see QueueWorker)."""
     # Imported here: app.resources imports the whole application.
     from app.migrate import ensure_schema
     from app.resources import open_worker_resources
@@ -115,59 +133,167 @@ async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
     queues = queues_with_jobs(registry, queues)
     if not queues:
         raise ValueError("none of the requested queues has jobs")
-    # One pool and one set of resources (engine, Channex client, queue) for all the workers.
-    pool = await create_json_pool(require_redis_url(settings))
+    # One pool and one set of resources (engine, Channex client, queue) for all the workers;
+    # the pool connects on first use, so a worker starts while Redis is down.
+    pool = lazy_json_pool(require_redis_url(settings))
     try:
         resources = await open_worker_resources(settings, pool, registry)
         ctx = resources.context()
         try:
             # Jobs on an older schema would fail one by one; refuse at once, as the API does.
             await ensure_schema(resources.engine, settings)
-            workers = [
-                create_worker(
-                    build_worker_settings(settings, queue, registry),
-                    redis_pool=pool,
-                    ctx=dict(ctx),
-                    handle_signals=False,
-                )
+            factories = [
+                _factory(build_worker_settings(settings, queue, registry), pool, dict(ctx))
                 for queue in queues
             ]
             # As `serve` does: what start-up built lives as long as the process. Frozen, the
             # cyclic GC stops re-walking it in every full collection; a full sync's 20,000
             # cells trigger many (benchmarks/ari.py: about a third of a push's CPU).
             gc.freeze()
-            await run_worker_group(workers)
+            await run_worker_group(factories)
         finally:
             await resources.aclose()
     finally:
-        await pool.aclose()
+        await pool.aclose(close_connection_pool=True)
 
 
-async def run_worker_group(workers: Sequence[Worker]) -> None:
-    """Run workers until all stop (burst or a signal) or one fails, which stops the others."""
-    tasks = [asyncio.create_task(worker.async_run()) for worker in workers]
-    with _stop_on_signals(workers):
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        finally:
-            for worker, task in zip(workers, tasks, strict=True):
-                if not task.done():
-                    worker.handle_sig_wait_for_completion(signal.SIGTERM)
-            await asyncio.wait(tasks)
-    for worker in workers:
-        await _release(worker)
-    for task in tasks:
-        if not task.cancelled() and (error := task.exception()) is not None:
-            raise error
+def _factory(config: dict[str, object], pool: ArqRedis, ctx: dict[str, object]) -> WorkerFactory:
+    def build() -> Worker:
+        return create_worker(config, redis_pool=pool, ctx=ctx, handle_signals=False)
+
+    return build
+
+
+async def run_worker_group(factories: Sequence[WorkerFactory]) -> None:
+    """Run a WorkerGroup until all its loops stop (burst workers) or SIGINT/SIGTERM."""
+    group = WorkerGroup(factories)
+    with _stop_on_signals(group):
+        await group.run()
+
+
+class WorkerGroup:
+    """A QueueWorker per factory. A queue whose worker fails is rebuilt on its own; the
+    others carry on."""
+
+    def __init__(self, factories: Sequence[WorkerFactory]) -> None:
+        outage = RedisOutage()
+        self._loops = [QueueWorker(factory, outage) for factory in factories]
+
+    async def run(self) -> None:
+        await asyncio.gather(*(loop.run() for loop in self._loops))
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Graceful: no new jobs, running ones get arq's job_completion_wait."""
+        for loop in self._loops:
+            loop.stop(sig)
+
+
+class RedisOutage:
+    """Shared by the queue loops of a process, so that an outage logs one warning and one
+    recovery, not one of each per queue and retry."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def lost(self, queue: str, error: BaseException) -> None:
+        if not self.down:
+            logger.warning(
+                "Redis unreachable (%s); workers back off and reconnect",
+                type(error).__name__,
+                extra={"queue": queue},
+            )
+        self.down = True
+
+    def back(self) -> None:
+        if self.down:
+            logger.info("Redis reachable again; workers resume")
+        self.down = False
+
+
+class QueueWorker:
+    """One queue's arq worker, rebuilt after it fails until it is stopped: arq's own loop
+    ends at the first Redis error, and a process whose loops all ended would leave bookings,
+    deliveries and ARI pushes waiting for a person to restart it."""
+
+    def __init__(self, factory: WorkerFactory, outage: RedisOutage) -> None:
+        self._factory = factory
+        self._outage = outage
+        self._stopped = asyncio.Event()
+        self._worker: Worker | None = None
+
+    def stop(self, sig: signal.Signals) -> None:
+        """Stop taking jobs, let running ones finish (arq's job_completion_wait), then end."""
+        self._stopped.set()
+        if self._worker is not None:
+            self._worker.handle_sig_wait_for_completion(sig)
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopped.is_set():
+            worker = self._worker = self._factory()
+            started = time.monotonic()
+            error = await _run_once(worker)
+            await _release(worker)
+            if error is None or self._stopped.is_set():
+                return  # a burst worker that finished, or a signal
+            # A loop that ran a while before failing starts its back-off again from the first.
+            ran_long = time.monotonic() - started > RECONNECT_MAX_SECONDS
+            failures = 1 if ran_long else failures + 1
+            self._report(worker.queue_name, error)
+            if await self._back_off(worker.pool, failures):
+                return
+
+    def _report(self, queue: str, error: BaseException) -> None:
+        if isinstance(error, REDIS_ERRORS):
+            self._outage.lost(queue, error)
+        else:
+            logger.error(
+                "worker of queue %s failed; restarting it",
+                queue,
+                exc_info=error,
+                extra={"queue": queue},
+            )
+
+    async def _back_off(self, pool: ArqRedis, failures: int) -> bool:
+        """Wait (doubling with each failure in a row), then until Redis answers a ping.
+        True when stopped meanwhile."""
+        delay = min(RECONNECT_FIRST_SECONDS * 2 ** (failures - 1), RECONNECT_MAX_SECONDS)
+        while not await self._sleep(delay):
+            try:
+                await pool.ping()
+            except REDIS_ERRORS:
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+                continue
+            self._outage.back()
+            return False
+        return True
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait `seconds` or until stopped; True when stopped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+        return self._stopped.is_set()
+
+
+async def _run_once(worker: Worker) -> BaseException | None:
+    """Run the worker's loop to its end; the error that ended it, None for a clean stop (arq
+    ends a stopped loop by cancelling it)."""
+    task = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.wait([task])
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    return None if task.cancelled() else task.exception()
 
 
 @contextlib.contextmanager
-def _stop_on_signals(workers: Sequence[Worker]) -> Iterator[None]:
-    """Route SIGINT/SIGTERM to every worker (arq's own handlers would keep only the last one)."""
+def _stop_on_signals(group: WorkerGroup) -> Iterator[None]:
+    """Route SIGINT/SIGTERM to every loop (arq's own handlers would keep only the last one)."""
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
-        loop.add_signal_handler(sig, _stop_all, workers, sig)
+        loop.add_signal_handler(sig, group.stop, sig)
     try:
         yield
     finally:
@@ -175,12 +301,23 @@ def _stop_on_signals(workers: Sequence[Worker]) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-def _stop_all(workers: Sequence[Worker], sig: signal.Signals) -> None:
-    for worker in workers:
-        worker.handle_sig_wait_for_completion(sig)
-
-
 async def _release(worker: Worker) -> None:
-    """Worker.close() minus closing the shared pool, which it does with a deprecated call."""
+    """Worker.close() minus closing the shared pool: wait for its jobs (each has a time
+    limit), then drop its health key, if Redis lets us (the key expires anyway)."""
     await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
-    await worker.pool.delete(worker.health_check_key)
+    with contextlib.suppress(*REDIS_ERRORS):
+        await worker.pool.delete(worker.health_check_key)
+
+
+async def workers_healthy(settings: Settings, queues: Sequence[str]) -> bool:
+    """True when this host's workers of every queue with jobs have written their health key
+    within the last HEALTH_CHECK_INTERVAL_SECONDS (+1): `channel-sync worker --check`."""
+    names = RedisNames.of(settings)
+    keys = [names.health(queue) for queue in queues_with_jobs(build_registry(), queues)]
+    pool = lazy_json_pool(require_redis_url(settings))
+    try:
+        return bool(keys) and await pool.exists(*keys) == len(keys)
+    except REDIS_ERRORS:
+        return False
+    finally:
+        await pool.aclose(close_connection_pool=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from uuid import uuid4
 
@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.channex.client import ChannexClient
 from app.channex.ratelimit import MemoryRateLimiter
 from app.db import create_engine, create_session_factory
+from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, InProcessQueue, create_json_pool
 from app.settings import Settings
 from tests.jobs.support import ArqHarness, Harness, InProcessHarness, Recorder, make_ctx
+from tests.redis_server import PrivateRedis, require_redis_server
 
 
 @pytest.fixture
@@ -47,20 +49,25 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def queue_name() -> str:
-    """A queue of this test alone, so that tests never see each other's jobs."""
-    return f"channel-sync-test:{uuid4().hex}"
+def names() -> RedisNames:
+    """A Redis namespace of this test alone, so that tests never see each other's jobs."""
+    return RedisNames(f"channel-sync-test-{uuid4().hex}")
 
 
 @pytest.fixture
-async def arq_pool(redis_url: str, queue_name: str) -> AsyncIterator[ArqRedis]:
+def queue_name() -> str:
+    """The queue the test jobs are on (inside the test's namespace)."""
+    return "jobs"
+
+
+@pytest.fixture
+async def arq_pool(redis_url: str, names: RedisNames) -> AsyncIterator[ArqRedis]:
     pool = await create_json_pool(redis_url)
     yield pool
-    # Remove only this test's keys: jobs still queued (deferred ones) and the queue itself.
-    job_ids = [job_id.decode() for job_id in await pool.zrange(queue_name, 0, -1)]
-    prefixes = ("arq:job:", "arq:retry:", "arq:in-progress:")
-    keys = [prefix + job_id for job_id in job_ids for prefix in prefixes]
-    await pool.delete(queue_name, f"{queue_name}:health-check", *keys)
+    # Remove only this test's keys: everything named in its namespace, and arq's job keys.
+    keys = [key async for key in pool.scan_iter(match=f"*{names.namespace}:*")]
+    if keys:
+        await pool.delete(*keys)
     await pool.aclose()
 
 
@@ -86,10 +93,11 @@ async def arq_harness(
     queue_name: str,
     arq_pool: ArqRedis,
     redis_url: str,
+    names: RedisNames,
 ) -> AsyncIterator[ArqHarness]:
     registry = recorder.specs(queue_name)
-    queue = ArqQueue(arq_pool, registry)
-    settings = Settings(redis_url=redis_url)
+    queue = ArqQueue(arq_pool, registry, names)
+    settings = Settings(redis_url=redis_url, redis_namespace=names.namespace)
     ctx = make_ctx(settings, session_factory, channex, queue)
     yield ArqHarness(queue, arq_pool, settings, queue_name, registry, ctx)
     await queue.close()
@@ -100,3 +108,12 @@ def harness(request: pytest.FixtureRequest) -> Harness:
     """Each queue implementation in turn, for the behaviour both must share."""
     found: Harness = request.getfixturevalue(f"{request.param}_harness")
     return found
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A Redis of this test alone, stopped and started at will (not yet started)."""
+    require_redis_server()
+    server = PrivateRedis(tmp_path)
+    yield server
+    server.stop()

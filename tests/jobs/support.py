@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from arq.connections import ArqRedis
-from arq.worker import Retry, create_worker
+from arq.worker import Retry, Worker, create_worker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
@@ -125,14 +125,12 @@ class ArqHarness:
     registry: dict[str, JobSpec]
     ctx: WorkerContext
 
+    def worker(self, **overrides: Any) -> Worker:
+        """A real arq worker of the harness's queue, polling fast."""
+        options: dict[str, Any] = {"handle_signals": False, "poll_delay": 0.02, **overrides}
+        config = build_worker_settings(self.settings, self.queue_name, self.registry)
+        return create_worker(config, redis_pool=self.pool, ctx=dict(self.ctx), **options)
+
     async def drain(self) -> None:
-        worker = create_worker(
-            build_worker_settings(self.settings, self.queue_name, self.registry),
-            redis_pool=self.pool,
-            ctx=dict(self.ctx),
-            burst=True,
-            handle_signals=False,
-            poll_delay=0.02,
-        )
         async with asyncio.timeout(DRAIN_TIMEOUT_SECONDS):
-            await run_worker_group([worker])
+            await run_worker_group([lambda: self.worker(burst=True)])

@@ -9,6 +9,7 @@ from arq.connections import ArqRedis
 
 from app.jobs import bookings
 from app.jobs.inbox_waker import WAKE_INTERVAL_SECONDS, InboxWaker
+from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, load_json
 from app.jobs.registry import JobSpec, index_specs
 
@@ -21,21 +22,21 @@ async def queued_job_names(pool: ArqRedis, queue_name: str) -> list[str]:
 
 
 async def test_a_burst_asks_for_one_drain_and_a_later_event_for_another(
-    arq_pool: ArqRedis, queue_name: str
+    arq_pool: ArqRedis, queue_name: str, names: RedisNames
 ) -> None:
     registry = index_specs(
-        JobSpec(bookings.drain_inbox, queue_name, timeout_seconds=60, max_tries=1),
-        JobSpec(bookings.process_webhook_event, queue_name, timeout_seconds=60, max_tries=1),
+        JobSpec(bookings.drain_inbox, queue_name, timeout_seconds=30, max_tries=1),
+        JobSpec(bookings.process_webhook_event, queue_name, timeout_seconds=30, max_tries=1),
     )
-    waker = InboxWaker(ArqQueue(arq_pool, registry))
+    waker = InboxWaker(ArqQueue(arq_pool, registry, names))
     try:
         for event_id in range(50):
             await waker.notify(event_id)
         await asyncio.sleep(WAKE_INTERVAL_SECONDS * 3)
-        after_burst = await queued_job_names(arq_pool, queue_name)
+        after_burst = await queued_job_names(arq_pool, names.queue(queue_name))
         await waker.notify(50)
         await asyncio.sleep(WAKE_INTERVAL_SECONDS * 3)
-        after_one_more = await queued_job_names(arq_pool, queue_name)
+        after_one_more = await queued_job_names(arq_pool, names.queue(queue_name))
     finally:
         await waker.aclose()
 
