@@ -268,6 +268,20 @@ class ChannexClient:
         revisions, malformed = _parse_each(BookingRevision, items)
         return RevisionFeed(sorted(revisions, key=BookingRevision.inserted_instant), malformed)
 
+    async def read_booking_revision_feed_page(self, page: int) -> RevisionFeed:
+        """One page of the feed (PAGE_LIMIT entries from the oldest), so that a caller can
+        drain it in short steps; `more` says the page was full."""
+        params: Params = {
+            "order[inserted_at]": "asc",
+            "pagination[page]": page,
+            "pagination[limit]": PAGE_LIMIT,
+        }
+        body = await self._request("GET", "booking_revisions/feed", params=params)
+        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        revisions, malformed = _parse_each(BookingRevision, items)
+        ordered = sorted(revisions, key=BookingRevision.inserted_instant)
+        return RevisionFeed(ordered, malformed, more=len(items) >= PAGE_LIMIT)
+
     async def ack_booking_revision(self, revision_id: str) -> None:
         """Acknowledge a stored revision: the REVISION id, not the booking id (§7.2)."""
         await self._request("POST", f"booking_revisions/{_seg(revision_id)}/ack")

@@ -374,3 +374,5 @@ class RevisionFeed:
 
     revisions: list[BookingRevision]
     malformed: list[MalformedItem]
+    # Read one page at a time: the page was full, so the feed may hold more after it.
+    more: bool = False

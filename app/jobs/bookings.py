@@ -9,6 +9,7 @@ Channex's feed, and applying it again is a no-op).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from arq.worker import Retry
@@ -36,6 +37,7 @@ from app.domain.revisions import (
 from app.jobs.ari_watch import request_drift_check
 from app.jobs.channels import request_connection_follow_up
 from app.jobs.context import WorkerContext
+from app.jobs.registry import WORK_BUDGET_SECONDS
 from app.jobs.sweep import PendingJob
 from app.models import BookingRevision, Property, WebhookEvent
 from app.models.bookings import EventStatus
@@ -44,7 +46,6 @@ from app.services.ari_watch import mark_ari_event
 from app.services.channel_events import handle_channel_event
 from app.services.delivery import deliver_step, due_deliveries
 from app.services.inbox import mark_event, pending_event_ids
-from app.services.key_rotation import rotate_stored_keys
 from app.services.revision_sources import (
     failure_reason,
     quarantine,
@@ -70,6 +71,8 @@ WEBHOOK_CHECK_SECONDS = 3600.0
 ALARM_RECONCILE_DELAY_SECONDS = 2.0
 # Events younger than this are left to the job enqueued by the intake itself.
 INBOX_GRACE_SECONDS = 30.0
+# A round of reconciliation reads at most this many feed pages, one job each.
+MAX_RECONCILE_STEPS = 1_000
 
 
 def _backoff(ctx: WorkerContext) -> float:
@@ -125,11 +128,19 @@ async def _booking_event(ctx: WorkerContext, event_id: int, revision_id: str) ->
 
 
 async def apply_and_ack(
-    ctx: WorkerContext, channex: ChannexClient, revisions: Sequence[ChannexRevision]
-) -> None:
-    """Apply each revision in its own transaction, commit, then ack it; quarantine poison."""
+    ctx: WorkerContext,
+    channex: ChannexClient,
+    revisions: Sequence[ChannexRevision],
+    deadline: float | None = None,
+) -> int:
+    """Apply each revision in its own transaction, commit, then ack it; quarantine poison.
+    Stops before the next revision once `deadline` (time.monotonic) has passed; returns how
+    many revisions were acked."""
     booking_ids: list[int] = []
+    acks = 0
     for rev in revisions:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         acked = False
         async with ctx["session_factory"]() as session:
             try:
@@ -148,8 +159,9 @@ async def apply_and_ack(
                 )
                 await _quarantine(ctx, rev.id, reason, rev)
         if not acked:  # acking twice is harmless, but costs a request
-            await _ack(ctx, channex, rev.id)
+            acks += await _ack(ctx, channex, rev.id)
     await enqueue_deliveries(ctx, booking_ids)
+    return acks
 
 
 async def _quarantine(
@@ -160,15 +172,16 @@ async def _quarantine(
         await session.commit()
 
 
-async def _ack(ctx: WorkerContext, channex: ChannexClient, revision_id: str) -> None:
-    """Ack by REVISION id (§7.2), only ever after the commit; twice is harmless."""
+async def _ack(ctx: WorkerContext, channex: ChannexClient, revision_id: str) -> bool:
+    """Ack by REVISION id (§7.2), only ever after the commit; twice is harmless. False when
+    Channex refused it."""
     try:
         await channex.ack_booking_revision(revision_id)
     except ChannexError as exc:
         # Still in Channex's feed: the next reconciliation applies (no-op) and acks again.
         log.warning("ack failed, reconciliation will retry", extra={"revision": revision_id})
         log.debug("ack failure: %r", exc)
-        return
+        return False
     async with ctx["session_factory"]() as session:
         await session.execute(
             update(BookingRevision)
@@ -179,6 +192,7 @@ async def _ack(ctx: WorkerContext, channex: ChannexClient, revision_id: str) -> 
             .values(acked_at=utcnow())
         )
         await session.commit()
+    return True
 
 
 async def _finish(ctx: WorkerContext, event_id: int, status: str, note: str | None = None) -> None:
@@ -231,36 +245,54 @@ async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: st
     await ctx["queue"].enqueue("reconcile_bookings", 1, job_id="reconcile-now")
 
 
-async def reconcile_bookings(ctx: WorkerContext, force: int = 0) -> None:
-    """Job: drain Channex's feed of unacknowledged revisions and apply them (§7.3, §7.4)."""
+async def reconcile_bookings(ctx: WorkerContext, force: int = 0, step: int = 0) -> None:
+    """Job: the first page of Channex's feed of unacknowledged revisions, applied and acked
+    (§7.3, §7.4). Acked revisions leave the feed, so while a page acks any and more may
+    follow, step + 1 reads the (new) first page in a job of its own: no run is long enough
+    to hold arq's in-progress lock past recovery time (see WORK_BUDGET_SECONDS)."""
     channex = ctx["channex"]
     if channex is None:
         return
-    interval = ctx["settings"].booking_reconcile_interval_seconds
-    async with ctx["session_factory"]() as session:
-        if not force and not await marker_due(session, RECONCILE_MARKER, interval):
-            return
-        await touch_marker(session, RECONCILE_MARKER)
-        await session.commit()
+    if step == 0 and not await _reconcile_due(ctx, force):
+        return
     try:
-        feed = await channex.read_booking_revision_feed()
+        feed = await channex.read_booking_revision_feed_page(1)
     except TRANSIENT_CHANNEX:
         log.warning("feed unavailable; next reconciliation will retry")
         return
-    await quarantine_and_ack(ctx, channex, feed.malformed)
-    await apply_and_ack(ctx, channex, feed.revisions)
+    deadline = time.monotonic() + WORK_BUDGET_SECONDS
+    acked = await quarantine_and_ack(ctx, channex, feed.malformed)
+    acked += await apply_and_ack(ctx, channex, feed.revisions, deadline)
+    unfinished = feed.more or acked < len(feed.revisions) + len(feed.malformed)
+    if acked and unfinished and step < MAX_RECONCILE_STEPS:
+        await ctx["queue"].enqueue(
+            "reconcile_bookings", 0, step + 1, job_id=f"reconcile-step:{step + 1}"
+        )
+
+
+async def _reconcile_due(ctx: WorkerContext, force: int) -> bool:
+    """Start a round when forced or when the interval has passed (and note the start)."""
+    interval = ctx["settings"].booking_reconcile_interval_seconds
+    async with ctx["session_factory"]() as session:
+        if not force and not await marker_due(session, RECONCILE_MARKER, interval):
+            return False
+        await touch_marker(session, RECONCILE_MARKER)
+        await session.commit()
+    return True
 
 
 async def quarantine_and_ack(
     ctx: WorkerContext, channex: ChannexClient, malformed: Sequence[MalformedItem]
-) -> None:
+) -> int:
     """Feed entries that do not parse are kept with why, then acked: never retried forever,
-    re-applied by API once Channex serves them correctly."""
+    re-applied by API once Channex serves them correctly. Returns how many were acked."""
+    acks = 0
     for item in malformed:
         async with ctx["session_factory"]() as session:
             await quarantine_malformed(session, ctx["settings"], item)
             await session.commit()
-        await _ack(ctx, channex, item.id)
+        acks += await _ack(ctx, channex, item.id)
+    return acks
 
 
 async def enqueue_deliveries(ctx: WorkerContext, booking_ids: Sequence[int]) -> None:
@@ -278,7 +310,9 @@ async def enqueue_deliveries(ctx: WorkerContext, booking_ids: Sequence[int]) -> 
 
 
 async def deliver_booking(ctx: WorkerContext, endpoint_id: int, booking_id: int) -> None:
-    """Job: push the booking's undelivered revisions to the endpoint, oldest first."""
+    """Job: push the booking's undelivered revisions to the endpoint, oldest first; after
+    WORK_BUDGET_SECONDS the rest goes on in a run of its own, so the job stays short."""
+    deadline = time.monotonic() + WORK_BUDGET_SECONDS
     while True:
         async with ctx["session_factory"]() as session:
             step = await deliver_step(
@@ -291,6 +325,8 @@ async def deliver_booking(ctx: WorkerContext, endpoint_id: int, booking_id: int)
             await session.commit()
         if not step.sent:
             break
+        if time.monotonic() > deadline:
+            raise Retry(defer=0)
     if step.defer is not None and step.defer <= 600:
         raise Retry(defer=step.defer)  # later retries are found by the sweep
 
@@ -313,14 +349,6 @@ async def ensure_channex_webhook(ctx: WorkerContext, force: int = 0) -> None:
     async with ctx["session_factory"]() as session:
         await touch_marker(session, marker)
         await session.commit()
-
-
-async def rotate_personal_data_keys(ctx: WorkerContext) -> None:
-    """Job: re-encrypt stored guest data and signing secrets under the newest key."""
-    async with ctx["session_factory"]() as session:
-        changed = await rotate_stored_keys(session, ctx["settings"])
-        await session.commit()
-    log.info("personal data re-encrypted", extra={"rows": changed})
 
 
 async def drain_inbox(ctx: WorkerContext) -> None:

@@ -2,7 +2,7 @@
 signing secrets are re-encrypted under the first of PERSONAL_DATA_KEYS.
 
 Rotation: put the new key first (the old one stays, so everything still decrypts), run
-`channel-sync rotate-keys` (or the `rotate_personal_data_keys` job), then drop the old key.
+`channel-sync rotate-keys`, then drop the old key.
 Clear signing secrets left from before keys were configured are sealed on the way.
 """
 
