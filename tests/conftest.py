@@ -4,6 +4,7 @@ an authenticated client. Area fixtures live in tests/<area>/conftest.py."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,10 +23,21 @@ from tests import summary
 from tests.fake_channex import API_KEY as CHANNEX_KEY
 from tests.fake_channex import BASE_URL as CHANNEX_URL
 from tests.fake_channex import FakeChannex, fake_channex
-from tests.servers import POSTGRES_URL, REDIS_URL, require_server
+from tests.servers import (
+    REDIS_URL,
+    delete_namespace,
+    reachable,
+    require_server,
+    scratch_database,
+    scratch_namespace,
+)
 
 GLOBAL_KEY = "global-test-key"
 ORG1_KEY = "org-1-test-key"
+
+# Every Settings of this run (and every worker it starts) keeps its Redis keys in a namespace
+# of this run alone, so two runs on one host never run each other's jobs.
+RUN_NAMESPACE = os.environ["REDIS_NAMESPACE"] = scratch_namespace("channel-sync-test")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -52,18 +64,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _remove_run_namespace() -> AsyncIterator[None]:
+    """The run's Redis keys go with it."""
+    yield
+    if reachable(REDIS_URL):
+        await delete_namespace(REDIS_URL, RUN_NAMESPACE)
+
+
 @pytest.fixture(scope="session")
-async def postgres_migrated() -> str:
-    """The PostgreSQL test database, emptied and migrated once per run."""
-    require_server(POSTGRES_URL, "PostgreSQL")
-    engine = create_async_engine(POSTGRES_URL)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    # Alembic's env.py runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(upgrade, POSTGRES_URL)
-    return POSTGRES_URL
+async def postgres_migrated() -> AsyncIterator[str]:
+    """A PostgreSQL database of this run alone, migrated once, dropped at the end."""
+    async with scratch_database("channel_sync_test") as url:
+        # Alembic's env.py runs its own event loop, so it gets a thread of its own.
+        await asyncio.to_thread(upgrade, url)
+        yield url
 
 
 async def _truncate(url: str) -> None:

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -39,3 +46,38 @@ def require_server(url: str, what: str) -> None:
     if in_ci():
         pytest.fail(f"{message} (CI=true: a missing server is a failure)")
     pytest.skip(message)
+
+
+@asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL server of POSTGRES_URL, dropped afterwards:
+    each run (and each deployment test) has its own, so runs never meet."""
+    require_server(POSTGRES_URL, "PostgreSQL")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+def scratch_namespace(prefix: str) -> str:
+    """A REDIS_NAMESPACE nobody else uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+async def delete_namespace(redis_url: str, namespace: str) -> None:
+    """Remove every key of `namespace` (its own keys and arq's keys of its job ids)."""
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"*{namespace}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
