@@ -537,3 +537,42 @@ async def test_connections_lost_in_a_database_restart_are_replaced_not_answered_
     assert pids
     assert (first.status_code, second.status_code) == (200, 200)
     assert await count(app, WebhookEvent) == 2
+
+
+def _feed_reads(bookings: ChannexBookings) -> list[httpx.Request]:
+    return [c for c in bookings.calls if c.url.path.endswith("/booking_revisions/feed")]
+
+
+async def test_reconciliation_drains_a_long_feed_one_page_per_job(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    await onboard(client)
+    prop, room, rate = ids(channex)
+    made = [bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=n) for n in range(130)]
+
+    await resources(app).queue.enqueue("reconcile_bookings", 1)
+    await settle(app)
+
+    assert sorted(bookings.acked) == sorted(made)
+    reads = _feed_reads(bookings)
+    # A full page of 100, then the 30 left (a short page ends the round): a job each, both
+    # reading the first page, which the acks of the first job emptied of what it had.
+    assert len(reads) == 2
+    assert {r.url.params["pagination[page]"] for r in reads} == {"1"}
+
+
+async def test_a_reconciliation_step_that_acks_nothing_ends_the_round(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    await onboard(client)
+    prop, room, rate = ids(channex)
+    for n in range(3):
+        bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=n)
+    bookings.fail_acks = 1_000
+
+    await resources(app).queue.enqueue("reconcile_bookings", 1)
+    await settle(app)
+
+    assert bookings.acked == []
+    assert len(_feed_reads(bookings)) == 1  # no loop re-reading a feed it cannot ack
+    assert await count(app, BookingRevision) == 3  # applied all the same, acked later
