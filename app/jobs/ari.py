@@ -77,13 +77,11 @@ async def scan_ari(session: AsyncSession) -> Sequence[PendingJob]:
 async def request_push(
     queue: JobQueue, property_pk: int, *, full: bool = False, defer: float | None = None
 ) -> None:
-    """Ask for the property's ARI job after a commit; if the queue is out of reach the sweep
-    finds the pending cells (or owed full sync) in the database later."""
+    """Ask for the property's ARI job after a commit; if the queue is out of reach (one
+    warning, see ArqQueue.enqueue) the sweep finds the pending cells or the owed full sync
+    in the database later."""
     job = FULL_SYNC_JOB if full else PUSH_JOB
-    try:
-        await queue.enqueue(job, property_pk, job_id=ari_job_id(property_pk), defer=defer)
-    except Exception:
-        log.exception("could not enqueue %s", job, extra={"property": property_pk})
+    await queue.enqueue(job, property_pk, job_id=ari_job_id(property_pk), defer=defer)
 
 
 NIGHTLY_JOB = "nightly_ari"

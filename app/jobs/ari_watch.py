@@ -30,10 +30,7 @@ async def request_drift_check(queue: JobQueue, property_pk: int, *, defer: float
     """Ask for the property's check after a commit. The job id coalesces: events arriving
     while it waits add their dates to the span it will read; if the queue is out of reach the
     sweep finds the span later."""
-    try:
-        await queue.enqueue(DRIFT_JOB, property_pk, job_id=drift_job_id(property_pk), defer=defer)
-    except Exception:
-        log.exception("could not enqueue %s", DRIFT_JOB, extra={"property": property_pk})
+    await queue.enqueue(DRIFT_JOB, property_pk, job_id=drift_job_id(property_pk), defer=defer)
 
 
 async def check_ari_drift(ctx: WorkerContext, property_pk: int) -> None:
