@@ -59,7 +59,7 @@ def test_worker_settings_use_json_short_health_checks_and_no_results(
     assert config["queue_name"] == "channel-sync:ari"
 
 
-def test_every_redis_name_is_inside_the_namespace() -> None:
+async def test_every_redis_name_is_inside_the_namespace() -> None:
     settings = Settings(redis_url="redis://redis.invalid:6379/0", redis_namespace="hotel-a")
     config = build_worker_settings(settings, DEFAULT_QUEUE)
     assert config["queue_name"] == "hotel-a:default"
