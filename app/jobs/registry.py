@@ -21,6 +21,8 @@ MAX_JOB_SECONDS = 30.0
 # A job that loops over items stops taking new ones after this and leaves the rest to a
 # run of its own (Retry, or a follow-up job), well inside MAX_JOB_SECONDS.
 WORK_BUDGET_SECONDS = 15.0
+# Tries of a job that never asks for a retry itself: the first, and two after workers died.
+CRASH_TRIES = 3
 
 # `async def job(ctx: WorkerContext, *ids: str | int) -> None`; `...` because each job
 # declares its own id parameters, which a precise Callable type could not accept.
@@ -63,22 +65,27 @@ def build_registry() -> dict[str, JobSpec]:
     from app.jobs.sweep import sweep
 
     limit = MAX_JOB_SECONDS
+    # arq counts a run cut short by a dead worker as a try, and drops a job past max_tries
+    # without running it: once tries are enough for a killed worker's job to run again.
+    once = CRASH_TRIES
     return index_specs(
-        JobSpec(sweep, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=1),
-        JobSpec(onboarding.sync_onboarding, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=1),
+        JobSpec(sweep, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=once),
+        JobSpec(onboarding.sync_onboarding, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=once),
         # Retry(defer) counts as a try: many tries, the sweep re-drives a job that gave up.
         JobSpec(ari.push_ari, ARI_QUEUE, timeout_seconds=limit, max_tries=100),
         JobSpec(ari.full_sync_ari, FULL_SYNC_QUEUE, timeout_seconds=limit, max_tries=100),
         JobSpec(ari.nightly_ari, FULL_SYNC_QUEUE, timeout_seconds=limit, max_tries=12),
         JobSpec(ari_watch.check_ari_drift, ARI_QUEUE, timeout_seconds=limit, max_tries=100),
         JobSpec(bookings.process_webhook_event, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=8),
-        JobSpec(bookings.drain_inbox, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=1),
-        JobSpec(bookings.reconcile_bookings, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=1),
+        JobSpec(bookings.drain_inbox, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=once),
+        JobSpec(bookings.reconcile_bookings, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=once),
         JobSpec(bookings.deliver_booking, BOOKINGS_QUEUE, timeout_seconds=limit, max_tries=50),
         JobSpec(
             bookings.import_channel_reservations, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=5
         ),
-        JobSpec(bookings.ensure_channex_webhook, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=1),
+        JobSpec(
+            bookings.ensure_channex_webhook, DEFAULT_QUEUE, timeout_seconds=limit, max_tries=once
+        ),
     )
 
 

@@ -89,6 +89,12 @@ def test_no_job_holds_arq_s_in_progress_lock_past_the_recovery_target() -> None:
         assert spec.timeout_seconds + 10 <= RECOVERY_TARGET_SECONDS, name
 
 
+def test_every_job_runs_again_after_its_worker_died() -> None:
+    # arq counts the cut-short run as a try and drops a job past max_tries unrun.
+    for name, spec in build_registry().items():
+        assert spec.max_tries >= 2, name
+
+
 def test_a_job_longer_than_the_limit_is_refused() -> None:
     with pytest.raises(ValueError, match="may run"):
         index_specs(JobSpec(sweep, DEFAULT_QUEUE, MAX_JOB_SECONDS + 1, 1))
