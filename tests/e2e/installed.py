@@ -7,18 +7,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from redis.asyncio import Redis
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from tests.servers import POSTGRES_URL, REDIS_URL, require_server
+from tests.servers import (
+    REDIS_URL,
+    delete_namespace,
+    require_server,
+    scratch_database,
+    scratch_namespace,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_SECONDS = 300.0
@@ -89,33 +89,16 @@ def base_env(home: Path) -> dict[str, str]:
 @asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty database on the test PostgreSQL server, dropped afterwards."""
-    require_server(POSTGRES_URL, "PostgreSQL")
-    name = f"cs_e2e_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+    async with scratch_database("cs_e2e") as url:
+        yield url
 
 
 @asynccontextmanager
 async def fresh_redis_namespace() -> AsyncIterator[tuple[str, str]]:
     """(REDIS_URL, a REDIS_NAMESPACE of its own); its keys are deleted afterwards."""
     require_server(REDIS_URL, "Redis")
-    namespace = f"cs-e2e-{uuid.uuid4().hex[:12]}"
+    namespace = scratch_namespace("cs-e2e")
     try:
         yield REDIS_URL, namespace
     finally:
-        redis = Redis.from_url(REDIS_URL)
-        try:
-            keys = [key async for key in redis.scan_iter(match=f"*{namespace}*", count=1000)]
-            if keys:
-                await redis.delete(*keys)
-        finally:
-            await redis.aclose()
+        await delete_namespace(REDIS_URL, namespace)
