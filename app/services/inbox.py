@@ -97,10 +97,22 @@ async def _insert_on_driver_pool(pool: asyncpg.Pool, values: dict[str, Any]) -> 
             try:
                 event_id: int | None = await conn.fetchval(sql, *(values[n] for n in names))
                 return event_id
-            except Exception:
-                if not conn.is_closed():
+            except Exception as exc:
+                if not _driver_connection_lost(conn, exc):
                     raise
     raise ConnectionError("every pooled database connection was lost")
+
+
+def _driver_connection_lost(conn: asyncpg.Connection, error: Exception) -> bool:
+    """Whether the asyncpg connection died (rather than the statement failing). A connection
+    that dies mid-statement may already be back in the pool, whose proxy then refuses even
+    `is_closed()`: that refusal means lost too."""
+    if isinstance(error, asyncpg.exceptions.ConnectionDoesNotExistError | ConnectionError):
+        return True
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.exceptions.InterfaceError:
+        return True
 
 
 async def _insert(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
