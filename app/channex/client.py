@@ -47,6 +47,10 @@ PAGE_LIMIT = 100  # Channex's maximum page size; its default is 10 (§1.5)
 MAX_PAGES = 1_000  # a server that ignores pagination[page] must not loop us forever
 
 
+# The feed oldest first (§7.3): revisions of one booking must be applied in order.
+FEED_ORDER: Params = {"order[inserted_at]": "asc"}
+
+
 class ChannexClient:
     """One Channex account's API, built from explicit arguments only."""
 
@@ -261,26 +265,16 @@ class ChannexClient:
     async def read_booking_revision_feed(self, *, property_id: str | None = None) -> RevisionFeed:
         """Every unacknowledged revision, oldest first, all pages drained (§7.2, §7.3), and
         apart from them the entries that do not parse, as Channex sent them."""
-        params: Params = {"order[inserted_at]": "asc"}
+        params: Params = {**FEED_ORDER}
         if property_id is not None:
             params["filter[property_id]"] = property_id
-        items = await self._list("booking_revisions/feed", params)
-        revisions, malformed = _parse_each(BookingRevision, items)
-        return RevisionFeed(sorted(revisions, key=BookingRevision.inserted_instant), malformed)
+        return _revision_feed(await self._list("booking_revisions/feed", params))
 
     async def read_booking_revision_feed_page(self, page: int) -> RevisionFeed:
         """One page of the feed (PAGE_LIMIT entries from the oldest), so that a caller can
         drain it in short steps; `more` says the page was full."""
-        params: Params = {
-            "order[inserted_at]": "asc",
-            "pagination[page]": page,
-            "pagination[limit]": PAGE_LIMIT,
-        }
-        body = await self._request("GET", "booking_revisions/feed", params=params)
-        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
-        revisions, malformed = _parse_each(BookingRevision, items)
-        ordered = sorted(revisions, key=BookingRevision.inserted_instant)
-        return RevisionFeed(ordered, malformed, more=len(items) >= PAGE_LIMIT)
+        items, _ = await self._page("booking_revisions/feed", FEED_ORDER, page)
+        return _revision_feed(items, more=len(items) >= PAGE_LIMIT)
 
     async def ack_booking_revision(self, revision_id: str) -> None:
         """Acknowledge a stored revision: the REVISION id, not the booking id (§7.2)."""
@@ -299,17 +293,24 @@ class ChannexClient:
         """Walk `pagination[page]` until meta.total is reached or a page comes back short (§1.5)."""
         items: list[Json] = []
         for page in range(1, MAX_PAGES + 1):
-            query: Params = {**(params or {}), "pagination[page]": page}
-            query["pagination[limit]"] = PAGE_LIMIT
-            body = await self._request("GET", path, params=query)
-            batch = [i for i in body.get("data") or [] if isinstance(i, dict)]
+            batch, total = await self._page(path, params, page)
             items.extend(batch)
-            meta = body.get("meta")
-            total = meta.get("total") if isinstance(meta, dict) else None
-            if len(batch) < PAGE_LIMIT or (isinstance(total, int) and len(items) >= total):
+            if len(batch) < PAGE_LIMIT or (total is not None and len(items) >= total):
                 return items
         logger.warning("channex pagination cut off", extra={"path": path, "pages": MAX_PAGES})
         return items
+
+    async def _page(
+        self, path: str, params: Params | None, page: int
+    ) -> tuple[list[Json], int | None]:
+        """One page of a list, PAGE_LIMIT long: its items, and meta.total when Channex says."""
+        query: Params = {**(params or {}), "pagination[page]": page}
+        query["pagination[limit]"] = PAGE_LIMIT
+        body = await self._request("GET", path, params=query)
+        batch = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        meta = body.get("meta")
+        total = meta.get("total") if isinstance(meta, dict) else None
+        return batch, total if isinstance(total, int) else None
 
     async def _push_ari(
         self,
@@ -361,6 +362,11 @@ def _parse(model: type[ReadT], item: Mapping[str, Any]) -> ReadT:
 
 def _parse_all(model: type[ReadT], items: list[Json]) -> list[ReadT]:
     return [_parse(model, item) for item in items]
+
+
+def _revision_feed(items: list[Json], *, more: bool = False) -> RevisionFeed:
+    revisions, malformed = _parse_each(BookingRevision, items)
+    return RevisionFeed(sorted(revisions, key=BookingRevision.inserted_instant), malformed, more)
 
 
 def _parse_each(model: type[ReadT], items: list[Json]) -> tuple[list[ReadT], list[MalformedItem]]:
