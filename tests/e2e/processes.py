@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import waiting
+
 # arq gives running jobs 20 s after SIGTERM (app/jobs/worker.py), uvicorn a few.
 STOP_SECONDS = 30.0
 TAIL_LINES = 80
@@ -136,15 +138,16 @@ async def eventually(
 ) -> None:
     """Poll `check` until it holds; fails after `seconds` or as soon as a process of
     `running` exits. The state lives in other processes: there is no event to wait on."""
-    deadline = time.monotonic() + seconds
-    while True:
+
+    async def holds() -> bool:
         for process in running:
             process.check_running()
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds:.0f} s: {what}")
-        await asyncio.sleep(0.2)
+        return await check()
+
+    try:
+        await waiting.eventually(holds, seconds, poll=0.2)
+    except TimeoutError:
+        raise AssertionError(f"not within {seconds:.0f} s: {what}") from None
 
 
 async def wait_for_http(url: str, process: Process, seconds: float = 60.0) -> None:
