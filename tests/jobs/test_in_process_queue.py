@@ -17,6 +17,7 @@ from app.jobs.registry import DEFAULT_QUEUE, JobSpec, index_specs
 from app.jobs.sweep import sweep
 from app.settings import Settings
 from tests.jobs.support import DRAIN_TIMEOUT_SECONDS, Recorder, make_ctx
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -118,8 +119,19 @@ async def test_start_runs_the_sweep_now_and_every_interval(
     caplog.set_level(logging.DEBUG, logger="app.jobs.sweep")  # idle sweeps log at debug
     queue = InProcessQueue(index_specs(JobSpec(sweep, DEFAULT_QUEUE, 5, 1)))
     settings = Settings(sweep_interval_seconds=0.05)
+
+    def sweeps() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("sweep found")]
+
+    started = time.monotonic()
     await queue.start(make_ctx(settings, session_factory, channex, queue))
-    await asyncio.sleep(0.18)
+    await eventually(lambda: len(sweeps()) >= 1, timeout=10)
+    first = time.monotonic()
+    # Waiting for the sweeps, not sleeping a fixed time: one sweep can take longer than the
+    # interval on a loaded machine (the next one is then deduplicated, by design).
+    await eventually(lambda: len(sweeps()) >= 3, timeout=10)
     await queue.close()
-    sweeps = [r for r in caplog.records if r.getMessage().startswith("sweep found")]
-    assert 3 <= len(sweeps) <= 5
+    elapsed = time.monotonic() - started
+    assert first - started < 5  # the first sweep runs at start, not after an interval
+    # The timer enqueues at most once per interval, so sweeps never run back to back.
+    assert len(sweeps()) <= elapsed / 0.05 + 1
