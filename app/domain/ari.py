@@ -13,16 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from app.domain.ari_paint import (
-    WEEKDAYS,
-    PaintCache,
-    Stroke,
-    Weekday,
-    covered_dates,
-    paint,
-    paint_dates,
-    runs_of,
-)
+from app.domain.ari_paint import PaintCache, paint, paint_dates
+from app.domain.ari_strokes import WEEKDAYS, Stroke, Weekday, covered_dates, runs_of
 
 __all__ = [
     "WEEKDAYS",

@@ -1,72 +1,37 @@
 """Painting one sequence of values over consecutive dates with few Channex ARI values.
 
-A *stroke* sets one value on a date range (only on its `days` weekdays when given). Strokes are
-applied layer by layer, a later layer overwriting an earlier one: Channex processes the values
-of a message in order, last wins (channex-api.md §6.3). Within one layer the strokes of one
-sequence never touch the same date, so their order inside a layer does not matter.
+Strokes (`ari_strokes`) are applied layer by layer, a later layer overwriting an earlier one:
+Channex processes the values of a message in order, last wins (channex-api.md §6.3). Within one
+layer the strokes of one sequence never touch the same date, so their order inside a layer does
+not matter.
 
 Every strategy below paints exactly the dates of the sequence with exactly their values; `paint`
 keeps the one with the fewest strokes, and plain run-length encoding is always a candidate, so
-the result is never worse than it. `paint_dates` paints dates with gaps: each segment of dates
-(consecutive, or one weekday pattern) is painted with `paint`, then its strokes are cut back to
-the segment's dates, so no stroke reaches a date outside the given ones.
+the result is never worse than it. Weekday patterns are `ari_weekly`'s. `paint_dates` paints
+dates with gaps: each segment of dates (consecutive, or one weekday pattern) is painted with
+`paint`, then its strokes are cut back to the segment's dates, so no stroke reaches a date
+outside the given ones.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from itertools import compress as select
-from operator import ne
-from typing import Generic, Literal, TypeVar
 
-Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
-WEEKDAYS: tuple[Weekday, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
-
-V = TypeVar("V", bound=Hashable)
+from app.domain.ari_strokes import (
+    WEEKDAYS,
+    Stroke,
+    V,
+    Weekday,
+    canonical_days,
+    covered_dates,
+    runs_of,
+)
+from app.domain.ari_weekly import paint_weekly_variants, week_runs, weekday_strokes
 
 # Deeper layering gains little on real calendars and each level costs one more pass.
 MAX_LAYER = 6
-# A weekday run this short (in weeks) between two equal runs is painted over, then fixed later.
-SMOOTH_WEEKS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Stroke(Generic[V]):
-    """One value on date_from..date_to (inclusive), only on `days` when given, at `layer`."""
-
-    layer: int
-    date_from: date
-    date_to: date
-    days: frozenset[Weekday] | None
-    value: V
-
-
-def covered_dates(
-    date_from: date, date_to: date, days: frozenset[Weekday] | None
-) -> Iterator[date]:
-    """The dates a value sets: its range, only its weekdays when `days` is given."""
-    # By ordinal: the compressor asks this millions of times for a full sync. Ordinal 1
-    # (0001-01-01) is a Monday, so an ordinal's weekday is (ordinal - 1) % 7.
-    first, last = date_from.toordinal(), date_to.toordinal()
-    if days is None:
-        return map(date.fromordinal, range(first, last + 1))
-    wanted = {WEEKDAYS.index(day) for day in days}
-    return map(date.fromordinal, (o for o in range(first, last + 1) if (o - 1) % 7 in wanted))
-
-
-def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
-    """Maximal runs of equal values as (first index, last index, value)."""
-    # Where each run starts, found in C (map/compress): the compressor calls this a lot.
-    n = len(values)
-    if n == 0:
-        return []
-    changed = map(ne, values[1:], values)
-    starts = [0, *select(range(1, n), changed)]
-    ends = [*starts[1:], n]
-    return [(first, end - 1, values[first]) for first, end in zip(starts, ends, strict=True)]
 
 
 def paint_dates(
@@ -110,7 +75,7 @@ def _pattern_segments(dates: Sequence[date]) -> list[Segment]:
     present = set(dates)
     length = (dates[-1] - dates[0]).days + 1
     flags = [dates[0] + timedelta(days=i) in present for i in range(length)]
-    strokes = _weekday_strokes(dates[0], length, _week_runs(flags), False, 0)
+    strokes = weekday_strokes(dates[0], length, week_runs(flags), False, 0)
     return [(stroke.date_from, stroke.date_to, stroke.days) for stroke in strokes]
 
 
@@ -155,23 +120,8 @@ def _masked(stroke: Stroke[V], days: frozenset[Weekday] | None) -> Stroke[V] | N
     covered = list(covered_dates(stroke.date_from, stroke.date_to, kept))
     if not covered:
         return None
-    days_needed = _canonical_days(covered[0], covered[-1], kept)
+    days_needed = canonical_days(covered[0], covered[-1], kept)
     return Stroke(stroke.layer, covered[0], covered[-1], days_needed, stroke.value)
-
-
-def _canonical_days(
-    date_from: date, date_to: date, days: frozenset[Weekday] | None
-) -> frozenset[Weekday] | None:
-    """The filter reduced to weekdays in the range; None when it would exclude nothing.
-
-    One form per set of covered dates, so that values of other fields on the same dates are
-    recognised as such and merged.
-    """
-    length = (date_to - date_from).days + 1
-    present = frozenset(WEEKDAYS[(date_from.weekday() + k) % 7] for k in range(min(length, 7)))
-    if days is None or present <= days:
-        return None
-    return days & present
 
 
 class PaintCache:
@@ -241,7 +191,7 @@ def _paint(
             return on_base
         candidates.append(on_base)
         if weekday_sets and len(values) > 7:
-            candidates.extend(_paint_weekly_variants(start, values, layer))
+            candidates.extend(paint_weekly_variants(start, values, layer))
     # Ties go to a stroke over the whole span: other fields' strokes can share that value.
     whole = Stroke(layer, start, start + timedelta(days=len(values) - 1), None, values[0])
     return min(candidates, key=lambda strokes: (len(strokes), not _spans(strokes[0], whole)))
@@ -289,149 +239,4 @@ def _paint_on_base(
             strokes.extend(
                 paint(at, stretch, weekday_sets=weekday_sets, layer=layer + 1, cache=cache)
             )
-    return strokes
-
-
-def _paint_weekly_variants(start: date, values: Sequence[V], layer: int) -> list[list[Stroke[V]]]:
-    base = Counter(values).most_common(1)[0][0]
-    plain_runs = _week_runs(values)
-    smoothed = _smoothed(values, plain_runs)
-    # Smoothing often changes nothing (short stretches): its variants would repeat the others.
-    smooth_runs = plain_runs if smoothed == values else _week_runs(smoothed)
-    variants: list[list[Stroke[V]]] = []
-    for chosen_base in (None, base):
-        plain = _paint_weekly(start, values, values, plain_runs, chosen_base, layer)
-        if smooth_runs is plain_runs:
-            variants += [plain, plain]
-        else:
-            smooth = _paint_weekly(start, values, smoothed, smooth_runs, chosen_base, layer)
-            variants += [plain, smooth]
-    return variants
-
-
-WeekRuns = list[tuple[int, int, int, V]]
-
-
-def _week_runs(values: Sequence[V]) -> WeekRuns[V]:
-    """Each weekday's runs of equal values as (first index, last index, offset, value), in order
-    of first index: a run over weeks w0..w1 of offset o spans indices o + 7*w0 .. o + 7*w1."""
-    return sorted(
-        (offset + 7 * first, offset + 7 * last, offset, value)
-        for offset in range(min(7, len(values)))
-        for first, last, value in runs_of(values[offset::7])
-    )
-
-
-def _paint_weekly(
-    start: date,
-    values: Sequence[V],
-    painted: Sequence[V],
-    week_runs: WeekRuns[V],
-    base: V | None,
-    layer: int,
-) -> list[Stroke[V]]:
-    """Optional base, then one `days`-filtered stroke per weekly pattern of `painted` (values,
-    maybe smoothed), then exceptions where `painted` differs from `values`."""
-    strokes: list[Stroke[V]] = []
-    if base is not None:
-        end = start + timedelta(days=len(values) - 1)
-        strokes.append(Stroke(layer, start, end, None, base))
-        layer += 1
-    strokes.extend(_weekday_strokes(start, len(values), week_runs, base, layer))
-    if painted is not values:
-        exceptions = [i for i, value in enumerate(values) if painted[i] != value]
-        strokes.extend(_paint_indices(start, values, exceptions, layer + 1))
-    return strokes
-
-
-def _smoothed(values: Sequence[V], week_runs: WeekRuns[V]) -> Sequence[V]:
-    """Per weekday, short runs between two equal runs take their neighbours' value (`values`
-    itself when no run is that short)."""
-    by_offset: list[list[tuple[int, int, int, V]]] = [[] for _ in range(7)]
-    for run in week_runs:
-        by_offset[run[2]].append(run)
-    smoothed: list[V] | None = None
-    for runs in by_offset:
-        for before, (first, last, _, _), after in zip(runs, runs[1:], runs[2:], strict=False):
-            if before[3] == after[3] and last - first < 7 * SMOOTH_WEEKS:
-                if smoothed is None:
-                    smoothed = list(values)
-                for index in range(first, last + 1, 7):
-                    smoothed[index] = before[3]
-    return values if smoothed is None else smoothed
-
-
-@dataclass(slots=True)
-class _Pattern(Generic[V]):
-    """Weekday runs of one value that one `days`-filtered stroke can paint together."""
-
-    value: V
-    first: int
-    last: int
-    low: int  # the stroke may start from here without reaching another date of its weekdays
-    high: int  # ... and may end here
-    offsets: set[int] = field(default_factory=set)
-
-    def absorb(self, first: int, last: int, low: int, high: int, offset: int) -> bool:
-        """Take in one weekday run if a single stroke can still paint exactly all runs."""
-        low, high = max(self.low, low), min(self.high, high)
-        first, last = min(self.first, first), max(self.last, last)
-        if low > first or last > high:
-            return False
-        self.low, self.high, self.first, self.last = low, high, first, last
-        self.offsets.add(offset)
-        return True
-
-
-def _weekday_strokes(
-    start: date, n: int, week_runs: WeekRuns[V], skip: V | None, layer: int
-) -> list[Stroke[V]]:
-    """Join equal weekday runs (from `_week_runs`) covering the same weeks into one stroke."""
-    patterns: dict[V, list[_Pattern[V]]] = {}
-    for first, last, offset, value in week_runs:
-        if skip is not None and value == skip:
-            continue
-        # A neighbouring date of the same weekday is 7 days away: the stroke may reach 6 days.
-        low, high = max(first - 6, 0), min(last + 6, n - 1)
-        candidates = patterns.setdefault(value, [])
-        for pattern in candidates:
-            if pattern.absorb(first, last, low, high, offset):
-                break
-        else:
-            candidates.append(_Pattern(value, first, last, low, high, {offset}))
-    names = [WEEKDAYS[(start.weekday() + offset) % 7] for offset in range(7)]
-    return [
-        _pattern_stroke(start, pattern, names, layer)
-        for value_patterns in patterns.values()
-        for pattern in value_patterns
-    ]
-
-
-def _pattern_stroke(
-    start: date, pattern: _Pattern[V], names: Sequence[Weekday], layer: int
-) -> Stroke[V]:
-    date_from = start + timedelta(days=pattern.first)
-    date_to = start + timedelta(days=pattern.last)
-    days = frozenset(names[offset] for offset in pattern.offsets)
-    return Stroke(
-        layer, date_from, date_to, _canonical_days(date_from, date_to, days), pattern.value
-    )
-
-
-def _paint_indices(
-    start: date, values: Sequence[V], indices: list[int], layer: int
-) -> list[Stroke[V]]:
-    """Runs of consecutive given indices with equal values, as plain strokes."""
-    strokes: list[Stroke[V]] = []
-    for index in indices:
-        day = start + timedelta(days=index)
-        last = strokes[-1] if strokes else None
-        if (
-            last is not None
-            and last.date_to == day - timedelta(days=1)
-            and last.value == values[index]
-        ):
-            strokes[-1] = Stroke(layer, last.date_from, day, None, last.value)
-        else:
-            strokes.append(Stroke(layer, day, day, None, values[index]))
     return strokes
