@@ -45,6 +45,8 @@ class _Body(BaseModel):
 
 
 class _Read(BaseModel):
+    # Read off a row by attribute. `id` and the parents' ids are the PMS's, so they are
+    # aliased to the `pms_*_id` attributes (app/api/views.py supplies the parents').
     model_config = ConfigDict(from_attributes=True)
 
 
@@ -81,7 +83,7 @@ class OrganizationPut(_Body):
 
 
 class OrganizationRead(SyncState):
-    id: str
+    id: str = Field(validation_alias="pms_organization_id")
     title: str
     channex_group_id: str | None
     disconnected_at: datetime | None
@@ -141,8 +143,8 @@ class PropertyPut(_Body):
 
 
 class PropertyRead(SyncState):
-    id: str
-    organization_id: str
+    id: str = Field(validation_alias="pms_property_id")
+    organization_id: str = Field(validation_alias="pms_organization_id")
     title: str
     currency: str
     timezone: str
@@ -186,8 +188,8 @@ class RoomTypePut(_Body):
 
 
 class RoomTypeRead(SyncState):
-    id: str
-    property_id: str
+    id: str = Field(validation_alias="pms_room_type_id")
+    property_id: str = Field(validation_alias="pms_property_id")
     title: str
     count_of_rooms: int
     occ_adults: int
@@ -240,9 +242,9 @@ class RatePlanOptionRead(BaseModel):
 
 
 class RatePlanRead(SyncState):
-    id: str
-    property_id: str
-    room_type_id: str
+    id: str = Field(validation_alias="pms_rate_plan_id")
+    property_id: str = Field(validation_alias="pms_property_id")
+    room_type_id: str = Field(validation_alias="pms_room_type_id")
     title: str
     sell_mode: str
     currency: str | None
