@@ -8,10 +8,9 @@ from fastapi import APIRouter
 
 from app.api.deps import ChannexDep, OrgId, PageDep, PrincipalDep, SessionDep, commit_or_record
 from app.api.views import organization_read, page_of
-from app.models import Organization
 from app.schemas import OrganizationPut, OrganizationRead, Page
 from app.services import organizations as service
-from app.services.sync_state import record_failure
+from app.services.mapped_entity import put_mapped, record_put_failure
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 
@@ -25,18 +24,9 @@ async def put_organization(
     principal: PrincipalDep,
 ) -> OrganizationRead:
     """Create the organization's Channex group, or update its title; never a second group."""
-    record = partial(
-        record_failure,
-        session,
-        Organization,
-        {"pms_organization_id": org_id},
-        {"title": body.title},
-    )
-    org = await commit_or_record(
-        session,
-        partial(service.put_organization, session, channex, principal, org_id, body),
-        record,
-    )
+    put = service.prepare_organization_put(principal, org_id, body)
+    attempt = partial(put_mapped, session, channex, put)
+    org = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return organization_read(org)
 
 

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.client import ChannexClient
 from app.db import utcnow
 from app.models import Organization, Property, RatePlan, RoomType, SyncStatus
-from app.services.organizations import sync_organization
+from app.services.mapped_entity import Onboarded, sync_mapped
+from app.services.organizations import ORGANIZATION
 from app.services.properties import sync_property
 from app.services.rate_plans import sync_rate_plan
 from app.services.room_types import sync_room_type
 from app.services.rows import lock_row
 
 Kind = Literal["organization", "property", "room_type", "rate_plan"]
-Onboarded = Organization | Property | RoomType | RatePlan
 MODELS: dict[Kind, type[Onboarded]] = {
     "organization": Organization,
     "property": Property,
@@ -54,7 +54,7 @@ async def resync(session: AsyncSession, channex: ChannexClient, kind: Kind, iden
     if row.sync_status not in UNSYNCED:
         return False
     if isinstance(row, Organization):
-        await sync_organization(session, channex, row, adopting=False)
+        await sync_mapped(session, channex, ORGANIZATION, row, None, adopting=False)
         return True
     parents = await _parents(session, row)
     if any(p.sync_status != SyncStatus.SYNCED for p in parents):

@@ -11,16 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.client import ChannexClient
 from app.db import utcnow
 from app.errors import not_found
-from app.models import Organization, SyncStatus
+from app.models import Organization
 from app.schemas import OrganizationPut
 from app.services.access import Principal, check_organization
-from app.services.remote import Remote, reach_remote
-from app.services.rows import (
-    ensure_unmapped,
-    insert_ignore,
-    lock_row,
-)
-from app.services.sync_state import mark_pending, mark_synced
+from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
 
 log = logging.getLogger(__name__)
 
@@ -51,57 +45,43 @@ async def list_organizations(
     return rows.scalars().all(), total
 
 
-async def put_organization(
-    session: AsyncSession,
-    channex: ChannexClient | None,
-    principal: Principal,
-    pms_organization_id: str,
-    body: OrganizationPut,
-) -> Organization:
-    """Create or update the organization and its Channex group; never a second group."""
+def prepare_organization_put(
+    principal: Principal, pms_organization_id: str, body: OrganizationPut
+) -> Put[Organization, None]:
+    """The organization's PUT: its Channex group is created, adopted or renamed."""
     check_organization(principal, pms_organization_id)
-    await insert_ignore(
-        session,
-        Organization,
-        {"pms_organization_id": pms_organization_id, "title": body.title},
+    return Put(
+        ORGANIZATION,
+        key={"pms_organization_id": pms_organization_id},
+        values={"title": body.title},
+        adopt=body.channex_group_id,
+        target=lambda: None,  # a group has no parent in Channex
     )
-    org = await find_organization(session, pms_organization_id)
-    assert org is not None  # inserted above or by a concurrent twin
-    org = await lock_row(session, org)
-    changed = org.title != body.title or org.disconnected_at is not None
-    org.title = body.title
+
+
+def _apply(org: Organization, values: dict[str, object]) -> bool:
+    """The PMS's values, and a PUT reconnects: the group hears of both."""
+    reconnected = org.disconnected_at is not None
     org.disconnected_at = None
-    if body.channex_group_id and body.channex_group_id != org.channex_group_id:
-        await ensure_unmapped(session, Organization.channex_group_id, body.channex_group_id)
-        org.channex_group_id = body.channex_group_id
-        changed = True
-    if channex is None:
-        mark_pending(org)
-    elif changed or org.sync_status != SyncStatus.SYNCED:
-        await sync_organization(session, channex, org, adopting=body.channex_group_id is not None)
-    await session.flush()
-    return org
+    return copy_values(org, values) or reconnected
 
 
-async def sync_organization(
-    session: AsyncSession, channex: ChannexClient, org: Organization, *, adopting: bool
-) -> None:
-    """Make Channex's group say what the row says, creating it only if no twin exists."""
-
+def _group_calls(
+    channex: ChannexClient, org: Organization, _: None, adopting: bool
+) -> ChannexCalls:
     async def create() -> str:
         return (await channex.create_group(org.title)).id
 
-    remote = Remote(
-        kind="group",
-        column=Organization.channex_group_id,
+    return ChannexCalls(
         update=lambda group_id: channex.update_group(group_id, org.title),
         create=create,
         candidates=channex.list_groups,
     )
-    org.channex_group_id = await reach_remote(
-        session, remote, org.channex_group_id, org.title, adopting=adopting
-    )
-    mark_synced(org)
+
+
+ORGANIZATION = MappedEntity(
+    Organization, "group", Organization.channex_group_id, _apply, _group_calls
+)
 
 
 async def disconnect_organization(
