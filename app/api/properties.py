@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import ChannexDep, PageDep, PrincipalDep, PropertyId, SessionDep, commit_or_record
 from app.api.views import page_of, property_read
-from app.models import Property
 from app.schemas import Page, PropertyPut, PropertyRead
 from app.services import properties as service
-from app.services.sync_state import record_failure
+from app.services.mapped_entity import put_mapped, record_put_failure
 
 router = APIRouter(prefix="/v1/properties", tags=["properties"])
 
@@ -26,14 +25,9 @@ async def put_property(
     principal: PrincipalDep,
 ) -> PropertyRead:
     """Create the Channex property in the organization's group, or update it."""
-    desired = {"title": body.title, "currency": body.currency, "timezone": body.timezone,
-               "state_length": body.state_length, "details": body.details()}  # fmt: skip
-    record = partial(record_failure, session, Property, {"pms_property_id": property_id}, desired)
-    prop = await commit_or_record(
-        session,
-        partial(service.put_property, session, channex, principal, property_id, body),
-        record,
-    )
+    put = await service.prepare_property_put(session, principal, property_id, body)
+    attempt = partial(put_mapped, session, channex, put)
+    prop = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return property_read(prop, body.organization_id)
 
 

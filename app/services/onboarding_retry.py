@@ -15,7 +15,7 @@ from app.db import utcnow
 from app.models import Organization, Property, RatePlan, RoomType, SyncStatus
 from app.services.mapped_entity import Onboarded, sync_mapped
 from app.services.organizations import ORGANIZATION
-from app.services.properties import sync_property
+from app.services.properties import PROPERTY
 from app.services.rate_plans import sync_rate_plan
 from app.services.room_types import sync_room_type
 from app.services.rows import lock_row
@@ -84,7 +84,7 @@ async def _sync_child(
         org = parents[0]
         assert isinstance(org, Organization)
         assert org.channex_group_id is not None
-        await sync_property(session, channex, row, org.channex_group_id, adopting=False)
+        await sync_mapped(session, channex, PROPERTY, row, org.channex_group_id, adopting=False)
         return
     prop = parents[0]
     assert isinstance(prop, Property)

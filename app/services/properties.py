@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,14 +17,8 @@ from app.errors import conflict, not_found
 from app.models import Organization, Property, SyncStatus
 from app.schemas import PropertyPut
 from app.services.access import Principal, check_organization
+from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
 from app.services.organizations import get_organization
-from app.services.remote import Remote, reach_remote
-from app.services.rows import (
-    ensure_unmapped,
-    insert_ignore,
-    lock_row,
-)
-from app.services.sync_state import mark_pending, mark_synced
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +63,10 @@ async def list_properties(
     return [(row[0], row[1]) for row in rows.all()], total
 
 
-async def put_property(
-    session: AsyncSession,
-    channex: ChannexClient | None,
-    principal: Principal,
-    pms_property_id: str,
-    body: PropertyPut,
-) -> Property:
-    """Create or update the property and its Channex twin; never a second Channex property."""
+async def prepare_property_put(
+    session: AsyncSession, principal: Principal, pms_property_id: str, body: PropertyPut
+) -> Put[Property, str]:
+    """The property's PUT, inside its organization's group; it never changes organization."""
     check_organization(principal, body.organization_id)
     org = await get_organization(session, principal, body.organization_id)
     if org.disconnected_at is not None:
@@ -85,49 +76,29 @@ async def put_property(
         if not principal.can_see(existing[1]):
             raise not_found("property", pms_property_id)
         raise conflict("property_in_other_organization", "a property cannot change organization")
-    await insert_ignore(session, Property, _new_row(org.id, pms_property_id, body))
-    found = await find_property(session, pms_property_id)
-    assert found is not None  # inserted above or by a concurrent twin
-    prop = await lock_row(session, found[0])
-    changed = _apply(prop, body)
-    if body.channex_property_id and body.channex_property_id != prop.channex_property_id:
-        await ensure_unmapped(session, Property.channex_property_id, body.channex_property_id)
-        prop.channex_property_id = body.channex_property_id
-        changed = True
-    if channex is None:
-        mark_pending(prop)
-    elif changed or prop.sync_status != SyncStatus.SYNCED:
-        if org.channex_group_id is None or org.sync_status != SyncStatus.SYNCED:
-            raise conflict("organization_not_synced", "the organization has no Channex group yet")
-        adopting = body.channex_property_id is not None
-        await sync_property(session, channex, prop, org.channex_group_id, adopting=adopting)
-    await session.flush()
-    return prop
+    values = {"title": body.title, "currency": body.currency, "timezone": body.timezone,
+              "state_length": body.state_length, "details": body.details()}  # fmt: skip
+    return Put(
+        PROPERTY,
+        key={"pms_property_id": pms_property_id},
+        values=values,
+        adopt=body.channex_property_id,
+        target=partial(_group_id, org),
+        parents={"organization_id": org.id},
+    )
 
 
-def _new_row(organization_id: int, pms_property_id: str, body: PropertyPut) -> dict[str, object]:
-    return {
-        "organization_id": organization_id,
-        "pms_property_id": pms_property_id,
-        "title": body.title,
-        "currency": body.currency,
-        "timezone": body.timezone,
-        "state_length": body.state_length,
-        "details": body.details(),
-        "sync_status": SyncStatus.PENDING,
-    }
+def _group_id(org: Organization) -> str:
+    """The Channex group a property goes into; 409 while the organization has none."""
+    if org.channex_group_id is None or org.sync_status != SyncStatus.SYNCED:
+        raise conflict("organization_not_synced", "the organization has no Channex group yet")
+    return org.channex_group_id
 
 
-def _apply(prop: Property, body: PropertyPut) -> bool:
-    """Copy the PMS's description onto the row; True when anything Channex holds changed."""
-    before = (prop.title, prop.currency, prop.timezone, prop.state_length, prop.details)
-    prop.title = body.title
-    prop.currency = body.currency
-    prop.timezone = body.timezone
-    prop.state_length = body.state_length
-    prop.details = body.details()
+def _apply(prop: Property, values: dict[str, object]) -> bool:
+    """The PMS's values; a PUT also reconnects, which alone sends nothing to Channex."""
     prop.disconnected_at = None
-    return before != (prop.title, prop.currency, prop.timezone, prop.state_length, prop.details)
+    return copy_values(prop, values)
 
 
 def channex_attributes(prop: Property, group_id: str | None = None) -> PropertyAttributes:
@@ -141,16 +112,9 @@ def channex_attributes(prop: Property, group_id: str | None = None) -> PropertyA
     )
 
 
-async def sync_property(
-    session: AsyncSession,
-    channex: ChannexClient,
-    prop: Property,
-    group_id: str,
-    *,
-    adopting: bool,
-) -> None:
-    """Make Channex's property say what the row says, creating it only if no twin exists."""
-
+def _property_calls(
+    channex: ChannexClient, prop: Property, group_id: str, adopting: bool
+) -> ChannexCalls:
     async def create() -> str:
         return (await channex.create_property(channex_attributes(prop, group_id))).id
 
@@ -159,17 +123,15 @@ async def sync_property(
             p for p in await channex.list_properties(title=prop.title) if group_id in p.group_ids
         ]
 
-    remote = Remote(
-        kind="property",
-        column=Property.channex_property_id,
+    return ChannexCalls(
+        # The group is set once, at creation: a property never changes organization.
         update=lambda ident: channex.update_property(ident, channex_attributes(prop)),
         create=create,
         candidates=in_group,
     )
-    prop.channex_property_id = await reach_remote(
-        session, remote, prop.channex_property_id, prop.title, adopting=adopting
-    )
-    mark_synced(prop)
+
+
+PROPERTY = MappedEntity(Property, "property", Property.channex_property_id, _apply, _property_calls)
 
 
 async def disconnect_property(
