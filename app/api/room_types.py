@@ -15,11 +15,10 @@ from app.api.deps import (
     commit_or_record,
 )
 from app.api.views import room_type_read
-from app.models import RoomType
 from app.schemas import RoomTypePut, RoomTypeRead
 from app.services import room_types as service
+from app.services.mapped_entity import put_mapped, record_put_failure
 from app.services.properties import get_property
-from app.services.sync_state import record_failure
 
 router = APIRouter(prefix="/v1/properties/{property_id}/room-types", tags=["mappings"])
 
@@ -34,14 +33,10 @@ async def put_room_type(
     principal: PrincipalDep,
 ) -> RoomTypeRead:
     """Create or update the room type in Channex (or adopt one) and store the mapping."""
-    desired = body.model_dump(exclude={"channex_room_type_id"})
-    prop, _ = await get_property(session, principal, property_id)
-    where = {"property_id": prop.id, "pms_room_type_id": room_type_id}
-    record = partial(record_failure, session, RoomType, where, desired)
-    put = partial(
-        service.put_room_type, session, channex, principal, property_id, room_type_id, body
-    )
-    return room_type_read(await commit_or_record(session, put, record), property_id)
+    put = await service.prepare_room_type_put(session, principal, property_id, room_type_id, body)
+    attempt = partial(put_mapped, session, channex, put)
+    room_type = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
+    return room_type_read(room_type, property_id)
 
 
 @router.get("/{room_type_id}", response_model=RoomTypeRead)

@@ -17,7 +17,7 @@ from app.services.mapped_entity import Onboarded, sync_mapped
 from app.services.organizations import ORGANIZATION
 from app.services.properties import PROPERTY
 from app.services.rate_plans import sync_rate_plan
-from app.services.room_types import sync_room_type
+from app.services.room_types import ROOM_TYPE
 from app.services.rows import lock_row
 
 Kind = Literal["organization", "property", "room_type", "rate_plan"]
@@ -90,7 +90,8 @@ async def _sync_child(
     assert isinstance(prop, Property)
     assert prop.channex_property_id is not None
     if isinstance(row, RoomType):
-        await sync_room_type(session, channex, row, prop.channex_property_id, adopting=False)
+        target = prop.channex_property_id
+        await sync_mapped(session, channex, ROOM_TYPE, row, target, adopting=False)
         return
     room_type = parents[1]
     assert isinstance(room_type, RoomType)

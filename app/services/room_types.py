@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,14 +16,8 @@ from app.errors import FieldError, conflict, invalid, not_found
 from app.models import Property, RatePlan, RoomType, SyncStatus
 from app.schemas import RoomTypePut
 from app.services.access import Principal
+from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
 from app.services.properties import get_property
-from app.services.remote import Remote, reach_remote
-from app.services.rows import (
-    ensure_unmapped,
-    insert_ignore,
-    lock_row,
-)
-from app.services.sync_state import mark_pending, mark_synced
 
 log = logging.getLogger(__name__)
 
@@ -60,40 +55,22 @@ def require_synced_property(prop: Property) -> str:
     return prop.channex_property_id
 
 
-async def put_room_type(
+async def prepare_room_type_put(
     session: AsyncSession,
-    channex: ChannexClient | None,
     principal: Principal,
     pms_property_id: str,
     pms_room_type_id: str,
     body: RoomTypePut,
-) -> RoomType:
-    """Create or update the room type in Channex and its mapping; never a second one."""
+) -> Put[RoomType, str]:
+    """The room type's PUT: created in Channex, adopted or updated, and its mapping stored."""
     prop, _ = await get_property(session, principal, pms_property_id)
-    values = body.model_dump(exclude={"channex_room_type_id"})
-    await insert_ignore(
-        session,
-        RoomType,
-        {"property_id": prop.id, "pms_room_type_id": pms_room_type_id, **values},
+    return Put(
+        ROOM_TYPE,
+        key={"property_id": prop.id, "pms_room_type_id": pms_room_type_id},
+        values=body.model_dump(exclude={"channex_room_type_id"}),
+        adopt=body.channex_room_type_id,
+        target=partial(require_synced_property, prop),
     )
-    room_type = await find_room_type(session, prop.id, pms_room_type_id)
-    assert room_type is not None  # inserted above or by a concurrent twin
-    room_type = await lock_row(session, room_type)
-    changed = any(getattr(room_type, name) != value for name, value in values.items())
-    for name, value in values.items():
-        setattr(room_type, name, value)
-    adopt = body.channex_room_type_id
-    if adopt and adopt != room_type.channex_room_type_id:
-        await ensure_unmapped(session, RoomType.channex_room_type_id, adopt)
-        room_type.channex_room_type_id = adopt
-        changed = True
-    if channex is None:
-        mark_pending(room_type)
-    elif changed or room_type.sync_status != SyncStatus.SYNCED:
-        channex_property_id = require_synced_property(prop)
-        await sync_room_type(session, channex, room_type, channex_property_id, adopting=bool(adopt))
-    await session.flush()
-    return room_type
 
 
 def channex_attributes(room_type: RoomType, channex_property_id: str) -> RoomTypeAttributes:
@@ -109,15 +86,9 @@ def channex_attributes(room_type: RoomType, channex_property_id: str) -> RoomTyp
     )
 
 
-async def sync_room_type(
-    session: AsyncSession,
-    channex: ChannexClient,
-    room_type: RoomType,
-    channex_property_id: str,
-    *,
-    adopting: bool,
-) -> None:
-    """Make Channex's room type say what the row says, creating it only if no twin exists."""
+def _room_type_calls(
+    channex: ChannexClient, room_type: RoomType, channex_property_id: str, adopting: bool
+) -> ChannexCalls:
     attrs = channex_attributes(room_type, channex_property_id)
 
     async def update(ident: str) -> None:
@@ -136,11 +107,12 @@ async def sync_room_type(
     async def candidates() -> list[ChannexRoomType]:
         return await channex.list_room_types(channex_property_id)
 
-    remote = Remote("room_type", RoomType.channex_room_type_id, update, create, candidates)
-    room_type.channex_room_type_id = await reach_remote(
-        session, remote, room_type.channex_room_type_id, attrs.title, adopting=adopting
-    )
-    mark_synced(room_type)
+    return ChannexCalls(update, create, candidates)
+
+
+ROOM_TYPE = MappedEntity(
+    RoomType, "room_type", RoomType.channex_room_type_id, copy_values, _room_type_calls
+)
 
 
 async def unmap_room_type(
