@@ -49,15 +49,11 @@ from fastapi import FastAPI  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import insert, literal, select, update  # noqa: E402
 
+from app.channex.ari_wire import AriEndpoint, ari_messages  # noqa: E402
 from app.channex.client import ChannexClient  # noqa: E402
 from app.channex.ratelimit import MemoryRateLimiter  # noqa: E402
 from app.db import create_engine, create_session_factory, utcnow  # noqa: E402
 from app.domain.ari import AriRun, compress  # noqa: E402
-from app.domain.ari_values import (  # noqa: E402
-    availability_values,
-    message_bytes,
-    restriction_values,
-)
 from app.main import create_app  # noqa: E402
 from app.models import AriCell, AriState, Property, RatePlan, RoomType, SyncRun  # noqa: E402
 from app.sandbox.app import create_sandbox_app, stop  # noqa: E402
@@ -210,15 +206,15 @@ def reference_row(label: str, values: int, size: int, requests: int = 1) -> str:
     return f"  {label:<34} {values:>8,} {requests:>9} {size:>12,}"
 
 
-def references(kind: str, cells: dict[str, Any]) -> list[str]:
-    convert = availability_values if kind == "availability" else restriction_values
+def references(kind: AriEndpoint, cells: dict[str, Any]) -> list[str]:
     rows = []
     for label, runs in (
         ("naive (one value per day)", calendar_source.naive_runs(cells)),
         ("minimal equal-value runs", calendar_source.plain_runs(cells)),
     ):
-        values = convert(runs, "00000000-0000-4000-8000-000000000000")
-        rows.append(reference_row(label, len(values), message_bytes(values)))
+        messages = ari_messages(kind, "00000000-0000-4000-8000-000000000000", runs)
+        size = sum(len(message.body) for message in messages)
+        rows.append(reference_row(label, len(runs), size, len(messages)))
     return rows
 
 

@@ -13,18 +13,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 
+from app.channex.ari_wire import AriEndpoint, ari_messages
 from app.domain.ari import AriRun, Cells, FieldValue, compress, count_runs, expand
-from app.domain.ari_paint import runs_of
-from app.domain.ari_values import (
-    JsonDict,
-    availability_values,
-    message_bytes,
-    restriction_values,
-    split_by_size,
-)
+from app.domain.ari_strokes import runs_of
 
 SEED = 20250301
 TODAY = date(2025, 3, 1)
@@ -153,26 +146,23 @@ def plain_runs(cells: Cells) -> list[AriRun]:
     return runs
 
 
-def _row(
-    label: str, runs: list[AriRun], convert: Callable[[list[AriRun], str], list[JsonDict]]
-) -> str:
-    values = convert(runs, PROPERTY_ID)
-    chunks = split_by_size(values)
-    size = sum(message_bytes(chunk) for chunk in chunks)
-    return f"  {label:<28} {len(values):>8} {len(chunks):>9} {size:>12,}"
+def _row(label: str, runs: list[AriRun], endpoint: AriEndpoint) -> str:
+    messages = ari_messages(endpoint, PROPERTY_ID, runs)
+    size = sum(len(message.body) for message in messages)
+    return f"  {label:<28} {len(runs):>8} {len(messages):>9} {size:>12,}"
 
 
 def report(
     name: str,
     cells: CellMap,
-    convert: Callable[[list[AriRun], str], list[JsonDict]],
+    endpoint: AriEndpoint,
     weekday_sets: tuple[bool, ...],
 ) -> None:
     header = f"  {'':<28} {'values':>8} {'requests':>9} {'bytes':>12}"
     days = len(next(iter(cells.values())))
     print(f"{name} ({len(cells)} entities x {days} days)\n{header}")
-    print(_row("naive (one per day)", naive_runs(cells), convert))
-    print(_row("minimal equal-value runs", plain_runs(cells), convert))
+    print(_row("naive (one per day)", naive_runs(cells), endpoint))
+    print(_row("minimal equal-value runs", plain_runs(cells), endpoint))
     assert len(plain_runs(cells)) == count_runs(cells)
     for sets in weekday_sets:
         started = time.process_time()
@@ -180,16 +170,16 @@ def report(
         elapsed = time.process_time() - started
         assert expand(runs) == cells, "compression must be exactly inverted by expansion"
         label = f"compress, weekday sets {'on' if sets else 'off'}"
-        print(f"{_row(label, runs, convert)}   ({elapsed * 1000:.0f} ms CPU)")
+        print(f"{_row(label, runs, endpoint)}   ({elapsed * 1000:.0f} ms CPU)")
     print()
 
 
 def main() -> None:
     availability, restrictions = build_calendar(random.Random(SEED))
-    report("availability", availability, availability_values, (False,))
-    report("restrictions", restrictions, restriction_values, (False, True))
+    report("availability", availability, "availability", (False,))
+    report("restrictions", restrictions, "restrictions", (False, True))
     weekend_send = build_weekend_send(restrictions)
-    report("weekend send, restrictions", weekend_send, restriction_values, (False, True))
+    report("weekend send, restrictions", weekend_send, "restrictions", (False, True))
 
 
 if __name__ == "__main__":

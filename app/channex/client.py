@@ -1,5 +1,6 @@
 """Async Channex API client: every endpoint channel-sync uses, with its URL, envelope and
-pagination; sending (headers, limiter, retries, 429s) is transport.py's job."""
+pagination; ARI bodies are built by ari_wire.py, and sending (headers, limiter, retries, 429s)
+is transport.py's job."""
 
 from __future__ import annotations
 
@@ -14,13 +15,11 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
-from app.channex.errors import (
-    ChannexError,
-)
+from app.channex.ari_wire import AriMessage
+from app.channex.errors import ChannexError
 from app.channex.ratelimit import RateLimiter
 from app.channex.schemas import (
     AriResult,
-    AvailabilityValue,
     BookingRevision,
     Channel,
     Group,
@@ -30,7 +29,6 @@ from app.channex.schemas import (
     RatePlan,
     RatePlanAttributes,
     ReadModel,
-    RestrictionValue,
     RevisionFeed,
     RoomType,
     RoomTypeAttributes,
@@ -197,17 +195,12 @@ class ChannexClient:
 
     # --- ARI (§6) ------------------------------------------------------------------------
 
-    async def push_availability(
-        self, property_id: str, values: list[AvailabilityValue]
-    ) -> AriResult:
-        """Send availability per room type in one request (§6.2)."""
-        return await self._push_ari("availability", property_id, values)
-
-    async def push_restrictions(
-        self, property_id: str, values: list[RestrictionValue]
-    ) -> AriResult:
-        """Send rates and restrictions per rate plan in one request (§6.3)."""
-        return await self._push_ari("restrictions", property_id, values)
+    async def push_ari(self, message: AriMessage) -> AriResult:
+        """Send one ARI message: availability per room type (§6.2), rates and restrictions per
+        rate plan (§6.3); the limiter counts it against its property and endpoint (§6.5)."""
+        scope = AriScope(message.property_id, message.endpoint)
+        body = await self._request("POST", message.endpoint, content=message.body, scope=scope)
+        return AriResult.from_body(body)
 
     async def get_availability(
         self, property_id: str, date_from: date, date_to: date
@@ -311,21 +304,6 @@ class ChannexClient:
         meta = body.get("meta")
         total = meta.get("total") if isinstance(meta, dict) else None
         return batch, total if isinstance(total, int) else None
-
-    async def _push_ari(
-        self,
-        endpoint: str,
-        property_id: str,
-        values: Sequence[AvailabilityValue | RestrictionValue],
-    ) -> AriResult:
-        if any(v.property_id != property_id for v in values):
-            # The limiter counts per property, so one request must not touch another's (§6.5).
-            raise ValueError("every ARI value must belong to the property being pushed")
-        if not values:
-            return AriResult()
-        body = {"values": [v.payload() for v in values]}  # ARI is not entity-wrapped (§1.3)
-        scope = AriScope(property_id, endpoint)
-        return AriResult.from_body(await self._request("POST", endpoint, json=body, scope=scope))
 
     async def _read_ari(
         self, endpoint: str, property_id: str, params: Params

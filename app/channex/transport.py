@@ -94,6 +94,7 @@ class ChannexTransport:
         *,
         params: Params | None = None,
         json: Json | None = None,
+        content: bytes | None = None,
         scope: AriScope | None = None,
         create: bool = False,
     ) -> Json:
@@ -112,7 +113,7 @@ class ChannexTransport:
             async for attempt in retrying:
                 with attempt:
                     await self._reserve(scope)
-                    return await self._send(method, path, params, json, scope, create)
+                    return await self._send(method, path, params, json, content, scope, create)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             if not isinstance(last, _TransientError):  # only transient errors are retried
@@ -147,11 +148,14 @@ class ChannexTransport:
         path: str,
         params: Params | None,
         json: Json | None,
+        content: bytes | None,
         scope: AriScope | None,
         create: bool,
     ) -> Json:
         try:
-            response = await self._http.request(method, path, params=params, json=json)
+            response = await self._http.request(
+                method, path, params=params, json=json, content=content
+            )
         except httpx.TransportError as exc:
             logger.warning("channex transport error", extra={"method": method, "path": path})
             title = f"{type(exc).__name__} calling Channex"

@@ -16,22 +16,16 @@ from datetime import date, datetime
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.channex.ari_wire import AriMessage, ari_messages
 from app.channex.client import ChannexClient
 from app.channex.errors import ChannexError, ChannexRateLimitedError, ChannexUnavailableError
-from app.channex.schemas import AriResult, AvailabilityValue, RestrictionValue
+from app.channex.schemas import AriResult
 from app.db import utcnow
 from app.domain.ari import compress, compress_disjoint
-from app.domain.ari_values import (
-    JsonDict,
-    availability_values,
-    message_bytes,
-    restriction_values,
-    split_by_size,
-)
 from app.models import AriCell, AriState, Property
 from app.models.ari import AVAILABILITY, ENDPOINTS
 from app.services.ari_mappings import Mappings, horizon, load_mappings, lock_ari_state
-from app.services.ari_outcome import Fields, Key, chunk_outcome, to_domain
+from app.services.ari_outcome import DomainCells, Fields, Key, message_outcome, to_domain
 from app.services.ari_runs import RunRecord, add_run
 from app.services.ari_state import differs
 
@@ -178,21 +172,12 @@ async def _send_batch(
 ) -> float | None:
     """Compress and send one endpoint's cells; a delay when the job must run again later."""
     cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
-    if batch.endpoint == AVAILABILITY:
-        runs = compress_disjoint(cells)
-    else:
-        runs = compress(cells, weekday_sets=True)
-    to_values = availability_values if batch.endpoint == AVAILABILITY else restriction_values
-    values = to_values(runs, plan.channex_property_id)
-    offset = 0
-    chunks = split_by_size(values)
-    for number, chunk in enumerate(chunks, start=1):
-        chunk_runs = runs[offset : offset + len(chunk)]
-        offset += len(chunk)
-        record = _run_record(plan.property_pk, batch, chunk)
+    messages = _messages(plan.channex_property_id, batch.endpoint, cells)
+    for number, message in enumerate(messages, start=1):
+        record = _run_record(plan.property_pk, batch, message)
         started = time.perf_counter()
         try:
-            result = await _post(channex, plan.channex_property_id, batch.endpoint, chunk)
+            result = await channex.push_ari(message)
         except ChannexRateLimitedError as exc:
             if exc.status == 429:  # a real 429: the client started the 60 s cooldown (§6.5)
                 await _record_error(session_factory, record, started, "rate_limited", exc)
@@ -207,27 +192,26 @@ async def _send_batch(
             await _record_rejected(session_factory, plan, batch, record, exc)
             continue
         record.duration_ms = _ms(started)
-        outcome = chunk_outcome(result, chunk, chunk_runs, entity_of)
+        outcome = message_outcome(result, message, entity_of)
         await _record_result(
             session_factory, plan, batch, outcome.sent, outcome.failed, record, result,
-            finish_full=number == len(chunks),
+            finish_full=number == len(messages),
         )  # fmt: skip
-    if not chunks and batch.kind == "full":
+    if not messages and batch.kind == "full":
         await _clear_full(session_factory, plan.property_pk, batch.endpoint)
     return None
 
 
-async def _post(
-    channex: ChannexClient, channex_property_id: str, endpoint: str, chunk: list[JsonDict]
-) -> AriResult:
+def _messages(channex_property_id: str, endpoint: str, cells: DomainCells) -> list[AriMessage]:
+    """The cells as few values as found, in messages under Channex's size cap. Availability
+    runs never overlap: Channex documents an order of application for restrictions only
+    (channex-api.md §6.2, §6.3)."""
     if endpoint == AVAILABILITY:
-        availability = [AvailabilityValue.model_validate(v) for v in chunk]
-        return await channex.push_availability(channex_property_id, availability)
-    restrictions = [RestrictionValue.model_validate(v) for v in chunk]
-    return await channex.push_restrictions(channex_property_id, restrictions)
+        return ari_messages("availability", channex_property_id, compress_disjoint(cells))
+    return ari_messages("restrictions", channex_property_id, compress(cells, weekday_sets=True))
 
 
-def _run_record(property_pk: int, batch: Batch, chunk: list[JsonDict]) -> RunRecord:
+def _run_record(property_pk: int, batch: Batch, message: AriMessage) -> RunRecord:
     days = [day for _, day in batch.cells]
     return RunRecord(
         property_id=property_pk,
@@ -235,9 +219,9 @@ def _run_record(property_pk: int, batch: Batch, chunk: list[JsonDict]) -> RunRec
         endpoint=batch.endpoint,
         started_at=utcnow(),
         cells=len(batch.cells),
-        values_count=len(chunk),
+        values_count=len(message.runs),
         requests_count=1,
-        bytes_count=message_bytes(chunk),
+        bytes_count=len(message.body),
         date_from=min(days) if days else None,
         date_to=max(days) if days else None,
     )

@@ -8,9 +8,10 @@ import httpx
 import pytest
 import respx
 
+from app.channex.ari_wire import AriMessage, ari_messages
 from app.channex.client import ChannexClient
 from app.channex.errors import ChannexRateLimitedError
-from app.channex.schemas import AvailabilityValue, RestrictionValue
+from app.domain.ari import AriRun
 from tests.channex.fakes import BASE_URL, RecordedSleeps, ScriptedLimiter, payload
 from tests.channex.items import has_null, sent_json
 
@@ -19,24 +20,17 @@ RATE_PLAN_ID = "bab451e7-9ab1-4cc4-aa16-107bf7bbabb2"
 DAY = date(2031, 1, 1)
 
 
-def availability(property_id: str = PROPERTY_ID) -> AvailabilityValue:
-    return AvailabilityValue(
-        property_id=property_id,
-        room_type_id="rt1",
-        date_from=DAY,
-        date_to=date(2031, 1, 5),
-        availability=4,
-    )
+def availability() -> AriMessage:
+    run = AriRun("rt1", DAY, date(2031, 1, 5), None, (("availability", 4),))
+    [message] = ari_messages("availability", PROPERTY_ID, [run])
+    return message
 
 
-def rate_only() -> RestrictionValue:
-    return RestrictionValue(
-        property_id=PROPERTY_ID,
-        rate_plan_id=RATE_PLAN_ID,
-        date_from=DAY,
-        date_to=DAY,
-        rate="120.00",
+def rate_only() -> AriMessage:
+    [message] = ari_messages(
+        "restrictions", PROPERTY_ID, [AriRun(RATE_PLAN_ID, DAY, DAY, None, (("rate", "120.00"),))]
     )
+    return message
 
 
 async def test_push_availability_posts_values_and_reads_task_ids(
@@ -44,7 +38,7 @@ async def test_push_availability_posts_values_and_reads_task_ids(
 ) -> None:
     route = api.post("/availability").respond(json=payload("ari_push"))
 
-    result = await client.push_availability(PROPERTY_ID, [availability()])
+    result = await client.push_ari(availability())
 
     assert sent_json(route.calls.last.request) == {
         "values": [
@@ -74,7 +68,7 @@ async def test_push_restrictions_sends_only_the_fields_set(
         }
     )
 
-    result = await client.push_restrictions(PROPERTY_ID, [rate_only()])
+    result = await client.push_ari(rate_only())
 
     body = sent_json(route.calls.last.request)
     assert body == {
@@ -98,18 +92,25 @@ async def test_push_without_tasks_in_the_answer_gives_an_empty_result(
 ) -> None:
     api.post("/availability").respond(json={"meta": {"message": "Success"}})
 
-    result = await client.push_availability(PROPERTY_ID, [availability()])
+    result = await client.push_ari(availability())
 
     assert (result.task_ids, result.warnings) == ([], [])
 
 
-async def test_values_of_another_property_are_refused_before_sending(
-    client: ChannexClient, limiter: ScriptedLimiter
+async def test_a_message_is_sent_as_built_and_counted_for_its_property(
+    api: respx.MockRouter, client: ChannexClient, limiter: ScriptedLimiter
 ) -> None:
-    # No routes: respx refuses any request, so reaching Channex would fail the test too.
-    with respx.mock(base_url=BASE_URL), pytest.raises(ValueError, match="property"):
-        await client.push_availability(PROPERTY_ID, [availability("other")])
-    assert limiter.acquires == []
+    # The limiter counts per property, so a request carries one property's values (§6.5).
+    route = api.post("/availability").respond(json=payload("ari_push"))
+    message = availability()
+
+    await client.push_ari(message)
+
+    request = route.calls.last.request
+    assert request.content == message.body
+    assert request.headers["content-type"] == "application/json"
+    assert {v["property_id"] for v in sent_json(request)["values"]} == {PROPERTY_ID}
+    assert limiter.acquires == [(PROPERTY_ID, "availability")]
 
 
 async def test_limiter_wait_on_ari_raises_without_sending_or_sleeping(
@@ -122,7 +123,7 @@ async def test_limiter_wait_on_ari_raises_without_sending_or_sleeping(
             base_url=BASE_URL, api_key="k", limiter=limiter, sleep=sleeps
         ) as client:
             with pytest.raises(ChannexRateLimitedError) as caught:
-                await client.push_availability(PROPERTY_ID, [availability()])
+                await client.push_ari(availability())
 
     assert (caught.value.retry_after, caught.value.property_id) == (4.5, PROPERTY_ID)
     assert caught.value.status is None
@@ -137,7 +138,7 @@ async def test_each_retry_of_an_ari_call_acquires_again(
         side_effect=[httpx.Response(503), httpx.Response(200, json=payload("ari_push"))]
     )
 
-    await client.push_restrictions(PROPERTY_ID, [rate_only()])
+    await client.push_ari(rate_only())
 
     assert route.call_count == 2
     assert limiter.acquires == [(PROPERTY_ID, "restrictions")] * 2

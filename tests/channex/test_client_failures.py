@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+from app.channex.ari_wire import AriMessage, ari_messages
 from app.channex.client import ChannexClient
 from app.channex.errors import (
     ChannexAuthError,
@@ -20,7 +21,7 @@ from app.channex.errors import (
     ChannexValidationError,
 )
 from app.channex.ratelimit import MemoryRateLimiter
-from app.channex.schemas import AvailabilityValue, RestrictionValue
+from app.domain.ari import AriRun
 from tests.channex.fakes import (
     API_KEY,
     BASE_URL,
@@ -36,16 +37,16 @@ DAY = date(2031, 1, 1)
 GROUP = {"data": item("group", "g-1", title="Org")}
 
 
-def availability() -> AvailabilityValue:
-    return AvailabilityValue(
-        property_id=PROPERTY_ID, room_type_id="rt1", date_from=DAY, date_to=DAY, availability=1
-    )
+def availability() -> AriMessage:
+    run = AriRun("rt1", DAY, DAY, None, (("availability", 1),))
+    [message] = ari_messages("availability", PROPERTY_ID, [run])
+    return message
 
 
-def rate() -> RestrictionValue:
-    return RestrictionValue(
-        property_id=PROPERTY_ID, rate_plan_id="rp1", date_from=DAY, date_to=DAY, rate="99.00"
-    )
+def rate() -> AriMessage:
+    run = AriRun("rp1", DAY, DAY, None, (("rate", "99.00"),))
+    [message] = ari_messages("restrictions", PROPERTY_ID, [run])
+    return message
 
 
 async def test_503_then_200_is_retried_with_a_short_backoff(
@@ -189,7 +190,7 @@ async def test_429_on_ari_starts_a_property_cooldown_and_is_not_retried(
     )
 
     with pytest.raises(ChannexRateLimitedError) as caught:
-        await client.push_availability(PROPERTY_ID, [availability()])
+        await client.push_ari(availability())
 
     assert route.call_count == 1
     assert limiter.cooldowns == [(PROPERTY_ID, 60.0)]
@@ -203,7 +204,7 @@ async def test_429_honours_a_longer_retry_after(
     api.post("/restrictions").respond(429, headers={"Retry-After": "120"})
 
     with pytest.raises(ChannexRateLimitedError) as caught:
-        await client.push_restrictions(PROPERTY_ID, [rate()])
+        await client.push_ari(rate())
 
     assert caught.value.retry_after == 120.0
     assert limiter.cooldowns == [(PROPERTY_ID, 120.0)]
@@ -234,12 +235,12 @@ async def test_after_a_429_the_next_ari_call_waits_without_sending(
             base_url=BASE_URL, api_key=API_KEY, limiter=limiter, sleep=sleeps
         ) as client:
             with pytest.raises(ChannexRateLimitedError):
-                await client.push_availability(PROPERTY_ID, [availability()])
+                await client.push_ari(availability())
             clock.advance(10)
             with pytest.raises(ChannexRateLimitedError) as caught:
-                await client.push_restrictions(PROPERTY_ID, [rate()])
+                await client.push_ari(rate())
             clock.advance(50)
-            await client.push_restrictions(PROPERTY_ID, [rate()])
+            await client.push_ari(rate())
 
     assert caught.value.retry_after == pytest.approx(50)
     assert availability_route.call_count == 1
@@ -266,7 +267,7 @@ async def test_429_reads_retry_after_given_as_an_http_date(
     api.post("/availability").respond(429, headers={"Retry-After": format_datetime(later, True)})
 
     with pytest.raises(ChannexRateLimitedError) as caught:
-        await client.push_availability(PROPERTY_ID, [availability()])
+        await client.push_ari(availability())
 
     assert caught.value.retry_after == pytest.approx(300, abs=2)
 
@@ -281,7 +282,7 @@ async def test_an_ari_retry_the_spacing_forbids_becomes_a_rate_limit_not_a_wait(
             base_url=BASE_URL, api_key=API_KEY, limiter=limiter, sleep=sleeps
         ) as client:
             with pytest.raises(ChannexRateLimitedError) as caught:
-                await client.push_availability(PROPERTY_ID, [availability()])
+                await client.push_ari(availability())
 
     # The backoff sleep is not real time on the fake clock, so the whole 6 s spacing remains.
     assert caught.value.retry_after == pytest.approx(6)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.channex.ari_wire import ari_messages
 from app.channex.client import ChannexClient
 from app.channex.errors import (
     ChannexAuthError,
@@ -19,15 +20,13 @@ from app.channex.errors import (
 )
 from app.channex.ratelimit import MemoryRateLimiter
 from app.channex.schemas import (
-    AvailabilityValue,
-    OccupancyRate,
     PropertyAttributes,
     RatePlanAttributes,
     RatePlanOption,
-    RestrictionValue,
     RoomTypeAttributes,
     WebhookAttributes,
 )
+from app.domain.ari import AriRun, Weekday
 from tests.contract.conftest import Sandbox
 
 
@@ -99,44 +98,23 @@ async def test_room_types_and_rate_plans(client: ChannexClient) -> None:
 
 async def test_ari_writes_and_readbacks(client: ChannexClient) -> None:
     prop_id, (room_id,), plan_id = await make_hotel(client)
-    avail = await client.push_availability(
-        prop_id,
-        [
-            AvailabilityValue(
-                property_id=prop_id,
-                room_type_id=room_id,
-                date_from=day(2),
-                date_to=day(5),
-                availability=3,
-            )
-        ],
+    [message] = ari_messages(
+        "availability", prop_id, [AriRun(room_id, day(2), day(5), None, (("availability", 3),))]
     )
+    avail = await client.push_ari(message)
     assert avail.task_ids
     assert avail.warnings == []
-    result = await client.push_restrictions(
+    per_person = (("min_stay_arrival", 2), ("rates", ((1, "90.00"), (2, "120.00"))))
+    sat_sun = frozenset[Weekday]({"sa", "su"})
+    [message] = ari_messages(
+        "restrictions",
         prop_id,
         [
-            RestrictionValue(
-                property_id=prop_id,
-                rate_plan_id=plan_id,
-                date_from=day(2),
-                date_to=day(15),
-                min_stay_arrival=2,
-                rates=[
-                    OccupancyRate(occupancy=1, rate="90.00"),
-                    OccupancyRate(occupancy=2, rate="120.00"),
-                ],
-            ),
-            RestrictionValue(
-                property_id=prop_id,
-                rate_plan_id=plan_id,
-                date_from=day(2),
-                date_to=day(15),
-                days=["sa", "su"],
-                stop_sell=True,
-            ),
+            AriRun(plan_id, day(2), day(15), None, per_person),
+            AriRun(plan_id, day(2), day(15), sat_sun, (("stop_sell", True),)),
         ],
     )
+    result = await client.push_ari(message)
     assert result.task_ids
     assert result.warnings == []
     availability = await client.get_availability(prop_id, day(2), day(6))
@@ -157,25 +135,15 @@ async def test_ari_writes_and_readbacks(client: ChannexClient) -> None:
 async def test_rejected_ari_values_come_back_as_warnings(client: ChannexClient) -> None:
     prop_id, _, plan_id = await make_hotel(client)
     past = datetime.now(UTC).date() - timedelta(days=3)
-    result = await client.push_restrictions(
+    [message] = ari_messages(
+        "restrictions",
         prop_id,
         [
-            RestrictionValue(
-                property_id=prop_id,
-                rate_plan_id=plan_id,
-                date_from=past,
-                date_to=past,
-                stop_sell=True,
-            ),
-            RestrictionValue(
-                property_id=prop_id,
-                rate_plan_id=plan_id,
-                date_from=day(3),
-                date_to=day(3),
-                stop_sell=True,
-            ),
+            AriRun(plan_id, past, past, None, (("stop_sell", True),)),
+            AriRun(plan_id, day(3), day(3), None, (("stop_sell", True),)),
         ],
     )
+    result = await client.push_ari(message)
     assert len(result.warnings) == 1
     assert result.task_ids
 
@@ -250,10 +218,10 @@ async def test_sandbox_429_starts_a_property_cooldown(
 ) -> None:
     prop_id, (room_id,), _ = await make_hotel(client)
     await sandbox.tools.put("/faults", json={"force_429": 1})
-    value = AvailabilityValue(
-        property_id=prop_id, room_type_id=room_id, date_from=day(2), date_to=day(2), availability=1
+    [message] = ari_messages(
+        "availability", prop_id, [AriRun(room_id, day(2), day(2), None, (("availability", 1),))]
     )
     with pytest.raises(ChannexRateLimitedError) as limited:
-        await client.push_availability(prop_id, [value])
+        await client.push_ari(message)
     assert limited.value.retry_after >= 60
     assert limited.value.property_id == prop_id
