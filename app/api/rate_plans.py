@@ -16,12 +16,11 @@ from app.api.deps import (
     commit_or_record,
 )
 from app.api.views import rate_plan_read
-from app.models import RatePlan
 from app.schemas import RatePlanPut, RatePlanRead
 from app.services import rate_plans as service
+from app.services.mapped_entity import put_mapped, record_put_failure
 from app.services.properties import get_property
 from app.services.room_types import get_room_type
-from app.services.sync_state import record_failure
 
 router = APIRouter(prefix="/v1/properties/{property_id}", tags=["mappings"])
 
@@ -37,19 +36,10 @@ async def put_rate_plan(
     principal: PrincipalDep,
 ) -> RatePlanRead:
     """Create or update the rate plan in Channex (or adopt one) and store the mapping."""
-    _, room_type = await get_room_type(session, principal, property_id, room_type_id)
-    desired = {
-        "title": body.title,
-        "sell_mode": body.sell_mode,
-        "currency": body.currency,
-        "meal_type": body.meal_type,
-        "options": service.normalize_options(body, room_type),
-    }
-    where = {"room_type_id": room_type.id, "pms_rate_plan_id": rate_plan_id}
-    record = partial(record_failure, session, RatePlan, where, desired)
     ids = (property_id, room_type_id, rate_plan_id)
-    put = partial(service.put_rate_plan, session, channex, principal, ids, body)
-    rate_plan, _ = await commit_or_record(session, put, record)
+    put = await service.prepare_rate_plan_put(session, principal, ids, body)
+    attempt = partial(put_mapped, session, channex, put)
+    rate_plan = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return rate_plan_read(rate_plan, property_id, room_type_id)
 
 

@@ -16,7 +16,7 @@ from app.models import Organization, Property, RatePlan, RoomType, SyncStatus
 from app.services.mapped_entity import Onboarded, sync_mapped
 from app.services.organizations import ORGANIZATION
 from app.services.properties import PROPERTY
-from app.services.rate_plans import sync_rate_plan
+from app.services.rate_plans import RATE_PLAN, channex_parents
 from app.services.room_types import ROOM_TYPE
 from app.services.rows import lock_row
 
@@ -95,4 +95,5 @@ async def _sync_child(
         return
     room_type = parents[1]
     assert isinstance(room_type, RoomType)
-    await sync_rate_plan(session, channex, row, room_type, prop, adopting=False)
+    in_channex = channex_parents(prop, room_type)
+    await sync_mapped(session, channex, RATE_PLAN, row, in_channex, adopting=False)

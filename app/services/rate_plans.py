@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -18,14 +20,8 @@ from app.errors import FieldError, conflict, invalid, not_found
 from app.models import Property, RatePlan, RoomType, SyncStatus
 from app.schemas import RatePlanPut
 from app.services.access import Principal
-from app.services.remote import Remote, reach_remote
+from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
 from app.services.room_types import get_room_type, require_synced_property
-from app.services.rows import (
-    ensure_unmapped,
-    insert_ignore,
-    lock_row,
-)
-from app.services.sync_state import mark_pending, mark_synced
 
 log = logging.getLogger(__name__)
 
@@ -95,55 +91,53 @@ def normalize_options(body: RatePlanPut, room_type: RoomType) -> list[dict[str, 
     ]
 
 
-async def put_rate_plan(
-    session: AsyncSession,
-    channex: ChannexClient | None,
-    principal: Principal,
-    ids: tuple[str, str, str],
-    body: RatePlanPut,
-) -> tuple[RatePlan, RoomType]:
-    """Create or update the rate plan in Channex and its mapping; never a second one."""
+@dataclass(frozen=True)
+class Parents:
+    """What a rate plan's Channex twin takes from its property and room type."""
+
+    channex_property_id: str
+    channex_room_type_id: str
+    currency: str  # the property's, for a plan without a currency of its own
+
+
+async def prepare_rate_plan_put(
+    session: AsyncSession, principal: Principal, ids: tuple[str, str, str], body: RatePlanPut
+) -> Put[RatePlan, Parents]:
+    """The rate plan's PUT: created in Channex, adopted or updated, and its mapping stored."""
     pms_property_id, pms_room_type_id, pms_rate_plan_id = ids
     prop, room_type = await get_room_type(session, principal, pms_property_id, pms_room_type_id)
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "title": body.title,
         "sell_mode": body.sell_mode,
         "currency": body.currency,
         "meal_type": body.meal_type,
         "options": normalize_options(body, room_type),
     }
-    key = {
-        "property_id": prop.id,
-        "room_type_id": room_type.id,
-        "pms_rate_plan_id": pms_rate_plan_id,
-    }
-    await insert_ignore(session, RatePlan, {**key, **values})
-    rate_plan = await find_rate_plan(session, room_type.id, pms_rate_plan_id)
-    assert rate_plan is not None  # inserted above or by a concurrent twin
-    rate_plan = await lock_row(session, rate_plan)
-    changed = any(getattr(rate_plan, name) != value for name, value in values.items())
-    for name, value in values.items():
-        setattr(rate_plan, name, value)
-    adopt = body.channex_rate_plan_id
-    if adopt and adopt != rate_plan.channex_rate_plan_id:
-        await ensure_unmapped(session, RatePlan.channex_rate_plan_id, adopt)
-        rate_plan.channex_rate_plan_id = adopt
-        changed = True
-    if channex is None:
-        mark_pending(rate_plan)
-    elif changed or rate_plan.sync_status != SyncStatus.SYNCED:
-        require_synced_property(prop)
-        await sync_rate_plan(session, channex, rate_plan, room_type, prop, adopting=bool(adopt))
-    await session.flush()
-    return rate_plan, room_type
+    return Put(
+        RATE_PLAN,
+        key={"room_type_id": room_type.id, "pms_rate_plan_id": pms_rate_plan_id},
+        values=values,
+        adopt=body.channex_rate_plan_id,
+        target=partial(_synced_parents, prop, room_type),
+        parents={"property_id": prop.id},
+    )
 
 
-def channex_attributes(
-    rate_plan: RatePlan, room_type: RoomType, prop: Property
-) -> RatePlanAttributes:
+def channex_parents(prop: Property, room_type: RoomType) -> Parents:
+    """The parents' Channex side; 409 while the room type is not in Channex."""
+    if room_type.channex_room_type_id is None or room_type.sync_status != SyncStatus.SYNCED:
+        raise conflict("room_type_not_synced", "the room type is not in Channex yet")
     assert prop.channex_property_id is not None
-    assert room_type.channex_room_type_id is not None
-    currency = rate_plan.currency or prop.currency
+    return Parents(prop.channex_property_id, room_type.channex_room_type_id, prop.currency)
+
+
+def _synced_parents(prop: Property, room_type: RoomType) -> Parents:
+    require_synced_property(prop)
+    return channex_parents(prop, room_type)
+
+
+def channex_attributes(rate_plan: RatePlan, parents: Parents) -> RatePlanAttributes:
+    currency = rate_plan.currency or parents.currency
     options = [
         RatePlanOption(
             occupancy=o["occupancy"],
@@ -153,8 +147,8 @@ def channex_attributes(
         for o in rate_plan.options
     ]
     return RatePlanAttributes(
-        property_id=prop.channex_property_id,
-        room_type_id=room_type.channex_room_type_id,
+        property_id=parents.channex_property_id,
+        room_type_id=parents.channex_room_type_id,
         title=rate_plan.title,
         options=options,
         currency=rate_plan.currency,
@@ -163,19 +157,10 @@ def channex_attributes(
     )
 
 
-async def sync_rate_plan(
-    session: AsyncSession,
-    channex: ChannexClient,
-    rate_plan: RatePlan,
-    room_type: RoomType,
-    prop: Property,
-    *,
-    adopting: bool,
-) -> None:
-    """Make Channex's rate plan say what the row says, creating it only if no twin exists."""
-    if room_type.channex_room_type_id is None or room_type.sync_status != SyncStatus.SYNCED:
-        raise conflict("room_type_not_synced", "the room type is not in Channex yet")
-    attrs = channex_attributes(rate_plan, room_type, prop)
+def _rate_plan_calls(
+    channex: ChannexClient, rate_plan: RatePlan, parents: Parents, adopting: bool
+) -> ChannexCalls:
+    attrs = channex_attributes(rate_plan, parents)
 
     async def update(ident: str) -> None:
         if adopting:
@@ -193,11 +178,12 @@ async def sync_rate_plan(
     async def candidates() -> list[ChannexRatePlan]:
         return await channex.list_rate_plans(attrs.property_id, room_type_id=attrs.room_type_id)
 
-    remote = Remote("rate_plan", RatePlan.channex_rate_plan_id, update, create, candidates)
-    rate_plan.channex_rate_plan_id = await reach_remote(
-        session, remote, rate_plan.channex_rate_plan_id, attrs.title, adopting=adopting
-    )
-    mark_synced(rate_plan)
+    return ChannexCalls(update, create, candidates)
+
+
+RATE_PLAN = MappedEntity(
+    RatePlan, "rate_plan", RatePlan.channex_rate_plan_id, copy_values, _rate_plan_calls
+)
 
 
 async def unmap_rate_plan(
