@@ -83,8 +83,9 @@ def worker(
     ] = False,
 ) -> None:
     """Run arq workers (needs REDIS_URL); they outlive Redis outages and reconnect."""
-    from app.jobs.registry import ALL_QUEUES
-    from app.jobs.worker import run_workers, workers_healthy
+    from app.jobs.spec import ALL_QUEUES
+    from app.jobs.worker import workers_healthy
+    from app.worker_process import run_workers
 
     settings = get_settings()
     if not settings.redis_url:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +10,6 @@ import asyncpg
 import orjson
 from sqlalchemy import DateTime, Dialect, MetaData, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -71,37 +68,12 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cursor.close()
 
 
-# A pooled connection idle this long is pinged before use; a busy one is not (see below).
-PING_AFTER_IDLE_SECONDS = 10.0
+# The largest value of an Integer column (ids, positions) on both databases: a larger one in
+# a path or query is a 422, never a query PostgreSQL refuses with a 500.
+MAX_INT = 2**31 - 1
+
 # Replace connections this old, before a proxy or firewall idle timeout silently cuts them.
 POOL_RECYCLE_SECONDS = 1800
-
-
-def _note_checkin(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
-    record.info["checked_in_at"] = time.monotonic()
-
-
-def _ping_if_idle(
-    engine: AsyncEngine,
-) -> Callable[[DBAPIConnection, ConnectionPoolEntry, Any], None]:
-    """pool_pre_ping costs every checkout a round trip (three on asyncpg outside autocommit:
-    BEGIN, a query, ROLLBACK) — more than the webhook intake's whole INSERT. A connection
-    used moments ago is almost surely alive, so only one idle past PING_AFTER_IDLE_SECONDS
-    is pinged. A connection that dies while busy (a database restart under load) fails its
-    statement instead: SQLAlchemy then invalidates the whole pool, and callers retry (the
-    intake once, jobs through the queue)."""
-
-    def checkout(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        idle_since = record.info.get("checked_in_at")
-        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_conn)
-        except Exception as exc:
-            # The pool replaces this connection and every older one, then retries checkout.
-            raise InvalidatePoolError(str(exc)) from exc
-
-    return checkout
 
 
 def create_engine(
@@ -115,13 +87,15 @@ def create_engine(
     engine = create_async_engine(
         url,
         echo=echo,
+        # A connection killed by a database restart is found and replaced at checkout, never
+        # handed to a request or a job. The webhook intake, whose whole transaction is one
+        # INSERT, does not pay for it: on PostgreSQL it has a pool of its own (below).
+        pool_pre_ping=True,
         pool_recycle=POOL_RECYCLE_SECONDS,
         json_serializer=json_dumps,
         json_deserializer=json_loads,
         **sizes,
     )
-    event.listen(engine.sync_engine, "checkin", _note_checkin)
-    event.listen(engine.sync_engine, "checkout", _ping_if_idle(engine))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

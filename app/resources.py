@@ -19,8 +19,10 @@ from app.channex.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimit
 from app.db import create_engine, create_session_factory, open_driver_pool
 from app.jobs.context import WorkerContext
 from app.jobs.namespace import RedisNames
-from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue, lazy_json_pool
-from app.jobs.registry import JobSpec, build_registry
+from app.jobs.queue import ArqQueue, InProcessQueue, lazy_json_pool
+from app.jobs.registry import build_registry
+from app.jobs.requests import JobQueue
+from app.jobs.spec import JobSpec
 from app.services.delivery import delivery_client
 from app.services.personal_data import require_keys
 from app.settings import Settings
@@ -52,8 +54,7 @@ class Resources:
 
     async def start(self) -> None:
         """Start in-process jobs (embedded mode); arq workers run in their own processes."""
-        if isinstance(self.queue, InProcessQueue):
-            await self.queue.start(self.context())
+        await self.queue.start(self.context())
 
     async def aclose(self) -> None:
         # The queue first, so that running jobs finish while the engine and client still work.

@@ -13,11 +13,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import Base
-from app.jobs.registry import ALL_QUEUES
-from app.jobs.worker import run_workers
+from app.jobs.spec import ALL_QUEUES
 from app.main import create_app
 from app.migrate import SchemaNotMigratedError, alembic_config, head_revisions, upgrade
 from app.settings import Settings
+from app.worker_process import run_workers
 from tests.workers import production_redis
 
 

@@ -7,12 +7,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from arq.worker import create_worker
-
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import create_json_pool
-from app.jobs.registry import ALL_QUEUES, build_registry
-from app.jobs.worker import WorkerFactory, WorkerGroup, build_worker_settings, queues_with_jobs
+from app.jobs.registry import build_registry
+from app.jobs.spec import ALL_QUEUES
+from app.jobs.worker import (
+    WorkerFactory,
+    WorkerGroup,
+    build_worker_settings,
+    queues_with_jobs,
+    worker_factory,
+)
 from app.resources import open_worker_resources
 from app.settings import Settings
 from tests.servers import REDIS_URL, require_server
@@ -33,7 +38,8 @@ async def arq_workers(settings: Settings) -> AsyncIterator[None]:
         yield
         return
     registry = build_registry()
-    pool = await create_json_pool(settings.redis_url)
+    redis_url = settings.redis_url
+    pool = await create_json_pool(redis_url)
     names = RedisNames.of(settings)
     # Jobs left by an earlier, interrupted run would act on another database's ids.
     await pool.delete(*(names.queue(queue) for queue in ALL_QUEUES))
@@ -41,15 +47,8 @@ async def arq_workers(settings: Settings) -> AsyncIterator[None]:
 
     def factory(queue: str) -> WorkerFactory:
         config = build_worker_settings(settings, queue, registry)
-        ctx = dict(resources.context())
-        return lambda: create_worker(
-            config,
-            redis_pool=pool,
-            ctx=ctx,
-            handle_signals=False,
-            poll_delay=0.05,
-            job_completion_wait=5,
-        )
+        ctx = resources.context()
+        return worker_factory(config, redis_url, ctx, poll_delay=0.05, job_completion_wait=5)
 
     group = WorkerGroup([factory(queue) for queue in queues_with_jobs(registry, ALL_QUEUES)])
     running = asyncio.create_task(group.run())

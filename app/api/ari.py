@@ -16,7 +16,7 @@ from app.api.deps import (
     SessionDep,
 )
 from app.api.views import page_of
-from app.jobs.ari import request_push
+from app.jobs.requests import request_push
 from app.models import AriCell, SyncRun
 from app.schemas import Page
 from app.schemas_ari import (

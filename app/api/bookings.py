@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from app.api.deps import ChannexDep, OrgId, PrincipalDep, ResourcesDep, SessionDep
-from app.jobs.queue import JobQueue
+from app.jobs.requests import request_deliveries
 from app.services import bookings as service
 from app.services.booking_payloads import BookingRead, RevisionRead, revision_read
 from app.services.booking_problems import BookingProblems, list_problems
@@ -40,13 +40,6 @@ class RevisionFeed(BaseModel):
 class Replayed(BaseModel):
     revision_id: str
     deliveries: int
-
-
-async def _deliver_soon(queue: JobQueue, pairs: list[tuple[int, int]]) -> None:
-    for endpoint_id, booking_id in pairs:
-        await queue.enqueue(
-            "deliver_booking", endpoint_id, booking_id, job_id=f"deliver:{endpoint_id}:{booking_id}"
-        )
 
 
 @router.get("/v1/bookings/revisions", response_model=RevisionFeed)
@@ -94,7 +87,7 @@ async def replay_booking_revision(
     deliveries = await service.replay_revision(session, principal, revision_id)
     pairs = [(d.endpoint_id, d.booking_id) for d in deliveries]
     await session.commit()
-    await _deliver_soon(resources.queue, pairs)
+    await request_deliveries(resources.queue, pairs)
     return Replayed(revision_id=revision_id, deliveries=len(pairs))
 
 
@@ -111,7 +104,7 @@ async def reapply_quarantined_revision(
     outcome = await reapply_quarantined(session, channex, resources.settings, revision_id)
     await session.commit()
     row = await service.get_revision_row(session, principal, revision_id)
-    await _deliver_soon(
+    await request_deliveries(
         resources.queue, await service.pending_pairs(session, outcome.revision.booking_id)
     )
     return revision_read(row, build_cipher(resources.settings))

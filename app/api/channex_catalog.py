@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import PrincipalDep, PropertyId, RequiredChannexDep, ResourcesDep, SessionDep
-from app.jobs.channels import request_connection_follow_up
+from app.jobs.requests import request_connection_follow_up
 from app.schemas import ChannelRead, ChannexRatePlanRead, ChannexRoomTypeRead, RefreshResult
 from app.services import catalog
 from app.services.properties import get_property
@@ -86,7 +86,9 @@ async def list_channels(
     found = await catalog.sync_channels(session, channex, prop)
     await session.commit()
     for change in found.activated:
-        await request_connection_follow_up(resources.queue, change)
+        await request_connection_follow_up(
+            resources.queue, change.property_id, change.channex_channel_id
+        )
     return [
         ChannelRead(
             channex_channel_id=row.channex_channel_id,

@@ -13,19 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
 from app.db import utcnow
 from app.domain.ari_schedule import nightly_due
+from app.jobs import requests
 from app.jobs.context import WorkerContext
-from app.jobs.queue import JobQueue
-from app.jobs.sweep import PendingJob
+from app.jobs.requests import JobRequest, request_push
 from app.models import AriCell, AriState, Property
 from app.services.ari_drift import check_property_drift
 from app.services.ari_mappings import lock_ari_state
-from app.services.ari_push import (
-    FULL_SYNC_JOB,
-    PUSH_JOB,
-    ari_job_id,
-    push_property,
-    request_full_sync,
-)
+from app.services.ari_push import push_property, request_full_sync
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +46,7 @@ async def _push(ctx: WorkerContext, property_pk: int) -> None:
         raise Retry(defer=delay)
 
 
-async def scan_ari(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_ari(session: AsyncSession) -> Sequence[JobRequest]:
     """Sweep scanner: every connected property with unsent cells or a full sync owed."""
     live = Property.channex_property_id.is_not(None) & Property.disconnected_at.is_(None)
     dirty = (
@@ -68,23 +62,9 @@ async def scan_ari(session: AsyncSession) -> Sequence[PendingJob]:
     )
     owed_full = set((await session.execute(full)).scalars())
     pending = set((await session.execute(dirty)).scalars()) | owed_full
-    return [
-        PendingJob(FULL_SYNC_JOB if pk in owed_full else PUSH_JOB, (pk,), job_id=ari_job_id(pk))
-        for pk in sorted(pending)
-    ]
+    return [requests.ari_push(pk, full=pk in owed_full) for pk in sorted(pending)]
 
 
-async def request_push(
-    queue: JobQueue, property_pk: int, *, full: bool = False, defer: float | None = None
-) -> None:
-    """Ask for the property's ARI job after a commit; if the queue is out of reach (one
-    warning, see ArqQueue.enqueue) the sweep finds the pending cells or the owed full sync
-    in the database later."""
-    job = FULL_SYNC_JOB if full else PUSH_JOB
-    await queue.enqueue(job, property_pk, job_id=ari_job_id(property_pk), defer=defer)
-
-
-NIGHTLY_JOB = "nightly_ari"
 # Channex unavailable for the nightly check: try again within the property's window.
 NIGHTLY_RETRY_SECONDS = 300.0
 
@@ -121,12 +101,12 @@ async def nightly_ari(ctx: WorkerContext, property_pk: int) -> None:
         await request_push(ctx["queue"], property_pk, full=full)
 
 
-async def scan_ari_nightly(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_ari_nightly(session: AsyncSession) -> Sequence[JobRequest]:
     """Sweep scanner: connected properties whose off-peak slot has come and not been served."""
     return await nightly_pending(session, utcnow())
 
 
-async def nightly_pending(session: AsyncSession, now: datetime) -> list[PendingJob]:
+async def nightly_pending(session: AsyncSession, now: datetime) -> list[JobRequest]:
     live = Property.channex_property_id.is_not(None) & Property.disconnected_at.is_(None)
     stmt = (
         select(Property.id, Property.timezone, AriState.nightly_at)
@@ -134,7 +114,7 @@ async def nightly_pending(session: AsyncSession, now: datetime) -> list[PendingJ
         .where(live)
     )
     return [
-        PendingJob(NIGHTLY_JOB, (pk,), job_id=f"ari-nightly:{pk}")
+        requests.nightly_ari(pk)
         for pk, timezone, last in (await session.execute(stmt)).all()
         if nightly_due(now, timezone, pk, last)
     ]

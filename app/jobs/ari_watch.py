@@ -9,28 +9,15 @@ from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
-from app.jobs.ari import request_push
+from app.jobs import requests
 from app.jobs.context import WorkerContext
-from app.jobs.queue import JobQueue
-from app.jobs.sweep import PendingJob
+from app.jobs.requests import JobRequest, request_push
 from app.services.ari_watch import check_pending_drift, pending_drift_properties
 
 log = logging.getLogger(__name__)
 
-DRIFT_JOB = "check_ari_drift"
 # Channex unavailable: try again a little later; the span stays pending meanwhile.
 UNAVAILABLE_RETRY_SECONDS = 60.0
-
-
-def drift_job_id(property_pk: int) -> str:
-    return f"ari-drift:{property_pk}"
-
-
-async def request_drift_check(queue: JobQueue, property_pk: int, *, defer: float) -> None:
-    """Ask for the property's check after a commit. The job id coalesces: events arriving
-    while it waits add their dates to the span it will read; if the queue is out of reach the
-    sweep finds the span later."""
-    await queue.enqueue(DRIFT_JOB, property_pk, job_id=drift_job_id(property_pk), defer=defer)
 
 
 async def check_ari_drift(ctx: WorkerContext, property_pk: int) -> None:
@@ -61,9 +48,6 @@ async def check_ari_drift(ctx: WorkerContext, property_pk: int) -> None:
         raise Retry(defer=settings.ari_webhook_drift_delay_seconds)
 
 
-async def scan_ari_drift(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_ari_drift(session: AsyncSession) -> Sequence[JobRequest]:
     """Sweep scanner: connected properties with a span still to check."""
-    return [
-        PendingJob(DRIFT_JOB, (pk,), job_id=drift_job_id(pk))
-        for pk in await pending_drift_properties(session)
-    ]
+    return [requests.drift_check(pk) for pk in await pending_drift_properties(session)]

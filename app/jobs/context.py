@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.channex.client import ChannexClient
+from app.jobs.requests import JobQueue
 from app.settings import Settings
-
-if TYPE_CHECKING:
-    from app.channex.client import ChannexClient
-    from app.jobs.queue import JobQueue
 
 
 class WorkerContext(TypedDict):

@@ -13,12 +13,10 @@ import asyncio
 import contextlib
 import logging
 
-from app.jobs.queue import InProcessQueue, JobQueue
+from app.jobs.requests import JobQueue, request_event_processing, request_inbox_drain
 
 log = logging.getLogger(__name__)
 
-PROCESS_EVENT = "process_webhook_event"
-DRAIN_INBOX = "drain_inbox"
 WAKE_INTERVAL_SECONDS = 0.1
 ENQUEUE_TIMEOUT_SECONDS = 1.0
 
@@ -33,8 +31,8 @@ class InboxWaker:
 
     async def notify(self, event_id: int) -> None:
         """Event `event_id` is committed: get it processed soon."""
-        if isinstance(self._queue, InProcessQueue):
-            await self._queue.enqueue(PROCESS_EVENT, event_id, job_id=f"webhook-event:{event_id}")
+        if self._queue.local:
+            await request_event_processing(self._queue, event_id)
             return
         self._wanted = True
         if self._task is None or self._task.done():
@@ -47,7 +45,7 @@ class InboxWaker:
             self._wanted = False
             try:
                 async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
-                    await self._queue.enqueue(DRAIN_INBOX)
+                    await request_inbox_drain(self._queue)
             except Exception:
                 # Not retried here: the events are stored, and the sweep re-drives them.
                 log.warning("could not enqueue the inbox drain; the sweep will")

@@ -9,20 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.errors import ChannexError
 from app.errors import AppError
+from app.jobs import requests
 from app.jobs.context import WorkerContext
-from app.jobs.sweep import PendingJob
+from app.jobs.requests import JobRequest
 from app.services.onboarding_retry import MODELS, Kind, list_unsynced, resync
 from app.services.sync_state import record_failure
 
 logger = logging.getLogger(__name__)
 
 
-async def scan_onboarding(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_onboarding(session: AsyncSession) -> Sequence[JobRequest]:
     """Rows Channex does not hold as we last said: one retry job each."""
-    return [
-        PendingJob("sync_onboarding", (kind, ident), job_id=f"sync_onboarding:{kind}:{ident}")
-        for kind, ident in await list_unsynced(session)
-    ]
+    return [requests.onboarding_sync(kind, ident) for kind, ident in await list_unsynced(session)]
 
 
 async def sync_onboarding(ctx: WorkerContext, kind: str, ident: int) -> None:

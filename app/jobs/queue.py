@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 from uuid import uuid4
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -19,33 +19,12 @@ from arq.worker import Retry
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
+from app.jobs.context import WorkerContext
 from app.jobs.namespace import RedisNames
-from app.jobs.registry import SWEEP_JOB, JobSpec, get_spec
-
-if TYPE_CHECKING:
-    from app.jobs.context import WorkerContext
+from app.jobs.requests import SWEEP, JobArg
+from app.jobs.spec import JobSpec, get_spec
 
 logger = logging.getLogger(__name__)
-
-JobArg = str | int
-
-
-class JobQueue(Protocol):
-    """Where services and jobs ask for work to be done ("look now"); the database holds the work."""
-
-    async def enqueue(
-        self,
-        job_name: str,
-        *args: JobArg,
-        job_id: str | None = None,
-        defer: float | None = None,
-    ) -> bool:
-        """Queue a job; False when a job with this id is already queued or running."""
-        ...
-
-    async def close(self) -> None:
-        """Release the queue's resources."""
-        ...
 
 
 def dump_json(job: dict[str, Any]) -> bytes:
@@ -62,6 +41,8 @@ def load_json(data: bytes) -> dict[str, Any]:
 class ArqQueue:
     """Enqueues on Redis for arq workers, each job on the queue its spec names, queue and job
     id inside the deployment's namespace."""
+
+    local = False
 
     def __init__(
         self,
@@ -107,6 +88,9 @@ class ArqQueue:
             return False
         return job is not None
 
+    async def start(self, ctx: WorkerContext) -> None:
+        """Nothing to start: arq workers run the jobs, in processes of their own."""
+
     async def close(self) -> None:
         """Close the pool if this queue created it."""
         if self._owns_pool:
@@ -146,6 +130,8 @@ class InProcessQueue:
     when the registry has one.
     """
 
+    local = True
+
     def __init__(
         self,
         registry: Mapping[str, JobSpec],
@@ -170,7 +156,7 @@ class InProcessQueue:
             raise RuntimeError("InProcessQueue started twice")
         self._ctx = ctx
         self._started.set()
-        if SWEEP_JOB in self._registry:
+        if SWEEP in self._registry:
             interval = ctx["settings"].sweep_interval_seconds
             self._sweeper = asyncio.create_task(self._sweep_forever(interval), name="sweep-timer")
 
@@ -221,7 +207,7 @@ class InProcessQueue:
 
     async def _sweep_forever(self, interval: float) -> None:
         while True:
-            await self.enqueue(SWEEP_JOB, job_id=SWEEP_JOB)
+            await self.enqueue(SWEEP, job_id=SWEEP)
             await asyncio.sleep(interval)
 
     async def _run(self, job: _Job, defer: float | None) -> None:

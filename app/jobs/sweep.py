@@ -8,44 +8,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-if TYPE_CHECKING:
-    from app.jobs.context import WorkerContext
-    from app.jobs.queue import JobQueue
+from app.jobs.ari import scan_ari, scan_ari_nightly
+from app.jobs.ari_watch import scan_ari_drift
+from app.jobs.bookings import scan_bookings
+from app.jobs.context import WorkerContext
+from app.jobs.onboarding import scan_onboarding
+from app.jobs.requests import JobQueue, JobRequest
 
 logger = logging.getLogger(__name__)
 
+# A scanner returns the jobs the database says should run, each with its stable job id
+# (app/jobs/requests.py), so that sweeping work already queued changes nothing.
+Scanner = Callable[[AsyncSession], Awaitable[Sequence[JobRequest]]]
 
-@dataclass(frozen=True)
-class PendingJob:
-    """A job the database says should run; give it a stable `job_id` so repeats deduplicate."""
-
-    job_name: str
-    args: tuple[str | int, ...]
-    job_id: str | None = None
-    defer: float | None = None
-
-
-Scanner = Callable[[AsyncSession], Awaitable[Sequence[PendingJob]]]
-
-
-def build_scanners() -> tuple[Scanner, ...]:
-    """Every pending-work scanner; add one line here per scanner (imported here, no cycles)."""
-    from app.jobs.ari import scan_ari, scan_ari_nightly
-    from app.jobs.ari_watch import scan_ari_drift
-    from app.jobs.bookings import scan_bookings
-    from app.jobs.onboarding import scan_onboarding
-
-    return (scan_onboarding, scan_ari, scan_ari_nightly, scan_ari_drift, scan_bookings)
+# Every pending-work scanner; add one here for each new kind of work.
+SCANNERS: tuple[Scanner, ...] = (
+    scan_onboarding,
+    scan_ari,
+    scan_ari_nightly,
+    scan_ari_drift,
+    scan_bookings,
+)
 
 
 async def sweep(ctx: WorkerContext) -> None:
     """Job: enqueue whatever the database says is pending."""
-    await sweep_pending(ctx["session_factory"], ctx["queue"], build_scanners())
+    await sweep_pending(ctx["session_factory"], ctx["queue"], SCANNERS)
 
 
 async def sweep_pending(
@@ -58,9 +49,7 @@ async def sweep_pending(
     enqueued = 0
     for job in pending:
         try:
-            enqueued += await queue.enqueue(
-                job.job_name, *job.args, job_id=job.job_id, defer=job.defer
-            )
+            enqueued += await job.send(queue)
         except Exception:
             # One bad job (unknown name, Redis hiccup) must not hide the others; next sweep retries.
             logger.exception(
@@ -74,9 +63,9 @@ async def sweep_pending(
 
 async def _scan(
     session_factory: async_sessionmaker[AsyncSession], scanners: Sequence[Scanner]
-) -> list[PendingJob]:
+) -> list[JobRequest]:
     """Collect pending jobs in one read-only session; a failing scanner is logged and skipped."""
-    pending: list[PendingJob] = []
+    pending: list[JobRequest] = []
     async with session_factory() as session:
         for scanner in scanners:
             try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import math
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
@@ -21,7 +21,9 @@ from redis.exceptions import RedisError
 
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import dump_json, lazy_json_pool, load_json
-from app.jobs.registry import SWEEP_JOB, JobSpec, build_registry
+from app.jobs.registry import build_registry
+from app.jobs.requests import SWEEP
+from app.jobs.spec import JobSpec
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,27 +41,58 @@ REDIS_ERRORS = (RedisError, OSError)
 WorkerFactory = Callable[[], Worker]
 
 
+@dataclass(frozen=True)
+class QueueWorkerSettings:
+    """One queue's arq worker settings, as arq means them: each attribute is named as the arq
+    Worker argument it sets, and `create_worker(vars(settings), ...)` builds the worker. JSON,
+    short timeouts, no results, and every Redis name inside the deployment's namespace."""
+
+    queue_name: str
+    health_check_key: str
+    functions: list[Function]
+    cron_jobs: list[CronJob]
+    redis_settings: RedisSettings
+    job_serializer: Callable[[dict[str, Any]], bytes] = dump_json
+    job_deserializer: Callable[[bytes], dict[str, Any]] = load_json
+    # No results: a finished job frees its id at once, so it can be enqueued again.
+    keep_result: int = 0
+    health_check_interval: int = HEALTH_CHECK_INTERVAL_SECONDS
+    job_completion_wait: int = JOB_COMPLETION_WAIT_SECONDS
+    max_jobs: int = MAX_JOBS_PER_WORKER
+
+
 def build_worker_settings(
     settings: Settings, queue: str, registry: Mapping[str, JobSpec] | None = None
-) -> dict[str, object]:
-    """arq Worker keyword arguments for one queue: its jobs, JSON, short timeouts, no results,
-    and every Redis name inside the deployment's namespace."""
+) -> QueueWorkerSettings:
+    """The arq worker settings of one queue of this deployment."""
     registry = build_registry() if registry is None else registry
     names = RedisNames.of(settings)
-    return {
-        "queue_name": names.queue(queue),
-        "health_check_key": names.health(queue),
-        "functions": _functions(registry, queue),
-        "cron_jobs": _cron_jobs(registry, queue, settings.sweep_interval_seconds, names),
-        "redis_settings": RedisSettings.from_dsn(require_redis_url(settings)),
-        "job_serializer": dump_json,
-        "job_deserializer": load_json,
-        # No results: a finished job frees its id at once, so it can be enqueued again.
-        "keep_result": 0,
-        "health_check_interval": HEALTH_CHECK_INTERVAL_SECONDS,
-        "job_completion_wait": JOB_COMPLETION_WAIT_SECONDS,
-        "max_jobs": MAX_JOBS_PER_WORKER,
-    }
+    return QueueWorkerSettings(
+        queue_name=names.queue(queue),
+        health_check_key=names.health(queue),
+        functions=_functions(registry, queue),
+        cron_jobs=_cron_jobs(registry, queue, settings.sweep_interval_seconds, names),
+        redis_settings=RedisSettings.from_dsn(require_redis_url(settings)),
+    )
+
+
+def worker_factory(
+    config: QueueWorkerSettings, redis_url: str, ctx: Mapping[str, object], **overrides: Any
+) -> WorkerFactory:
+    """Builds the queue's worker each time the QueueWorker (re)starts it, each with a pool of
+    its own (arq's `Worker.close` closes it), connecting on first use so that a worker can be
+    built while Redis is down. `overrides` are further arq Worker arguments (tests)."""
+
+    def build() -> Worker:
+        return create_worker(
+            vars(config),
+            redis_pool=lazy_json_pool(redis_url),
+            ctx=dict(ctx),
+            handle_signals=False,
+            **overrides,
+        )
+
+    return build
 
 
 def require_redis_url(settings: Settings) -> str:
@@ -108,60 +141,18 @@ def _cron_jobs(
     sweep's own queue. Its name carries the namespace: arq makes the cron's job ids from it,
     and every worker of one deployment must agree on them (one sweep per tick) while other
     deployments must not."""
-    spec = registry.get(SWEEP_JOB)
+    spec = registry.get(SWEEP)
     if spec is None or spec.queue != queue:
         return []
     sweep_cron = cron(
         cast(WorkerCoroutine, spec.function),
-        name=names.cron(SWEEP_JOB),
+        name=names.cron(SWEEP),
         second=sweep_seconds(interval),
         run_at_startup=True,
         timeout=spec.timeout_seconds,
         max_tries=spec.max_tries,
     )
     return [sweep_cron]
-
-
-async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
-    """Run one arq worker loop per queue in this process until SIGINT/SIGTERM, sharing one
-    ctx. Redis need not be up: the loops wait for it (see QueueWorker)."""
-    # Imported here: app.resources imports the whole application.
-    from app.migrate import ensure_schema
-    from app.resources import open_worker_resources
-
-    registry = build_registry()
-    queues = queues_with_jobs(registry, queues)
-    if not queues:
-        raise ValueError("none of the requested queues has jobs")
-    # One pool and one set of resources (engine, Channex client, queue) for all the workers;
-    # the pool connects on first use, so a worker starts while Redis is down.
-    pool = lazy_json_pool(require_redis_url(settings))
-    try:
-        resources = await open_worker_resources(settings, pool, registry)
-        ctx = resources.context()
-        try:
-            # Jobs on an older schema would fail one by one; refuse at once, as the API does.
-            await ensure_schema(resources.engine, settings)
-            factories = [
-                _factory(build_worker_settings(settings, queue, registry), pool, dict(ctx))
-                for queue in queues
-            ]
-            # As `serve` does: what start-up built lives as long as the process. Frozen, the
-            # cyclic GC stops re-walking it in every full collection; a full sync's 20,000
-            # cells trigger many (benchmarks/ari.py: about a third of a push's CPU).
-            gc.freeze()
-            await run_worker_group(factories)
-        finally:
-            await resources.aclose()
-    finally:
-        await pool.aclose(close_connection_pool=True)
-
-
-def _factory(config: dict[str, object], pool: ArqRedis, ctx: dict[str, object]) -> WorkerFactory:
-    def build() -> Worker:
-        return create_worker(config, redis_pool=pool, ctx=ctx, handle_signals=False)
-
-    return build
 
 
 async def run_worker_group(factories: Sequence[WorkerFactory]) -> None:
@@ -229,8 +220,8 @@ class QueueWorker:
 
     async def run(self) -> None:
         failures = 0
+        worker = self._worker = self._factory()
         while not self._stopped.is_set():
-            worker = self._worker = self._factory()
             started = time.monotonic()
             error = await _run_once(worker)
             await _release(worker)
@@ -240,7 +231,10 @@ class QueueWorker:
             ran_long = time.monotonic() - started > RECONNECT_MAX_SECONDS
             failures = 1 if ran_long else failures + 1
             self._report(worker.queue_name, error)
+            # The next worker's own pool answers the pings: the failed one's is closed.
+            worker = self._worker = self._factory()
             if await self._back_off(worker.pool, failures):
+                await _release(worker)
                 return
 
     def _report(self, queue: str, error: BaseException) -> None:
@@ -302,11 +296,13 @@ def _stop_on_signals(group: WorkerGroup) -> Iterator[None]:
 
 
 async def _release(worker: Worker) -> None:
-    """Worker.close() minus closing the shared pool: wait for its jobs (each has a time
-    limit), then drop its health key, if Redis lets us (the key expires anyway)."""
-    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
-    with contextlib.suppress(*REDIS_ERRORS):
-        await worker.pool.delete(worker.health_check_key)
+    """arq's own `Worker.close`: its jobs end (cancelled, unless a stop let them finish), its
+    health key goes and its pool closes. With Redis away the key expires by itself, and the
+    pool is closed all the same."""
+    try:
+        await worker.close()
+    except REDIS_ERRORS:
+        await worker.pool.aclose(close_connection_pool=True)
 
 
 async def workers_healthy(settings: Settings, queues: Sequence[str]) -> bool:

@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from app.db import utcnow
@@ -157,6 +158,38 @@ async def deliver_step(
         await session.flush()
         return Step(sent=True)
     return await _failed(session, delivery, endpoint, status, retry_after, error)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Where a booking's deliveries to one endpoint stand after `deliver_pending`."""
+
+    more: bool = False  # the time budget ran out with revisions still to send: go on at once
+    defer: float | None = None  # seconds until the next one is due; None: nothing is due
+
+
+async def deliver_pending(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    endpoint_id: int,
+    booking_id: int,
+    budget_seconds: float,
+) -> Delivered:
+    """Send the booking's undelivered revisions to the endpoint, oldest first, each committed
+    as it goes; no new one is started after `budget_seconds`."""
+    deadline = time.monotonic() + budget_seconds
+    while True:
+        async with sessions() as session:
+            step = await deliver_step(
+                session, settings, http, endpoint_id=endpoint_id, booking_id=booking_id
+            )
+            await session.commit()
+        if not step.sent:
+            return Delivered(defer=step.defer)
+        if time.monotonic() > deadline:
+            return Delivered(more=True)
 
 
 def _succeeded(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:

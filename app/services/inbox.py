@@ -17,7 +17,7 @@ import asyncpg
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from app.db import utcnow
@@ -30,7 +30,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Channex-Webhook-Secret"
-# More than a pool normally holds (app.db): a dead connection fails in microseconds.
+# More than the intake pool holds (DATABASE_POOL_SIZE): a dead connection fails in microseconds.
 MAX_LOST_CONNECTIONS = 32
 
 
@@ -61,7 +61,7 @@ async def store_event(
         if driver_pool is not None:
             event_id = await _insert_on_driver_pool(driver_pool, values)
         else:
-            event_id = await _insert_skipping_lost(engine, values)
+            event_id = await _insert_on_engine(engine, values)
     except Exception as exc:
         # Not stored, so not 2xx: Channex retries a non-2xx delivery (§8.4); never a 500.
         log.exception("webhook not stored: %s", type(exc).__name__)
@@ -71,26 +71,22 @@ async def store_event(
     return event_id if values["status"] == EventStatus.PENDING else None
 
 
-async def _insert_skipping_lost(engine: AsyncEngine, values: dict[str, Any]) -> int | None:
-    """Pooled connections are not pinged while busy (app.db): after a database restart the
-    pool may hold several dead ones. Each fails at once here and is dropped, until a live
-    (or new) connection takes the INSERT; any other failure is raised."""
-    for _ in range(MAX_LOST_CONNECTIONS):
-        async with engine.connect() as conn:
-            try:
-                return await _insert(conn, values)
-            except Exception:
-                if not await _lost(conn):
-                    raise
-                await conn.invalidate()
-    raise ConnectionError("every pooled database connection was lost")
+async def _insert_on_engine(engine: AsyncEngine, values: dict[str, Any]) -> int | None:
+    """SQLite, and PostgreSQL only where no intake pool is given. The engine pings each
+    connection at checkout (app.db), so none killed by a database restart reaches here."""
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        stmt = _insert_event(conn.dialect.name)
+        event_id: int | None = (await conn.execute(stmt, values)).scalar_one_or_none()
+        return event_id
 
 
 async def _insert_on_driver_pool(pool: asyncpg.Pool, values: dict[str, Any]) -> int | None:
-    """As `_insert_skipping_lost`, on asyncpg's pool, straight to the driver with SQL compiled
-    once (SQLAlchemy's execution path cost the intake ~20% of its throughput); outside a
-    transaction asyncpg autocommits. A connection found dead is closed, and the pool opens a
-    new one in its place on a later acquire."""
+    """The INSERT on the intake's own asyncpg pool, straight to the driver with SQL compiled
+    once; outside a transaction asyncpg autocommits. This pool is not pinged (a ping would
+    cost as much as the INSERT): after a database restart it may hold several dead
+    connections, each failing at once here and closed (the pool opens a new one in its
+    place) until a live one takes the INSERT."""
     sql, names = _asyncpg_insert()
     for _ in range(MAX_LOST_CONNECTIONS):
         async with pool.acquire() as conn:
@@ -113,22 +109,6 @@ def _driver_connection_lost(conn: asyncpg.Connection, error: Exception) -> bool:
         return bool(conn.is_closed())
     except asyncpg.exceptions.InterfaceError:
         return True
-
-
-async def _insert(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
-    # PostgreSQL's fast path is the intake pool (`_insert_on_driver_pool`); this one serves
-    # SQLite, and PostgreSQL only when no pool is given.
-    await conn.execution_options(isolation_level="AUTOCOMMIT")
-    return (await conn.execute(_insert_event(conn.dialect.name), values)).scalar_one_or_none()
-
-
-async def _lost(conn: AsyncConnection) -> bool:
-    """Whether the connection died (rather than the statement failing)."""
-    if conn.invalidated:
-        return True
-    driver = (await conn.get_raw_connection()).driver_connection
-    is_closed = getattr(driver, "is_closed", None)
-    return bool(is_closed()) if callable(is_closed) else False
 
 
 COLUMNS = (

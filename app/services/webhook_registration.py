@@ -10,7 +10,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.channex.schemas import Webhook, WebhookAttributes
@@ -21,6 +21,9 @@ from app.services.inbox import SECRET_HEADER
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# An unchanged configuration is checked this often (a changed one at once, see webhook_marker).
+WEBHOOK_CHECK_SECONDS = 3600.0
 
 WEBHOOK_PATH = "/v1/webhooks/channex"
 
@@ -76,6 +79,26 @@ async def ensure_webhook(channex: ChannexClient, settings: Settings) -> str:
         await channex.update_webhook(keep.id, want)
         return "updated"
     return "deleted duplicates" if extra else "unchanged"
+
+
+async def check_webhook(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    channex: ChannexClient,
+    *,
+    force: bool = False,
+) -> str | None:
+    """Create or repair the webhook when its check is due (or forced): what was done, or None
+    when not due. Channex failing is raised; the next check retries."""
+    marker = webhook_marker(settings)
+    async with sessions() as session:
+        if not force and not await marker_due(session, marker, WEBHOOK_CHECK_SECONDS):
+            return None
+    result = await ensure_webhook(channex, settings)
+    async with sessions() as session:
+        await touch_marker(session, marker)
+        await session.commit()
+    return result
 
 
 def webhook_marker(settings: Settings) -> str:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from app.db import utcnow
 from app.domain.ari_schedule import nightly_slot
-from app.jobs.ari import NIGHTLY_JOB, nightly_ari, nightly_pending
+from app.jobs.ari import nightly_ari, nightly_pending
 from app.jobs.context import WorkerContext
+from app.jobs.requests import NIGHTLY_ARI
 from app.models import AriState, Property
 from app.resources import Resources
 from app.settings import Settings
@@ -177,7 +178,7 @@ async def test_the_nightly_job_is_due_once_records_drift_and_repairs_if_configur
         slot = nightly_slot(utcnow(), prop.timezone, prop.id)
         assert await nightly_pending(session, slot - timedelta(minutes=1)) == []  # peak hours
         [job] = await nightly_pending(session, slot + timedelta(minutes=1))
-    assert (job.job_name, job.args) == (NIGHTLY_JOB, (prop.id,))
+    assert (job.job_name, job.args) == (NIGHTLY_ARI, (prop.id,))
     ctx = resources.context()
     ctx["settings"] = settings.model_copy(update={"ari_nightly_drift_repair": True})
     writes = len(fake.writes("availability"))

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from app.channex.client import ChannexClient
 from app.channex.ratelimit import MemoryRateLimiter
-from app.jobs.ari_watch import DRIFT_JOB, drift_job_id, scan_ari_drift
+from app.jobs.ari_watch import scan_ari_drift
+from app.jobs.requests import CHECK_ARI_DRIFT
 from app.jobs.sweep import sweep_pending
 from app.models import AriState, Property, WebhookEvent
 from app.resources import Resources
@@ -207,7 +208,7 @@ async def test_the_sweep_re_drives_a_pending_span_whose_job_was_lost(
         await session.commit()
         [job] = await scan_ari_drift(session)
     assert (job.job_name, job.args, job.job_id) == (
-        DRIFT_JOB, (state.property_id,), drift_job_id(state.property_id),
+        CHECK_ARI_DRIFT, (state.property_id,), f"ari-drift:{state.property_id}",
     )  # fmt: skip
 
     await sweep_pending(resources(app).session_factory, resources(app).queue, [scan_ari_drift])

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from arq.connections import ArqRedis
-from arq.worker import Retry, Worker, create_worker
+from arq.worker import Retry, Worker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.jobs.context import WorkerContext
-from app.jobs.queue import ArqQueue, InProcessQueue, JobQueue
-from app.jobs.registry import JobSpec, index_specs
-from app.jobs.worker import build_worker_settings, run_worker_group
+from app.jobs.queue import ArqQueue, InProcessQueue
+from app.jobs.requests import JobQueue
+from app.jobs.spec import JobSpec, index_specs
+from app.jobs.worker import build_worker_settings, run_worker_group, worker_factory
 from app.services.delivery import delivery_client
 from app.settings import Settings
 
@@ -74,12 +75,18 @@ class Recorder:
     def specs(self, queue: str) -> dict[str, JobSpec]:
         """A registry of these jobs, all on `queue`."""
         return index_specs(
-            JobSpec(self.record, queue, timeout_seconds=2, max_tries=3),
-            JobSpec(self.block, queue, timeout_seconds=DRAIN_TIMEOUT_SECONDS, max_tries=1),
-            JobSpec(self.retry_always, queue, timeout_seconds=2, max_tries=3),
-            JobSpec(self.retry_once, queue, timeout_seconds=2, max_tries=3),
-            JobSpec(self.sleep_long, queue, timeout_seconds=SHORT_TIMEOUT_SECONDS, max_tries=1),
-            JobSpec(self.fail, queue, timeout_seconds=2, max_tries=1),
+            JobSpec("record", self.record, queue, timeout_seconds=2, max_tries=3),
+            JobSpec("block", self.block, queue, timeout_seconds=DRAIN_TIMEOUT_SECONDS, max_tries=1),
+            JobSpec("retry_always", self.retry_always, queue, timeout_seconds=2, max_tries=3),
+            JobSpec("retry_once", self.retry_once, queue, timeout_seconds=2, max_tries=3),
+            JobSpec(
+                "sleep_long",
+                self.sleep_long,
+                queue,
+                timeout_seconds=SHORT_TIMEOUT_SECONDS,
+                max_tries=1,
+            ),
+            JobSpec("fail", self.fail, queue, timeout_seconds=2, max_tries=1),
         )
 
 
@@ -127,9 +134,10 @@ class ArqHarness:
 
     def worker(self, **overrides: Any) -> Worker:
         """A real arq worker of the harness's queue, polling fast."""
-        options: dict[str, Any] = {"handle_signals": False, "poll_delay": 0.02, **overrides}
+        options: dict[str, Any] = {"poll_delay": 0.02, **overrides}
         config = build_worker_settings(self.settings, self.queue_name, self.registry)
-        return create_worker(config, redis_pool=self.pool, ctx=dict(self.ctx), **options)
+        assert self.settings.redis_url is not None
+        return worker_factory(config, self.settings.redis_url, self.ctx, **options)()
 
     async def drain(self) -> None:
         async with asyncio.timeout(DRAIN_TIMEOUT_SECONDS):

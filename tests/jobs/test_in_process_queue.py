@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.channex.client import ChannexClient
 from app.jobs.context import WorkerContext
 from app.jobs.queue import InProcessQueue
-from app.jobs.registry import DEFAULT_QUEUE, JobSpec, index_specs
+from app.jobs.spec import DEFAULT_QUEUE, JobSpec, index_specs
 from app.jobs.sweep import sweep
 from app.settings import Settings
 from tests.jobs.support import DRAIN_TIMEOUT_SECONDS, Recorder, make_ctx
@@ -55,7 +55,9 @@ async def test_job_receives_the_bound_ctx_with_its_id(
     async def look(job_ctx: WorkerContext) -> None:
         seen.append(job_ctx)
 
-    looking = InProcessQueue(index_specs(JobSpec(look, "q", timeout_seconds=1, max_tries=1)))
+    looking = InProcessQueue(
+        index_specs(JobSpec("look", look, "q", timeout_seconds=1, max_tries=1))
+    )
     await looking.start(ctx)
     await looking.enqueue("look", job_id="look:1")
     await looking.wait_idle(DRAIN_TIMEOUT_SECONDS)
@@ -117,7 +119,7 @@ async def test_start_runs_the_sweep_now_and_every_interval(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="app.jobs.sweep")  # idle sweeps log at debug
-    queue = InProcessQueue(index_specs(JobSpec(sweep, DEFAULT_QUEUE, 5, 1)))
+    queue = InProcessQueue(index_specs(JobSpec("sweep", sweep, DEFAULT_QUEUE, 5, 1)))
     settings = Settings(sweep_interval_seconds=0.05)
 
     def sweeps() -> list[logging.LogRecord]:

@@ -7,11 +7,11 @@ import asyncio
 
 from arq.connections import ArqRedis
 
-from app.jobs import bookings
+from app.jobs import bookings, requests
 from app.jobs.inbox_waker import WAKE_INTERVAL_SECONDS, InboxWaker
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, load_json
-from app.jobs.registry import JobSpec, index_specs
+from app.jobs.spec import JobSpec, index_specs
 
 
 async def queued_job_names(pool: ArqRedis, queue_name: str) -> list[str]:
@@ -25,8 +25,16 @@ async def test_a_burst_asks_for_one_drain_and_a_later_event_for_another(
     arq_pool: ArqRedis, queue_name: str, names: RedisNames
 ) -> None:
     registry = index_specs(
-        JobSpec(bookings.drain_inbox, queue_name, timeout_seconds=30, max_tries=1),
-        JobSpec(bookings.process_webhook_event, queue_name, timeout_seconds=30, max_tries=1),
+        JobSpec(
+            requests.DRAIN_INBOX, bookings.drain_inbox, queue_name, timeout_seconds=30, max_tries=1
+        ),
+        JobSpec(
+            requests.PROCESS_WEBHOOK_EVENT,
+            bookings.process_webhook_event,
+            queue_name,
+            timeout_seconds=30,
+            max_tries=1,
+        ),
     )
     waker = InboxWaker(ArqQueue(arq_pool, registry, names))
     try:

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs.registry import build_registry
-from app.jobs.sweep import PendingJob, Scanner, build_scanners, sweep_pending
+from app.jobs.requests import JobRequest
+from app.jobs.sweep import SCANNERS, Scanner, sweep_pending
 from tests.jobs.support import Harness, Recorder
 
 
@@ -26,23 +27,23 @@ async def pending_db(
     return session_factory
 
 
-async def scan_pending_ari(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_pending_ari(session: AsyncSession) -> Sequence[JobRequest]:
     rows = await session.execute(text("SELECT property_id FROM pending_ari ORDER BY 1"))
-    return [PendingJob("record", (pid,), job_id=f"record:{pid}") for pid in rows.scalars()]
+    return [JobRequest("record", (pid,), job_id=f"record:{pid}") for pid in rows.scalars()]
 
 
-async def scan_pending_ari_deferred(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_pending_ari_deferred(session: AsyncSession) -> Sequence[JobRequest]:
     """Deferred, so that the jobs are certainly still queued when the sweep repeats."""
     return [replace(job, defer=0.2) for job in await scan_pending_ari(session)]
 
 
-async def scan_broken_table(session: AsyncSession) -> Sequence[PendingJob]:
+async def scan_broken_table(session: AsyncSession) -> Sequence[JobRequest]:
     await session.execute(text("SELECT * FROM no_such_table"))
     return []
 
 
-async def scan_deferred_retry(session: AsyncSession) -> Sequence[PendingJob]:
-    return [PendingJob("record", ("later", 1), defer=0.05)]
+async def scan_deferred_retry(session: AsyncSession) -> Sequence[JobRequest]:
+    return [JobRequest("record", ("later", 1), defer=0.05)]
 
 
 async def test_sweep_enqueues_what_every_scanner_finds_despite_a_failing_one(
@@ -74,8 +75,8 @@ async def test_a_job_the_queue_rejects_does_not_stop_the_others(
     pending_db: async_sessionmaker[AsyncSession],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def scan_unknown(session: AsyncSession) -> Sequence[PendingJob]:
-        return [PendingJob("no_such_job", ())]
+    async def scan_unknown(session: AsyncSession) -> Sequence[JobRequest]:
+        return [JobRequest("no_such_job", ())]
 
     assert await sweep_pending(pending_db, harness.queue, [scan_unknown, scan_pending_ari]) == 2
     await harness.drain()
@@ -86,7 +87,7 @@ async def test_a_job_the_queue_rejects_does_not_stop_the_others(
 async def test_every_registered_scanner_names_registered_jobs(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    scanners = build_scanners()
+    scanners = SCANNERS
     assert len(set(scanners)) == len(scanners)
     registered = build_registry()
     async with session_factory() as session:

@@ -16,14 +16,14 @@ from arq.worker import Worker, create_worker
 
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, create_json_pool, dump_json, lazy_json_pool, load_json
-from app.jobs.registry import (
+from app.jobs.registry import build_registry
+from app.jobs.requests import SWEEP
+from app.jobs.spec import (
     ALL_QUEUES,
     ARI_QUEUE,
     DEFAULT_QUEUE,
     MAX_JOB_SECONDS,
-    SWEEP_JOB,
     JobSpec,
-    build_registry,
     index_specs,
 )
 from app.jobs.sweep import sweep
@@ -32,6 +32,7 @@ from app.jobs.worker import (
     queues_with_jobs,
     run_worker_group,
     sweep_seconds,
+    worker_factory,
     workers_healthy,
 )
 from app.settings import Settings
@@ -51,20 +52,20 @@ def test_worker_settings_use_json_short_health_checks_and_no_results(
 ) -> None:
     monkeypatch.delenv("REDIS_NAMESPACE")  # the run's own (tests/conftest.py): see the default
     config = build_worker_settings(Settings(redis_url="redis://redis.invalid:6379/0"), ARI_QUEUE)
-    assert config["job_serializer"] is dump_json
-    assert config["job_deserializer"] is load_json
-    assert config["keep_result"] == 0
-    assert config["health_check_interval"] == 10
-    assert config["job_completion_wait"] == 20
-    assert config["queue_name"] == "channel-sync:ari"
+    assert config.job_serializer is dump_json
+    assert config.job_deserializer is load_json
+    assert config.keep_result == 0
+    assert config.health_check_interval == 10
+    assert config.job_completion_wait == 20
+    assert config.queue_name == "channel-sync:ari"
 
 
 async def test_every_redis_name_is_inside_the_namespace() -> None:
     settings = Settings(redis_url="redis://redis.invalid:6379/0", redis_namespace="hotel-a")
     config = build_worker_settings(settings, DEFAULT_QUEUE)
-    assert config["queue_name"] == "hotel-a:default"
-    assert config["health_check_key"] == f"hotel-a:default:health-check:{socket.gethostname()}"
-    worker = create_worker(config, handle_signals=False)
+    assert config.queue_name == "hotel-a:default"
+    assert config.health_check_key == f"hotel-a:default:health-check:{socket.gethostname()}"
+    worker = create_worker(vars(config), handle_signals=False)
     [sweep_cron] = worker.cron_jobs
     assert sweep_cron.name == "hotel-a:sweep"  # arq's cron job ids start with it
     assert RedisNames.of(settings).limiter_prefix == "hotel-a:rl:"
@@ -78,10 +79,11 @@ def test_a_namespace_that_could_overlap_another_is_refused(namespace: str) -> No
 
 async def test_worker_of_the_default_queue_runs_the_sweep_as_a_startup_cron() -> None:
     settings = Settings(redis_url="redis://redis.invalid:6379/0", redis_namespace="channel-sync")
-    worker = create_worker(build_worker_settings(settings, DEFAULT_QUEUE), handle_signals=False)
+    config = build_worker_settings(settings, DEFAULT_QUEUE)
+    worker = create_worker(vars(config), handle_signals=False)
     [sweep_cron] = worker.cron_jobs
-    assert (sweep_cron.name, sweep_cron.run_at_startup) == (f"channel-sync:{SWEEP_JOB}", True)
-    assert worker.functions[SWEEP_JOB].timeout_s == build_registry()[SWEEP_JOB].timeout_seconds
+    assert (sweep_cron.name, sweep_cron.run_at_startup) == (f"channel-sync:{SWEEP}", True)
+    assert worker.functions[SWEEP].timeout_s == build_registry()[SWEEP].timeout_seconds
 
 
 def test_no_job_holds_arq_s_in_progress_lock_past_the_recovery_target() -> None:
@@ -97,7 +99,7 @@ def test_every_job_runs_again_after_its_worker_died() -> None:
 
 def test_a_job_longer_than_the_limit_is_refused() -> None:
     with pytest.raises(ValueError, match="may run"):
-        index_specs(JobSpec(sweep, DEFAULT_QUEUE, MAX_JOB_SECONDS + 1, 1))
+        index_specs(JobSpec(SWEEP, sweep, DEFAULT_QUEUE, MAX_JOB_SECONDS + 1, 1))
 
 
 def test_worker_settings_need_a_redis_url() -> None:
@@ -106,7 +108,7 @@ def test_worker_settings_need_a_redis_url() -> None:
 
 
 def test_queues_without_jobs_get_no_worker() -> None:
-    only_sweep = index_specs(JobSpec(sweep, DEFAULT_QUEUE, 5, 1))
+    only_sweep = index_specs(JobSpec(SWEEP, sweep, DEFAULT_QUEUE, 5, 1))
     assert queues_with_jobs(only_sweep, ALL_QUEUES) == [DEFAULT_QUEUE]
     assert set(queues_with_jobs(build_registry(), ALL_QUEUES)) == set(ALL_QUEUES)
 
@@ -115,19 +117,16 @@ async def test_a_burst_worker_runs_the_startup_sweep(
     arq_harness: ArqHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="app.jobs.sweep")  # idle sweeps log at debug
-    registry = index_specs(JobSpec(sweep, arq_harness.queue_name, 5, 1))
+    registry = index_specs(JobSpec(SWEEP, sweep, arq_harness.queue_name, 5, 1))
     config = build_worker_settings(arq_harness.settings, arq_harness.queue_name, registry)
     built: list[Worker] = []
+    assert arq_harness.settings.redis_url is not None
+    factory = worker_factory(
+        config, arq_harness.settings.redis_url, arq_harness.ctx, burst=True, poll_delay=0.02
+    )
 
     def build() -> Worker:
-        worker = create_worker(
-            config,
-            redis_pool=arq_harness.pool,
-            ctx=dict(arq_harness.ctx),
-            burst=True,
-            handle_signals=False,
-            poll_delay=0.02,
-        )
+        worker = factory()
         built.append(worker)
         return worker
 
@@ -190,12 +189,7 @@ def _private_worker(
     settings = harness.settings.model_copy(update={"redis_url": redis.url})
     config = build_worker_settings(settings, harness.queue_name, harness.registry)
 
-    def build() -> Worker:
-        return create_worker(
-            config, redis_pool=pool, ctx=dict(harness.ctx), handle_signals=False, poll_delay=0.02
-        )
-
-    return build
+    return worker_factory(config, redis.url, harness.ctx, poll_delay=0.02)
 
 
 async def _wait_for_run(recorder: Recorder, count: int) -> None:
@@ -263,7 +257,7 @@ async def test_an_enqueue_without_redis_is_one_warning_and_no_traceback(
     pool = lazy_json_pool(private_redis.url)  # never started: nothing listens
     queue = ArqQueue(pool, build_registry(), names)
     try:
-        assert await queue.enqueue(SWEEP_JOB, job_id="sweep") is False
+        assert await queue.enqueue(SWEEP, job_id="sweep") is False
     finally:
         await pool.aclose(close_connection_pool=True)
     [record] = [r for r in caplog.records if r.name == "app.jobs.queue"]

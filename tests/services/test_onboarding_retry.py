@@ -10,14 +10,14 @@ from sqlalchemy import update
 
 from app.db import utcnow
 from app.jobs.onboarding import scan_onboarding, sync_onboarding
-from app.jobs.sweep import PendingJob
+from app.jobs.requests import JobRequest
 from app.models import Organization, Property
 from app.resources import Resources
 from tests.api.test_onboarding import PROPERTY
 from tests.fake_channex import FakeChannex
 
 
-async def run(resources: Resources, job: PendingJob) -> None:
+async def run(resources: Resources, job: JobRequest) -> None:
     kind, ident = job.args
     await sync_onboarding(resources.context(), str(kind), int(ident))
 
