@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from app.settings import ApiKey, Settings
-from tests.conftest import GLOBAL_KEY, ORG1_KEY
+from tests.conftest import FAST_DEBOUNCE_SECONDS, FAST_RATE_LIMIT_PER_MINUTE, GLOBAL_KEY, ORG1_KEY
 from tests.fake_channex import API_KEY, BASE_URL, FakeChannex
 
 WEBHOOK_SECRET = "channex-webhook-secret"
@@ -39,6 +39,8 @@ def booking_settings(database_url: str, **overrides: Any) -> Settings:
         "channex_webhook_secret": WEBHOOK_SECRET,
         "personal_data_keys": [SecretStr(PERSONAL_KEY)],
         "sweep_interval_seconds": 3600,
+        "channex_rate_limit_per_minute": FAST_RATE_LIMIT_PER_MINUTE,
+        "ari_push_debounce_seconds": FAST_DEBOUNCE_SECONDS,
         "api_keys": [
             ApiKey(name="pms", key=GLOBAL_KEY),
             ApiKey(name="org-1", key=ORG1_KEY, organization_id="org-1"),
@@ -200,17 +202,6 @@ def booking_channex() -> Iterator[tuple[FakeChannex, ChannexBookings, respx.Mock
         bookings.register(router)
         router.route(url__startswith=BASE_URL).mock(side_effect=fake.handle)
         yield fake, bookings, router
-
-
-def webhook_body(event: str, prop: str | None, **payload: Any) -> dict[str, Any]:
-    """A Channex webhook envelope (§8.3)."""
-    return {
-        "event": event,
-        "property_id": prop,
-        "user_id": None,
-        "timestamp": "2030-12-01T10:00:00.000000Z",
-        "payload": payload,
-    }
 
 
 Pair = tuple[FakeChannex, ChannexBookings, respx.MockRouter]

@@ -17,6 +17,7 @@ from app import cli
 from app.db import create_engine, create_session_factory
 from app.models import PmsEndpoint
 from app.settings import get_settings
+from tests.factories import seed_pms_endpoints
 
 SECRET = "whsec_c2VjcmV0IG9mIHRoZSBQTVM="
 
@@ -29,16 +30,6 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-async def _seed(url: str, old_key: str) -> None:
-    engine = create_engine(url)
-    async with create_session_factory(engine)() as session:
-        token = Fernet(old_key.encode()).encrypt(SECRET.encode()).decode()
-        session.add(PmsEndpoint(scope="global", url="https://pms.test/h", secret="fernet:" + token))
-        session.add(PmsEndpoint(scope="org:1", url="https://pms.test/o", secret=SECRET))
-        await session.commit()
-    await engine.dispose()
 
 
 async def _secrets(url: str) -> list[str]:
@@ -57,7 +48,7 @@ def test_rotate_keys_re_encrypts_stored_secrets_under_the_new_key(
     shutil.copy(sqlite_template, path)
     url = f"sqlite+aiosqlite:///{path}"
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    asyncio.run(_seed(url, old_key))
+    asyncio.run(seed_pms_endpoints(url, SECRET, old_key))
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PERSONAL_DATA_KEYS", json.dumps([new_key, old_key]))
 

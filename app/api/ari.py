@@ -31,7 +31,7 @@ from app.schemas_ari import (
 )
 from app.services import ari_drift, ari_runs, ari_state
 from app.services.ari_mappings import Mappings
-from app.services.ari_push import DEBOUNCE_SECONDS, request_full_sync
+from app.services.ari_push import request_full_sync
 from app.services.properties import get_property
 from app.services.room_types import require_synced_property
 
@@ -54,7 +54,8 @@ async def post_ari(
     prop, change = await ari_state.apply_changes(session, principal, property_id, body)
     await session.commit()
     if change.cells_changed:
-        await request_push(resources.queue, prop.id, defer=DEBOUNCE_SECONDS)
+        debounce = resources.settings.ari_push_debounce_seconds
+        await request_push(resources.queue, prop.id, defer=debounce)
     return AriAccepted(change_id=change.id, cells_changed=change.cells_changed)
 
 

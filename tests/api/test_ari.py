@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from app.resources import Resources
-from app.settings import Settings
-from tests.api.test_onboarding import onboard
 from tests.conftest import ORG1_KEY
+from tests.factories import ari_day, availability, onboard, restrictions
 from tests.fake_channex import FakeChannex
 from tests.services.ari_support import FakeAri
-
-# A safe distance from "today" whatever the hour in the property's zone.
-START = datetime.now(UTC).date() + timedelta(days=2)
-
-
-def _day(offset: int) -> str:
-    return (START + timedelta(days=offset)).isoformat()
-
-
-def restrictions(first: int, last: int, **fields: Any) -> dict[str, Any]:
-    return {"type": "restrictions", "room_type_id": "dbl", "rate_plan_id": "bar",
-            "date_from": _day(first), "date_to": _day(last), **fields}  # fmt: skip
-
-
-def availability(first: int, last: int, count: int, room: str = "dbl") -> dict[str, Any]:
-    return {"type": "availability", "room_type_id": room, "date_from": _day(first),
-            "date_to": _day(last), "availability": count}  # fmt: skip
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The shared settings with a 1 s limiter spacing, so a second push waits 1 s, not 6."""
-    return settings.model_copy(update={"channex_rate_limit_per_minute": 60})
 
 
 async def wait_for_jobs(app: FastAPI) -> None:
@@ -54,7 +26,7 @@ async def test_a_batch_is_rejected_whole_with_an_error_per_item(
         availability(0, 3, 4, room="unknown"),
         restrictions(0, 1, rate="0"),
         restrictions(0, 1, rate=None),
-        {**availability(0, 3, 4), "date_from": _day(-5)},
+        {**availability(0, 3, 4), "date_from": ari_day(-5)},
         restrictions(0, 600, min_stay_arrival=2),
         restrictions(0, 1, rates=[{"occupancy": 2, "rate": "90"}]),
     ]
@@ -76,7 +48,9 @@ async def test_a_batch_is_rejected_whole_with_an_error_per_item(
         "body.items.3.date_to",
         "body.items.4.rates",
     ]
-    state = await client.get("/v1/properties/p-1/ari", params={"from": _day(0), "to": _day(10)})
+    state = await client.get(
+        "/v1/properties/p-1/ari", params={"from": ari_day(0), "to": ari_day(10)}
+    )
     assert state.json()["cells"] == []  # nothing half-written
 
 
@@ -90,17 +64,21 @@ async def test_accepted_changes_are_pushed_in_the_background_and_shown_in_sync(
     response = await client.post("/v1/properties/p-1/ari", json=body)
     assert response.status_code == 202, response.text
     assert response.json()["cells_changed"] == 20
-    pending = await client.get("/v1/properties/p-1/ari", params={"from": _day(0), "to": _day(0)})
+    pending = await client.get(
+        "/v1/properties/p-1/ari", params={"from": ari_day(0), "to": ari_day(0)}
+    )
     assert {c["status"] for c in pending.json()["cells"]} == {"pending"}
     await wait_for_jobs(app)
     assert len(fake.writes("availability")) == 1
     assert len(fake.writes("restrictions")) == 1
-    state = await client.get("/v1/properties/p-1/ari", params={"from": _day(0), "to": _day(9)})
+    state = await client.get(
+        "/v1/properties/p-1/ari", params={"from": ari_day(0), "to": ari_day(9)}
+    )
     cells = state.json()["cells"]
     assert len(cells) == 20
     assert {c["status"] for c in cells} == {"in_sync"}
     assert {"type": "restrictions", "room_type_id": "dbl", "rate_plan_id": "bar",
-            "date": _day(0), "desired": {"rate": "99.50", "stop_sell": False},
+            "date": ari_day(0), "desired": {"rate": "99.50", "stop_sell": False},
             "status": "in_sync", "failure": None} in cells  # fmt: skip
     runs = (await client.get("/v1/properties/p-1/sync-runs")).json()
     assert runs["total"] == 2
@@ -162,7 +140,9 @@ async def test_a_500_day_batch_over_30_rate_plans_is_stored_whole(
     response = await client.post("/v1/properties/p-1/ari", json={"items": items})
     assert response.status_code == 202, response.text
     assert response.json()["cells_changed"] == 30 * 491
-    last = await client.get("/v1/properties/p-1/ari", params={"from": _day(490), "to": _day(490)})
+    last = await client.get(
+        "/v1/properties/p-1/ari", params={"from": ari_day(490), "to": ari_day(490)}
+    )
     desired = [(c["room_type_id"], c["rate_plan_id"], c["desired"]) for c in last.json()["cells"]]
     assert sorted(desired, key=str) == sorted(
         ((i["room_type_id"], i["rate_plan_id"], {"rate": "120.00", "min_stay_arrival": 1})

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from arq.worker import Retry
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -21,34 +20,25 @@ from app.jobs.requests import NIGHTLY_ARI
 from app.models import AriState, Property
 from app.resources import Resources
 from app.settings import Settings
-from tests.api.test_ari import _day, availability, restrictions, wait_for_jobs
-from tests.api.test_onboarding import onboard
+from tests.api.test_ari import wait_for_jobs
 from tests.conftest import ORG1_KEY
+from tests.factories import ari_day, availability, onboard, restrictions
 from tests.fake_channex import FakeChannex
 from tests.services.ari_support import FakeAri
+from tests.waiting import past_our_limiter
 
-RANGE = {"from": _day(0), "to": _day(9)}
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """A 1 s limiter spacing (reads share the ARI budget), so a read after a push waits 1 s."""
-    return settings.model_copy(update={"channex_rate_limit_per_minute": 60})
+RANGE = {"from": ari_day(0), "to": ari_day(9)}
 
 
 async def drift(
     client: httpx.AsyncClient, *, repair: bool = False, params: dict[str, str] = RANGE
 ) -> httpx.Response:
     """GET .../drift (or POST .../drift/repair), waiting out our own limiter's spacing."""
-    for _ in range(5):
-        if repair:
-            response = await client.post("/v1/properties/p-1/drift/repair", params=params)
-        else:
-            response = await client.get("/v1/properties/p-1/drift", params=params)
-        if response.status_code != 503:
-            return response
-        await asyncio.sleep(float(response.headers["Retry-After"]))
-    raise AssertionError(response.text)
+    if repair:
+        return await past_our_limiter(
+            lambda: client.post("/v1/properties/p-1/drift/repair", params=params)
+        )
+    return await past_our_limiter(lambda: client.get("/v1/properties/p-1/drift", params=params))
 
 
 async def pushed_hotel(app: FastAPI, client: httpx.AsyncClient, fake: FakeAri) -> tuple[str, str]:
@@ -63,7 +53,7 @@ async def pushed_hotel(app: FastAPI, client: httpx.AsyncClient, fake: FakeAri) -
 
 
 def day(offset: int) -> date:
-    return date.fromisoformat(_day(offset))
+    return date.fromisoformat(ari_day(offset))
 
 
 async def test_drift_reports_only_the_fields_changed_inside_channex(
@@ -85,11 +75,11 @@ async def test_drift_reports_only_the_fields_changed_inside_channex(
     assert body["checked_cells"] == 20
     assert body["repaired"] is False
     assert sorted(body["differences"], key=lambda d: (d["date"], d["type"])) == [
-        {"type": "availability", "room_type_id": "dbl", "rate_plan_id": None, "date": _day(3),
+        {"type": "availability", "room_type_id": "dbl", "rate_plan_id": None, "date": ari_day(3),
          "field": "availability", "pushed": 4, "channex": 7},
-        {"type": "restrictions", "room_type_id": "dbl", "rate_plan_id": "bar", "date": _day(5),
+        {"type": "restrictions", "room_type_id": "dbl", "rate_plan_id": "bar", "date": ari_day(5),
          "field": "rate", "pushed": "99.50", "channex": "120.00"},
-        {"type": "restrictions", "room_type_id": "dbl", "rate_plan_id": "bar", "date": _day(6),
+        {"type": "restrictions", "room_type_id": "dbl", "rate_plan_id": "bar", "date": ari_day(6),
          "field": "stop_sell", "pushed": False, "channex": 1},
     ]  # fmt: skip
     await wait_for_jobs(app)
@@ -125,14 +115,14 @@ async def test_repair_resends_exactly_the_drifted_fields_and_converges(
         {
             "property_id": property_id,
             "room_type_id": room,
-            "date_from": _day(3),
-            "date_to": _day(3),
+            "date_from": ari_day(3),
+            "date_to": ari_day(3),
             "availability": 4,
         }
     ]
     assert restriction_writes[-1] == [
-        {"property_id": property_id, "rate_plan_id": plan, "date_from": _day(5),
-         "date_to": _day(6), "rate": "99.50"}
+        {"property_id": property_id, "rate_plan_id": plan, "date_from": ari_day(5),
+         "date_to": ari_day(6), "rate": "99.50"}
     ]  # fmt: skip
     assert (await drift(client)).json()["differences"] == []
     runs = (await client.get("/v1/properties/p-1/sync-runs")).json()["items"]
@@ -144,7 +134,7 @@ async def test_drift_needs_a_valid_range_and_the_caller_s_property(
 ) -> None:
     channex.ari = FakeAri().handle
     await onboard(client)
-    backwards = {"from": _day(5), "to": _day(1)}
+    backwards = {"from": ari_day(5), "to": ari_day(1)}
     assert (await client.get("/v1/properties/p-1/drift", params=backwards)).status_code == 422
     other = {"Authorization": f"Bearer {ORG1_KEY}"}
     await client.put("/v1/organizations/org-2", json={"title": "Other"})
@@ -194,7 +184,7 @@ async def test_the_nightly_job_is_due_once_records_drift_and_repairs_if_configur
         assert await nightly_pending(session, slot + timedelta(minutes=2)) == []  # once a day
     repaired = fake.writes("availability")[writes:]
     assert [[(v["date_from"], v["availability"]) for v in values] for values in repaired] == [
-        [(_day(3), 4)]
+        [(ari_day(3), 4)]
     ]
     assert len(fake.writes("restrictions")) == restriction_writes  # nothing drifted there
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.api.test_onboarding import PROPERTY, onboard
 from tests.conftest import GLOBAL_KEY, ORG1_KEY
+from tests.factories import PROPERTY, seed_two_organizations
 from tests.fake_channex import FakeChannex
 
 
@@ -39,13 +39,6 @@ async def test_health_needs_no_key(app: FastAPI) -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as anonymous:
         assert (await anonymous.get("/health/live")).json() == {"status": "ok"}
-
-
-async def seed_two_organizations(client: httpx.AsyncClient) -> None:
-    await onboard(client)  # org-1 with property p-1
-    await client.put("/v1/organizations/org-2", json={"title": "Mountain Inns"})
-    other = {**PROPERTY, "organization_id": "org-2", "title": "Alpine Lodge"}
-    assert (await client.put("/v1/properties/p-2", json=other)).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,10 @@ from app.services.key_rotation import rotate_stored_keys
 from app.services.personal_data import PersonalDataKeyError
 from app.settings import Settings
 from tests import booking_fakes
-from tests.api.test_onboarding import PROPERTY, onboard
 from tests.api.test_webhooks import ids, post_booking, resources, settle
 from tests.booking_fakes import PERSONAL_KEY, ChannexBookings, booking_settings
 from tests.conftest import ORG1_KEY
+from tests.factories import PROPERTY, onboard
 from tests.fake_channex import FakeChannex
 
 booking_fake = booking_fakes.booking_fake

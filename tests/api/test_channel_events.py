@@ -10,10 +10,9 @@ from sqlalchemy import select
 from app.models import AriState, Channel, Property, WebhookEvent
 from app.services.inbox import pending_event_ids
 from tests import booking_fakes
-from tests.api.test_ari import availability
-from tests.api.test_onboarding import onboard
 from tests.api.test_webhooks import HOOK, SECRET, ids, resources, settle
-from tests.booking_fakes import ChannexBookings, webhook_body
+from tests.booking_fakes import ChannexBookings
+from tests.factories import availability, onboard, webhook_body
 from tests.fake_channex import FakeChannex
 from tests.services.ari_support import FakeAri
 

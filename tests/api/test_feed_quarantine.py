@@ -10,10 +10,10 @@ from sqlalchemy import select
 from app.models import QuarantinedRevision
 from app.services.personal_data import build_cipher, decrypt
 from tests import booking_fakes
-from tests.api.test_onboarding import onboard
 from tests.api.test_webhooks import count, ids, resources, settle
 from tests.booking_fakes import ChannexBookings
 from tests.conftest import ORG1_KEY
+from tests.factories import onboard
 from tests.fake_channex import FakeChannex
 
 booking_fake = booking_fakes.booking_fake

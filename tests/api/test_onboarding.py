@@ -7,29 +7,8 @@ import json
 import httpx
 import pytest
 
+from tests.factories import PROPERTY, ROOM, onboard
 from tests.fake_channex import FakeChannex
-
-PROPERTY = {
-    "organization_id": "org-1",
-    "title": "Seaside Hotel",
-    "currency": "eur",
-    "timezone": "Europe/Lisbon",
-    "country": "PT",
-    "city": "Lisbon",
-}
-ROOM = {"title": "Double Room", "count_of_rooms": 12, "occ_adults": 2}
-RATE = {"title": "Best Available Rate", "options": [{"occupancy": 2, "rate": "100.50"}]}
-
-
-async def onboard(client: httpx.AsyncClient) -> None:
-    for path, body in [
-        ("/v1/organizations/org-1", {"title": "Seaside Hotels"}),
-        ("/v1/properties/p-1", PROPERTY),
-        ("/v1/properties/p-1/room-types/dbl", ROOM),
-        ("/v1/properties/p-1/room-types/dbl/rate-plans/bar", RATE),
-    ]:
-        response = await client.put(path, json=body)
-        assert response.status_code == 200, response.text
 
 
 async def test_onboarding_creates_each_channex_entity_once(

@@ -4,7 +4,6 @@ while the global key sees org-2's rows there (so each check could fail)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +18,13 @@ from app.models import Booking, BookingDelivery, BookingRevision
 from app.models.bookings import DeliveryStatus
 from app.settings import Settings
 from tests import booking_fakes
-from tests.api.test_ari import _day
-from tests.api.test_onboarding import PROPERTY, RATE, ROOM, onboard
 from tests.api.test_webhooks import HOOK, SECRET, post_booking, resources, settle
-from tests.booking_fakes import ChannexBookings, booking_settings, webhook_body
+from tests.booking_fakes import ChannexBookings, booking_settings
 from tests.conftest import ORG1_KEY
+from tests.factories import PROPERTY, RATE, ROOM, ari_day, onboard, webhook_body
 from tests.fake_channex import FakeChannex
 from tests.services.ari_support import FakeAri
+from tests.waiting import past_our_limiter
 
 booking_fake = booking_fakes.booking_fake
 channex = booking_fakes.channex
@@ -35,16 +34,13 @@ router = booking_fakes.router
 ORG1 = {"Authorization": f"Bearer {ORG1_KEY}"}
 PMS1_URL = "https://pms-one.test/hook"
 PMS2_URL = "https://pms-two.test/hook"
-RANGE = {"from": _day(0), "to": _day(3)}
+RANGE = {"from": ari_day(0), "to": ari_day(3)}
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # The PMS hosts resolve nowhere: the address check is what the flag turns off. A 1 s
-    # limiter spacing keeps an ARI read right after a push from waiting 6 s.
-    return booking_settings(
-        database_url, allow_private_callbacks=True, channex_rate_limit_per_minute=60
-    )
+    # The PMS hosts resolve nowhere: the address check is what the flag turns off.
+    return booking_settings(database_url, allow_private_callbacks=True)
 
 
 @dataclass(frozen=True)
@@ -124,12 +120,7 @@ async def with_limiter(
     client: httpx.AsyncClient, method: str, path: str, **kw: Any
 ) -> httpx.Response:
     """A request, again after our own limiter's Retry-After (ARI reads share its budget)."""
-    for _ in range(5):
-        response = await client.request(method, path, **kw)
-        if response.status_code != 503:
-            return response
-        await asyncio.sleep(float(response.headers["Retry-After"]))
-    raise AssertionError(response.text)
+    return await past_our_limiter(lambda: client.request(method, path, **kw))
 
 
 @dataclass(frozen=True)

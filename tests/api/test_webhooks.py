@@ -25,8 +25,8 @@ from app.models import (
 from app.models.ari import AVAILABILITY
 from app.resources import Resources
 from tests import booking_fakes
-from tests.api.test_onboarding import onboard
-from tests.booking_fakes import WEBHOOK_SECRET, ChannexBookings, webhook_body
+from tests.booking_fakes import WEBHOOK_SECRET, ChannexBookings
+from tests.factories import onboard, webhook_body
 from tests.fake_channex import FakeChannex
 
 # The booking fakes' fixtures (they override `settings` and `channex` of the conftest).
@@ -44,8 +44,12 @@ def resources(app: FastAPI) -> Resources:
     return found
 
 
+# A hang guard: a 130-revision feed takes a few seconds of CPU, more on a busy machine.
+SETTLE_TIMEOUT_SECONDS = 30
+
+
 async def settle(app: FastAPI) -> None:
-    await resources(app).queue.wait_idle(10)  # type: ignore[attr-defined]
+    await resources(app).queue.wait_idle(SETTLE_TIMEOUT_SECONDS)  # type: ignore[attr-defined]
 
 
 async def count(app: FastAPI, model: type[object]) -> int:

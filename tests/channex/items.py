@@ -9,15 +9,6 @@ from typing import Any
 import httpx
 
 
-def item(kind: str, item_id: str, **attributes: Any) -> dict[str, Any]:
-    """A JSON:API item as Channex sends it: `attributes` repeats the id (§1.3)."""
-    return {"type": kind, "id": item_id, "attributes": {"id": item_id, **attributes}}
-
-
-def groups(count: int) -> list[dict[str, Any]]:
-    return [item("group", f"g-{n}", title=f"Group {n}") for n in range(count)]
-
-
 def paged(
     items: list[dict[str, Any]], *, total: int | None = None
 ) -> Callable[[httpx.Request], httpx.Response]:

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
 
 import pytest
 import respx
 
 from app.channex.client import ChannexClient
 from tests.channex.fakes import payload
-from tests.channex.items import item, paged
+from tests.channex.items import paged
+from tests.factories import channex_revision
 
 REVISION_ID = "4ee2a1b4-d3b1-4a3c-8ee3-3a6b7a1b0c11"
-
-
-def revision(n: int, inserted_at: str) -> dict[str, Any]:
-    return item(
-        "booking_revision", f"r-{n}", booking_id=f"b-{n}", property_id="p1",
-        status="new", inserted_at=inserted_at,
-    )  # fmt: skip
 
 
 async def test_get_booking_revision_keeps_every_attribute(
@@ -43,7 +36,10 @@ async def test_feed_is_drained_across_pages_and_ordered_oldest_first(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
     # The server's order is not trusted: entries arrive newest first here.
-    items = [revision(n, f"2030-12-01T10:{59 - n // 60:02d}:{59 - n % 60:02d}") for n in range(105)]
+    items = [
+        channex_revision(n, f"2030-12-01T10:{59 - n // 60:02d}:{59 - n % 60:02d}")
+        for n in range(105)
+    ]
     route = api.get("/booking_revisions/feed").mock(side_effect=paged(items, total=105))
 
     feed = await client.list_booking_revision_feed(property_id="p1")
@@ -60,9 +56,13 @@ async def test_feed_is_drained_across_pages_and_ordered_oldest_first(
 async def test_a_malformed_feed_entry_is_skipped_and_logged_the_rest_is_returned(
     api: respx.MockRouter, client: ChannexClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken = revision(2, "2030-12-01T10:00:02")
+    broken = channex_revision(2, "2030-12-01T10:00:02")
     broken["attributes"]["status"] = "exploded"  # not new | modified | cancelled
-    items = [revision(1, "2030-12-01T10:00:01"), broken, revision(3, "2030-12-01T10:00:03")]
+    items = [
+        channex_revision(1, "2030-12-01T10:00:01"),
+        broken,
+        channex_revision(3, "2030-12-01T10:00:03"),
+    ]
     api.get("/booking_revisions/feed").respond(json={"data": items, "meta": {"total": 3}})
 
     with caplog.at_level(logging.ERROR, logger="app.channex.client"):
@@ -76,16 +76,16 @@ async def test_a_malformed_feed_entry_is_skipped_and_logged_the_rest_is_returned
 async def test_the_raw_feed_sets_malformed_entries_apart_with_their_reason_and_body(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
-    broken = revision(2, "2030-12-01T10:00:02")
+    broken = channex_revision(2, "2030-12-01T10:00:02")
     broken["attributes"].update(status="exploded", customer={"name": "Ada"})
-    nameless = revision(4, "2030-12-01T10:00:04")
+    nameless = channex_revision(4, "2030-12-01T10:00:04")
     del nameless["id"]
     nameless["attributes"]["status"] = "exploded"
     items = [
-        revision(3, "2030-12-01T10:00:03"),
+        channex_revision(3, "2030-12-01T10:00:03"),
         broken,
         nameless,
-        revision(1, "2030-12-01T10:00:01"),
+        channex_revision(1, "2030-12-01T10:00:01"),
     ]
     route = api.get("/booking_revisions/feed").respond(json={"data": items, "meta": {"total": 4}})
 

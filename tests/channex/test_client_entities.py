@@ -19,7 +19,8 @@ from app.channex.schemas import (
     WebhookAttributes,
 )
 from tests.channex.fakes import API_KEY, ScriptedLimiter, payload
-from tests.channex.items import groups, has_null, item, paged, sent_json
+from tests.channex.items import has_null, paged, sent_json
+from tests.factories import channex_groups, channex_item
 
 PROPERTY_ID = "716305c4-561a-4561-a187-7f5b8aeb5920"
 GROUP_ID = "f5338935-7fe0-40eb-9d7e-4dbf7ecc52c7"
@@ -49,7 +50,7 @@ def rate_plan_attrs() -> RatePlanAttributes:
 async def test_every_request_carries_the_key_and_json_headers(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
-    route = api.get("/groups/g-1").respond(json={"data": item("group", "g-1", title="Org")})
+    route = api.get("/groups/g-1").respond(json={"data": channex_item("group", "g-1", title="Org")})
 
     group = await client.get_group("g-1")
 
@@ -64,7 +65,7 @@ async def test_every_request_carries_the_key_and_json_headers(
 async def test_list_walks_every_page_with_limit_100(
     api: respx.MockRouter, client: ChannexClient, limiter: ScriptedLimiter
 ) -> None:
-    route = api.get("/groups").mock(side_effect=paged(groups(230), total=230))
+    route = api.get("/groups").mock(side_effect=paged(channex_groups(230), total=230))
 
     result = await client.list_groups()
 
@@ -78,7 +79,7 @@ async def test_list_walks_every_page_with_limit_100(
 async def test_list_without_total_stops_at_a_short_or_empty_page(
     api: respx.MockRouter, client: ChannexClient, count: int, requests: int
 ) -> None:
-    route = api.get("/groups").mock(side_effect=paged(groups(count)))
+    route = api.get("/groups").mock(side_effect=paged(channex_groups(count)))
 
     assert len(await client.list_groups()) == count
     assert route.call_count == requests
@@ -87,15 +88,19 @@ async def test_list_without_total_stops_at_a_short_or_empty_page(
 async def test_list_stops_when_total_is_reached(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
-    route = api.get("/groups").mock(side_effect=paged(groups(200), total=200))
+    route = api.get("/groups").mock(side_effect=paged(channex_groups(200), total=200))
 
     assert len(await client.list_groups()) == 200
     assert route.call_count == 2
 
 
 async def test_group_writes_are_wrapped(api: respx.MockRouter, client: ChannexClient) -> None:
-    created = api.post("/groups").respond(201, json={"data": item("group", "g-1", title="Org")})
-    updated = api.put("/groups/g-1").respond(json={"data": item("group", "g-1", title="New")})
+    created = api.post("/groups").respond(
+        201, json={"data": channex_item("group", "g-1", title="Org")}
+    )
+    updated = api.put("/groups/g-1").respond(
+        json={"data": channex_item("group", "g-1", title="New")}
+    )
 
     assert (await client.create_group("Org")).id == "g-1"
     assert (await client.update_group("g-1", "New")).title == "New"
@@ -153,7 +158,9 @@ async def test_property_reads_groups_and_horizon(
 async def test_list_properties_filters_by_title_and_tolerates_a_lone_group_id(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
-    listed = item("property", "p1", title="Demo", currency="EUR", group_id="g9", settings=None)
+    listed = channex_item(
+        "property", "p1", title="Demo", currency="EUR", group_id="g9", settings=None
+    )
     route = api.get("/properties", params={"filter[title]": "Demo"}).respond(
         json={"data": [listed], "meta": {"total": 1}}
     )
@@ -168,7 +175,7 @@ async def test_list_properties_filters_by_title_and_tolerates_a_lone_group_id(
 async def test_room_types_use_the_top_level_path_with_a_filter(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
-    room = item("room_type", ROOM_TYPE_ID, title="Twin", count_of_rooms=3, occ_adults=2)
+    room = channex_item("room_type", ROOM_TYPE_ID, title="Twin", count_of_rooms=3, occ_adults=2)
     room["relationships"] = {"property": {"data": {"type": "property", "id": PROPERTY_ID}}}
     route = api.get("/room_types", params={"filter[property_id]": PROPERTY_ID}).respond(
         json={"data": [room], "meta": {"total": 1}}
@@ -184,7 +191,9 @@ async def test_room_type_writes_are_wrapped(api: respx.MockRouter, client: Chann
     attrs = RoomTypeAttributes(
         property_id=PROPERTY_ID, title="Twin", count_of_rooms=3, occ_adults=2, default_occupancy=2
     )
-    answer = {"data": item("room_type", ROOM_TYPE_ID, property_id=PROPERTY_ID, title="Twin")}
+    answer = {
+        "data": channex_item("room_type", ROOM_TYPE_ID, property_id=PROPERTY_ID, title="Twin")
+    }
     created = api.post("/room_types").respond(201, json=answer)
     updated = api.put(f"/room_types/{ROOM_TYPE_ID}").respond(json=answer)
     fetched = api.get(f"/room_types/{ROOM_TYPE_ID}").respond(json=answer)
@@ -243,8 +252,8 @@ async def test_create_rate_plan_sends_room_type_but_update_does_not(
 async def test_channels_read_property_ids_from_attributes_or_relationships(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
-    by_attr = item("channel", "c1", channel="BookingCom", is_active=True, properties=["p1"])
-    by_rel = item("channel", "c2", channel="AirBNB", title="Air")
+    by_attr = channex_item("channel", "c1", channel="BookingCom", is_active=True, properties=["p1"])
+    by_rel = channex_item("channel", "c2", channel="AirBNB", title="Air")
     by_rel["relationships"] = {"properties": {"data": [{"type": "property", "id": "p1"}]}}
     api.get("/channels", params={"filter[property_id]": "p1"}).respond(
         json={"data": [by_attr, by_rel], "meta": {"total": 2}}
@@ -272,7 +281,7 @@ async def test_ids_cannot_escape_their_path_segment(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
     route = api.get(url__regex=r"/groups/\.\.%2Fproperties$").respond(
-        json={"data": item("group", "x", title="X")}
+        json={"data": channex_item("group", "x", title="X")}
     )
 
     await client.get_group("../properties")
@@ -287,7 +296,7 @@ async def test_webhook_crud(api: respx.MockRouter, client: ChannexClient) -> Non
         property_id="p1",
         headers={"X-Channex-Webhook-Secret": "s3cret"},
     )
-    hook = item("webhook", "w1", **attrs.payload())
+    hook = channex_item("webhook", "w1", **attrs.payload())
     created = api.post("/webhooks").respond(201, json={"data": hook})
     updated = api.put("/webhooks/w1").respond(json={"data": hook})
     deleted = api.delete("/webhooks/w1").respond(json={"meta": {"message": "Success"}})
@@ -311,7 +320,9 @@ async def test_global_webhook_sends_no_null_property_id(
     api: respx.MockRouter, client: ChannexClient
 ) -> None:
     attrs = WebhookAttributes(callback_url="https://x.example", event_mask="*", is_global=True)
-    hook = item("webhook", "w2", callback_url="https://x.example", event_mask="*", property_id=None)
+    hook = channex_item(
+        "webhook", "w2", callback_url="https://x.example", event_mask="*", property_id=None
+    )
     route = api.post("/webhooks").respond(201, json={"data": hook})
 
     webhook = await client.create_webhook(attrs)

@@ -30,11 +30,11 @@ from tests.channex.fakes import (
     ScriptedLimiter,
     payload,
 )
-from tests.channex.items import item
+from tests.factories import channex_item
 
 PROPERTY_ID = "p1"
 DAY = date(2031, 1, 1)
-GROUP = {"data": item("group", "g-1", title="Org")}
+GROUP = {"data": channex_item("group", "g-1", title="Org")}
 
 
 def availability() -> AriMessage:

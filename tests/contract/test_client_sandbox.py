@@ -21,50 +21,16 @@ from app.channex.errors import (
 from app.channex.ratelimit import MemoryRateLimiter
 from app.channex.schemas import (
     PropertyAttributes,
-    RatePlanAttributes,
-    RatePlanOption,
-    RoomTypeAttributes,
     WebhookAttributes,
 )
 from app.domain.ari import AriRun, Weekday
 from tests.contract.conftest import Sandbox
+from tests.factories import make_client_hotel
 
 
 def day(offset: int) -> date:
     # The sandbox's "today" is UTC; a few days ahead keeps every timezone in the future.
     return datetime.now(UTC).date() + timedelta(days=offset)
-
-
-async def make_hotel(client: ChannexClient, rooms: int = 1) -> tuple[str, list[str], str]:
-    group = await client.create_group("Contract Hotels")
-    prop = await client.create_property(
-        PropertyAttributes(title="Contract Hotel", currency="USD", group_id=group.id)
-    )
-    room_ids = []
-    for i in range(rooms):
-        room = await client.create_room_type(
-            RoomTypeAttributes(
-                property_id=prop.id,
-                title=f"Room {i}",
-                count_of_rooms=4,
-                occ_adults=2,
-                default_occupancy=2,
-            )
-        )
-        room_ids.append(room.id)
-    plan = await client.create_rate_plan(
-        RatePlanAttributes(
-            property_id=prop.id,
-            room_type_id=room_ids[0],
-            title="Per person",
-            sell_mode="per_person",
-            options=[
-                RatePlanOption(occupancy=1, rate=8000),
-                RatePlanOption(occupancy=2, is_primary=True, rate=10000),
-            ],
-        )
-    )
-    return prop.id, room_ids, plan.id
 
 
 async def test_groups_and_properties(client: ChannexClient) -> None:
@@ -84,7 +50,7 @@ async def test_groups_and_properties(client: ChannexClient) -> None:
 
 
 async def test_room_types_and_rate_plans(client: ChannexClient) -> None:
-    prop_id, room_ids, plan_id = await make_hotel(client, rooms=12)
+    prop_id, room_ids, plan_id = await make_client_hotel(client, rooms=12)
     assert {r.id for r in await client.list_room_types(prop_id)} == set(room_ids)
     room = await client.get_room_type(room_ids[0])
     assert (room.property_id, room.occ_adults, room.default_occupancy) == (prop_id, 2, 2)
@@ -97,7 +63,7 @@ async def test_room_types_and_rate_plans(client: ChannexClient) -> None:
 
 
 async def test_ari_writes_and_readbacks(client: ChannexClient) -> None:
-    prop_id, (room_id,), plan_id = await make_hotel(client)
+    prop_id, (room_id,), plan_id = await make_client_hotel(client)
     [message] = ari_messages(
         "availability", prop_id, [AriRun(room_id, day(2), day(5), None, (("availability", 3),))]
     )
@@ -133,7 +99,7 @@ async def test_ari_writes_and_readbacks(client: ChannexClient) -> None:
 
 
 async def test_rejected_ari_values_come_back_as_warnings(client: ChannexClient) -> None:
-    prop_id, _, plan_id = await make_hotel(client)
+    prop_id, _, plan_id = await make_client_hotel(client)
     past = datetime.now(UTC).date() - timedelta(days=3)
     [message] = ari_messages(
         "restrictions",
@@ -149,7 +115,7 @@ async def test_rejected_ari_values_come_back_as_warnings(client: ChannexClient) 
 
 
 async def test_webhooks(client: ChannexClient) -> None:
-    prop_id, _, _ = await make_hotel(client)
+    prop_id, _, _ = await make_client_hotel(client)
     attrs = WebhookAttributes(
         callback_url="https://pms.example/hook",
         event_mask="booking;non_acked_booking",
@@ -169,7 +135,7 @@ async def test_webhooks(client: ChannexClient) -> None:
 
 
 async def test_bookings_feed_revision_and_ack(client: ChannexClient, sandbox: Sandbox) -> None:
-    prop_id, (room_id,), plan_id = await make_hotel(client)
+    prop_id, (room_id,), plan_id = await make_client_hotel(client)
     connected = await sandbox.tools.post(
         f"/properties/{prop_id}/channels", json={"channel": "BookingCom"}
     )
@@ -216,7 +182,7 @@ async def test_errors_are_typed(client: ChannexClient, sandbox: Sandbox) -> None
 async def test_sandbox_429_starts_a_property_cooldown(
     client: ChannexClient, sandbox: Sandbox
 ) -> None:
-    prop_id, (room_id,), _ = await make_hotel(client)
+    prop_id, (room_id,), _ = await make_client_hotel(client)
     await sandbox.tools.put("/faults", json={"force_429": 1})
     [message] = ari_messages(
         "availability", prop_id, [AriRun(room_id, day(2), day(2), None, (("availability", 1),))]

@@ -15,8 +15,8 @@ from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.settings import Settings
-from tests.api.test_onboarding import onboard
 from tests.conftest import GLOBAL_KEY
+from tests.factories import onboard
 from tests.sandbox.servers import serve
 
 

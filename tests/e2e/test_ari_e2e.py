@@ -13,7 +13,9 @@ import pytest
 
 from app.channex import transport as channex_transport
 from app.sandbox.config import SandboxConfig
+from app.services import ari_push
 from app.settings import Settings
+from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import (
     PLANS,
     ROOMS,
@@ -29,6 +31,7 @@ from tests.e2e.ari_support import (
     random_item,
     wired,
 )
+from tests.waiting import past_our_limiter
 
 TIMEZONE = "Pacific/Honolulu"  # UTC-10: "today" there is often yesterday in UTC
 SPAN_DAYS = 60
@@ -40,14 +43,17 @@ ITEMS_PER_BATCH = 25
 async def service(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Wired]:
     # Scaled time, so that the test takes seconds: Channex allows 10 ARI writes per minute per
     # property and endpoint and asks for 60 s of silence after a 429 (channex-api.md §6.5); here
-    # both sides allow 60 per minute (our limiter spaces writes 1 s apart) and the 429 pause is
-    # 2 s. The sandbox hangs 0.5 s after applying a "timeout" write; our client gives up at 0.3 s.
-    monkeypatch.setattr(channex_transport, "COOLDOWN_SECONDS", 2.0)
-    scaled = settings.model_copy(
-        update={"channex_rate_limit_per_minute": 60, "channex_timeout_seconds": 0.3}
-    )
+    # both sides allow FAST_RATE_LIMIT_PER_MINUTE (our limiter spaces writes 50 ms apart), the
+    # 429 pause is 0.5 s and a failed push is tried again within 2 s (5 s, doubling, up to 300).
+    # The sandbox hangs 0.5 s after applying a "timeout" write; our client gives up at 0.3 s.
+    monkeypatch.setattr(channex_transport, "COOLDOWN_SECONDS", 0.5)
+    monkeypatch.setattr(ari_push, "MAX_BACKOFF_SECONDS", 2.0)
+    scaled = settings.model_copy(update={"channex_timeout_seconds": 0.3})
     config = SandboxConfig(
-        api_key="ari-e2e-key", rate_limit_per_minute=60, seed=11, timeout_hang_seconds=0.5
+        api_key="ari-e2e-key",
+        rate_limit_per_minute=FAST_RATE_LIMIT_PER_MINUTE,
+        seed=11,
+        timeout_hang_seconds=0.5,
     )
     async with wired(scaled, config) as service:
         yield service
@@ -91,15 +97,12 @@ async def test_random_changes_under_faults_converge_to_the_desired_state(service
 
 async def drift(service: Wired, params: dict[str, str], *, repair: bool = False) -> Json:
     """GET .../drift or POST .../drift/repair, waiting out our limiter (reads share its budget)."""
-    for _ in range(10):
-        if repair:
-            response = await service.api.post("/v1/properties/p-1/drift/repair", params=params)
-        else:
-            response = await service.api.get("/v1/properties/p-1/drift", params=params)
-        if response.status_code != 503:
-            return await ok(response)
-        await asyncio.sleep(float(response.headers["Retry-After"]))
-    raise AssertionError(response.text)
+    api = service.api
+    if repair:
+        path = "/v1/properties/p-1/drift/repair"
+        return await ok(await past_our_limiter(lambda: api.post(path, params=params)))
+    path = "/v1/properties/p-1/drift"
+    return await ok(await past_our_limiter(lambda: api.get(path, params=params)))
 
 
 async def test_a_change_made_inside_channex_is_found_and_repaired(service: Wired) -> None:

@@ -20,7 +20,7 @@ from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.services.webhook_registration import ensure_webhook
 from app.settings import Settings
-from tests.conftest import GLOBAL_KEY
+from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE, GLOBAL_KEY
 from tests.e2e.ari_support import Desired, Json, apply, channex_ids, local_today, mismatches, ok
 from tests.e2e.ari_support import onboard as onboard_hotel
 from tests.sandbox.servers import serve
@@ -51,7 +51,9 @@ def ari_deliveries(sandbox: SandboxState) -> list[Json]:
 async def test_a_change_inside_channex_is_found_by_its_ari_webhook_and_repaired(
     settings: Settings,
 ) -> None:
-    config = SandboxConfig(api_key=SANDBOX_KEY, rate_limit_per_minute=60, seed=5)
+    config = SandboxConfig(
+        api_key=SANDBOX_KEY, rate_limit_per_minute=FAST_RATE_LIMIT_PER_MINUTE, seed=5
+    )
     sandbox_app = create_sandbox_app(config)
     sandbox: SandboxState = sandbox_app.state.sandbox
     async with serve(sandbox_app) as sandbox_url:
@@ -62,7 +64,6 @@ async def test_a_change_inside_channex_is_found_by_its_ari_webhook_and_repaired(
                 "channex_api_url": f"{sandbox_url}/api/v1",
                 "channex_api_key": SecretStr(SANDBOX_KEY),
                 "channex_webhook_secret": SecretStr(SECRET),
-                "channex_rate_limit_per_minute": 60,
                 "ari_webhook_drift_delay_seconds": 0.5,
                 "ari_nightly_drift_repair": True,
                 "ari_nightly_drift_check": False,  # only the webhook's check may repair here

@@ -20,8 +20,8 @@ from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.services.delivery import new_secret
-from tests.api.test_onboarding import PROPERTY, RATE, ROOM
 from tests.e2e.live import live_service
+from tests.factories import PROPERTY, RATE, ROOM
 from tests.sandbox.servers import Receiver, serve
 
 SANDBOX_KEY = "e2e-sandbox-key"

@@ -12,6 +12,7 @@ from typing import Any
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
+from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import WEEKDAYS, Json, ok
 from tests.e2e.live import live_service
 from tests.sandbox.servers import serve
@@ -37,14 +38,15 @@ def nights(first: date, last: date) -> list[date]:
 
 async def test_the_readme_walkthrough_over_real_http(database_url: str) -> None:
     # Time is not scaled, only the rate limit: Channex allows 10 ARI writes per minute per
-    # property and endpoint (our limiter spaces them 6 s apart); here both sides allow 60.
+    # property and endpoint (our limiter spaces them 6 s apart); here both sides allow
+    # FAST_RATE_LIMIT_PER_MINUTE (the tests' settings).
     sandbox = create_sandbox_app(
-        SandboxConfig(api_key=SANDBOX_KEY, rate_limit_per_minute=60, seed=7)
+        SandboxConfig(api_key=SANDBOX_KEY, rate_limit_per_minute=FAST_RATE_LIMIT_PER_MINUTE, seed=7)
     )
     state: SandboxState = sandbox.state.sandbox
     async with (
         serve(sandbox) as sandbox_url,
-        live_service(database_url, sandbox_url, SANDBOX_KEY, channex_rate_limit_per_minute=60) as (
+        live_service(database_url, sandbox_url, SANDBOX_KEY) as (
             api,
             tools,
         ),

@@ -17,7 +17,8 @@ from app.db import create_engine, create_session_factory
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, InProcessQueue, create_json_pool
 from app.settings import Settings
-from tests.jobs.support import ArqHarness, Harness, InProcessHarness, Recorder, make_ctx
+from tests.factories import make_ctx
+from tests.jobs.support import ArqHarness, Harness, InProcessHarness, Recorder
 from tests.redis_server import PrivateRedis, require_redis_server
 
 

@@ -9,15 +9,12 @@ from typing import Any, Protocol
 
 from arq.connections import ArqRedis
 from arq.worker import Retry, Worker
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.channex.client import ChannexClient
 from app.jobs.context import WorkerContext
 from app.jobs.queue import ArqQueue, InProcessQueue
 from app.jobs.requests import JobQueue
 from app.jobs.spec import JobSpec, index_specs
 from app.jobs.worker import build_worker_settings, run_worker_group, worker_factory
-from app.services.delivery import delivery_client
 from app.settings import Settings
 
 DRAIN_TIMEOUT_SECONDS = 5.0
@@ -88,21 +85,6 @@ class Recorder:
             ),
             JobSpec("fail", self.fail, queue, timeout_seconds=2, max_tries=1),
         )
-
-
-def make_ctx(
-    settings: Settings,
-    session_factory: async_sessionmaker[AsyncSession],
-    channex: ChannexClient,
-    queue: JobQueue,
-) -> WorkerContext:
-    return WorkerContext(
-        settings=settings,
-        session_factory=session_factory,
-        channex=channex,
-        queue=queue,
-        pms_http=delivery_client(settings),
-    )
 
 
 class Harness(Protocol):

@@ -16,7 +16,8 @@ from app.jobs.queue import InProcessQueue
 from app.jobs.spec import DEFAULT_QUEUE, JobSpec, index_specs
 from app.jobs.sweep import sweep
 from app.settings import Settings
-from tests.jobs.support import DRAIN_TIMEOUT_SECONDS, Recorder, make_ctx
+from tests.factories import make_ctx
+from tests.jobs.support import DRAIN_TIMEOUT_SECONDS, Recorder
 from tests.waiting import eventually
 
 

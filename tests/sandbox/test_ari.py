@@ -9,7 +9,7 @@ import httpx
 
 from app.sandbox.app import create_sandbox_app, stop
 from app.sandbox.config import SandboxConfig
-from tests.sandbox.factories import Hotel, day, make_hotel, make_webhook, today
+from tests.factories import Hotel, day, make_hotel, make_webhook, today
 from tests.sandbox.servers import Receiver
 
 

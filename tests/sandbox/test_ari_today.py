@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from app.sandbox.state import SandboxState
-from tests.sandbox.factories import Hotel, make_hotel
+from tests.factories import Hotel, make_hotel
 
 
 async def in_zone(api: httpx.AsyncClient, timezone: str) -> Hotel:

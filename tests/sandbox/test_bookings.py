@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 
 from app.sandbox.state import SandboxState
-from tests.sandbox.factories import Hotel, day, make_hotel, make_webhook
+from tests.factories import day, make_booking, make_channel, make_hotel, make_webhook
 from tests.sandbox.servers import Receiver
-
-
-async def connect(tools: httpx.AsyncClient, hotel: Hotel, code: str = "BookingCom") -> str:
-    response = await tools.post(f"/properties/{hotel.property_id}/channels", json={"channel": code})
-    assert response.status_code == 201, response.text
-    return str(response.json()["data"]["id"])
-
-
-async def book(tools: httpx.AsyncClient, hotel: Hotel, **extra: Any) -> dict[str, Any]:
-    body = {
-        "channel": "BookingCom",
-        "room_type_id": hotel.room_type_id,
-        "rate_plan_id": hotel.rate_plan_id,
-        "arrival_date": day(10),
-        "departure_date": day(12),
-        "guest": {"name": "Ada", "surname": "Lovelace", "mail": "ada@example.com"},
-        **extra,
-    }
-    response = await tools.post(f"/properties/{hotel.property_id}/bookings", json=body)
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
 
 
 async def test_webhook_is_created_inactive_without_data_unless_told(
@@ -65,8 +42,8 @@ async def test_ota_booking_reaches_feed_and_webhook_with_channex_shape(
         api, hotel, receiver.url, event_mask="booking_new;booking_modification",
         is_active=True, send_data=True, headers=headers, request_params={"tenant": "t1"},
     )  # fmt: skip
-    await connect(tools, hotel)
-    booking = await book(tools, hotel)
+    await make_channel(tools, hotel)
+    booking = await make_booking(tools, hotel)
     (delivery,) = await receiver.wait_for(1)
     assert set(delivery.body) == {"event", "property_id", "user_id", "timestamp", "payload"}
     assert delivery.body["event"] == "booking_new"
@@ -94,8 +71,8 @@ async def test_ack_removes_the_revision_from_the_feed(
     api: httpx.AsyncClient, tools: httpx.AsyncClient
 ) -> None:
     hotel = await make_hotel(api)
-    await connect(tools, hotel)
-    booking = await book(tools, hotel)
+    await make_channel(tools, hotel)
+    booking = await make_booking(tools, hotel)
     ack = await api.post(f"/booking_revisions/{booking['revision_id']}/ack")
     assert ack.json() == {"meta": {"message": "Success"}}
     assert (await api.get("/booking_revisions/feed")).json()["meta"]["total"] == 0
@@ -109,8 +86,8 @@ async def test_modify_and_cancel_make_new_full_revisions(
     api: httpx.AsyncClient, tools: httpx.AsyncClient
 ) -> None:
     hotel = await make_hotel(api)
-    await connect(tools, hotel)
-    booking = await book(tools, hotel)
+    await make_channel(tools, hotel)
+    booking = await make_booking(tools, hotel)
     modified = await tools.post(
         f"/bookings/{booking['booking_id']}/modify", json={"departure_date": day(13)}
     )
@@ -135,8 +112,8 @@ async def test_new_booking_takes_a_room_from_availability(
         "/availability",
         json={"values": [{**value, "date_from": day(9), "date_to": day(12), "availability": 3}]},
     )
-    await connect(tools, hotel)
-    await book(tools, hotel)
+    await make_channel(tools, hotel)
+    await make_booking(tools, hotel)
     ari = (await tools.get("/ari", params={"property_id": hotel.property_id})).json()["data"]
     assert ari["availability"][hotel.room_type_id] == {
         day(9): 3,
@@ -153,8 +130,8 @@ async def test_unacked_revision_raises_non_acked_booking_after_scaled_30_minutes
     await make_webhook(
         api, hotel, receiver.url, event_mask="non_acked_booking", is_active=True, send_data=True
     )
-    await connect(tools, hotel)
-    acked, unacked = await book(tools, hotel), await book(tools, hotel)
+    await make_channel(tools, hotel)
+    acked, unacked = await make_booking(tools, hotel), await make_booking(tools, hotel)
     await api.post(f"/booking_revisions/{acked['revision_id']}/ack")
     assert receiver.received == []
     (alarm,) = await receiver.wait_for(1)  # 30 min x 0.0005 = 0.9 s
@@ -171,16 +148,16 @@ async def test_callback_5xx_is_retried_on_the_scaled_schedule(
 ) -> None:
     hotel = await make_hotel(api)
     await make_webhook(api, hotel, receiver.url, event_mask="booking", is_active=True)
-    await connect(tools, hotel)
+    await make_channel(tools, hotel)
     receiver.statuses = [500, 503, 200]
-    await book(tools, hotel)
+    await make_booking(tools, hotel)
     deliveries = await receiver.wait_for(3)
     assert [d.body["event"] for d in deliveries] == ["booking"] * 3
     assert "payload" not in deliveries[0].body  # send_data is false
     log = (await tools.get("/deliveries")).json()["data"]
     assert [(entry["attempt"], entry["status"]) for entry in log] == [(1, 500), (2, 503), (3, 200)]
     receiver.statuses = [404]
-    await book(tools, hotel)
+    await make_booking(tools, hotel)
     await receiver.wait_for(4)
     await asyncio.sleep(0.2)
     assert len(receiver.received) == 4  # a 4xx is not retried
@@ -196,9 +173,9 @@ async def test_bookings_need_a_connected_channel_and_future_ones_load_on_request
     }  # fmt: skip
     refused = await tools.post(f"/properties/{hotel.property_id}/bookings", json=body)
     assert refused.status_code == 422
-    channel_id = await connect(tools, hotel, "AirBNB")
+    channel_id = await make_channel(tools, hotel, "AirBNB")
     await tools.post(f"/properties/{hotel.property_id}/channels/{channel_id}/disconnect")
-    await book(tools, hotel, channel="AirBNB", deliver=False)
+    await make_booking(tools, hotel, channel="AirBNB", deliver=False)
     assert (await api.get("/booking_revisions/feed")).json()["meta"]["total"] == 0
     await api.post(f"/channels/{channel_id}/activate")
     done = await api.post(f"/channels/{channel_id}/execute/load_future_reservations")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.sandbox.factories import created, make_hotel
+from tests.factories import created, make_hotel
 
 
 async def test_missing_or_wrong_key_is_401_with_channex_error_object(

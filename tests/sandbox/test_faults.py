@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.sandbox.app import create_sandbox_app, stop
 from app.sandbox.config import SandboxConfig
-from tests.sandbox.factories import make_hotel, make_webhook
+from tests.factories import make_hotel, make_webhook
 from tests.sandbox.servers import Receiver
 
 

@@ -8,7 +8,7 @@ import httpx
 from app.sandbox.app import create_sandbox_app, stop
 from app.sandbox.config import SandboxConfig
 from app.sandbox.ratelimit import busiest_window
-from tests.sandbox.factories import day, make_hotel
+from tests.factories import day, make_hotel
 from tests.sandbox.test_ari import rate_value
 
 

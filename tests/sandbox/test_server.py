@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app.sandbox import server
 from app.sandbox.app import create_sandbox_app, start, stop
 from app.sandbox.config import SandboxConfig
-from tests.sandbox.factories import day, make_hotel, make_webhook
+from tests.factories import day, make_hotel, make_webhook
 from tests.sandbox.servers import Receiver, serve
 
 

@@ -10,9 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from app.models import Organization, Property, RatePlan, RoomType
 
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 Json = dict[str, Any]
@@ -85,59 +82,3 @@ class FakeAri:
 
 
 _KEYS = {"property_id", "rate_plan_id", "room_type_id", "date", "date_from", "date_to", "days"}
-
-
-@dataclass(frozen=True)
-class Seeded:
-    property_pk: int
-    channex_property_id: str
-    room_types: dict[str, str]  # PMS id → Channex id
-    rate_plans: dict[str, str]  # "room:plan" → Channex id
-
-
-async def seed_property(
-    session_factory: async_sessionmaker[AsyncSession],
-    *,
-    pms_property_id: str = "p-1",
-    timezone: str = "UTC",
-    rooms: int = 1,
-    plans: tuple[str, ...] = ("bar",),
-    per_person: tuple[str, ...] = (),
-) -> Seeded:
-    """An onboarded property (org-1) with mapped, synced room types and rate plans."""
-    async with session_factory() as session:
-        org = Organization(pms_organization_id="org-1", title="Org", channex_group_id="g-1")
-        session.add(org)
-        await session.flush()
-        prop = Property(
-            organization_id=org.id, pms_property_id=pms_property_id, title="Hotel",
-            channex_property_id=f"cx-{pms_property_id}", currency="EUR", timezone=timezone,
-            state_length=500, sync_status="synced",
-        )  # fmt: skip
-        session.add(prop)
-        await session.flush()
-        room_ids: dict[str, str] = {}
-        plan_ids: dict[str, str] = {}
-        for n in range(rooms):
-            room = RoomType(
-                property_id=prop.id, pms_room_type_id=f"r{n}", channex_room_type_id=f"cx-r{n}",
-                title=f"Room {n}", count_of_rooms=10, occ_adults=2, default_occupancy=2,
-                sync_status="synced",
-            )  # fmt: skip
-            session.add(room)
-            await session.flush()
-            room_ids[room.pms_room_type_id] = f"cx-r{n}"
-            for plan in plans:
-                person = plan in per_person
-                options = [{"occupancy": o, "is_primary": o == 2, "rate": "0"} for o in (1, 2)]
-                session.add(
-                    RatePlan(
-                        property_id=prop.id, room_type_id=room.id, pms_rate_plan_id=plan,
-                        channex_rate_plan_id=f"cx-r{n}-{plan}", title=plan,
-                        sell_mode="per_person" if person else "per_room",
-                        options=options if person else options[1:], sync_status="synced",
-                    )
-                )  # fmt: skip
-                plan_ids[f"r{n}:{plan}"] = f"cx-r{n}-{plan}"
-        await session.commit()
-        return Seeded(prop.id, f"cx-{pms_property_id}", room_ids, plan_ids)

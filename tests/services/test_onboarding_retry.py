@@ -13,7 +13,7 @@ from app.jobs.onboarding import scan_onboarding, sync_onboarding
 from app.jobs.requests import JobRequest
 from app.models import Organization, Property
 from app.resources import Resources
-from tests.api.test_onboarding import PROPERTY
+from tests.factories import PROPERTY
 from tests.fake_channex import FakeChannex
 
 

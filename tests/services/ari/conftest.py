@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.channex.client import ChannexClient
 from app.channex.ratelimit import MemoryRateLimiter
 from app.db import create_engine, create_session_factory
+from tests.factories import Seeded, seed_property
 from tests.services.ari.support import BASE, Clock
-from tests.services.ari_support import FakeAri, Seeded, seed_property
+from tests.services.ari_support import FakeAri
 
 
 @pytest.fixture

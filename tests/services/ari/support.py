@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from app.schemas_ari import AriBatch
 from app.services.access import Principal
 from app.services.ari_push import push_property
 from app.services.ari_state import apply_changes
-from tests.services.ari_support import Seeded
+from tests.factories import Seeded
 
 BASE = "https://channex.test/api/v1"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # a Monday
@@ -31,16 +31,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def rates(room: str, plan: str, first: date, last: date, **fields: Any) -> dict[str, Any]:
-    return {"type": "restrictions", "room_type_id": room, "rate_plan_id": plan,
-            "date_from": first.isoformat(), "date_to": last.isoformat(), **fields}  # fmt: skip
-
-
-def avail(room: str, first: date, last: date, count: int) -> dict[str, Any]:
-    return {"type": "availability", "room_type_id": room, "date_from": first.isoformat(),
-            "date_to": last.isoformat(), "availability": count}  # fmt: skip
 
 
 async def change(

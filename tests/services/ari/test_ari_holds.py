@@ -13,8 +13,9 @@ from app.models import AriCell, RoomType
 from app.services.ari_holds import hold_booked_nights
 from app.services.ari_push import request_full_sync
 from app.services.ari_state import cell_status
-from tests.services.ari.support import TODAY, Clock, avail, cells, change, push
-from tests.services.ari_support import FakeAri, Seeded
+from tests.factories import Seeded, availability_item
+from tests.services.ari.support import TODAY, Clock, cells, change, push
+from tests.services.ari_support import FakeAri
 
 NIGHTS = [TODAY + timedelta(days=10), TODAY + timedelta(days=11)]
 LAST_NIGHT = TODAY + timedelta(days=12)
@@ -47,7 +48,7 @@ async def test_booked_nights_are_held_and_never_pushed_back(
     clock: Clock,
 ) -> None:
     room = seeded.room_types["r0"]
-    await change(session_factory, avail("r0", NIGHTS[0], LAST_NIGHT, 5))
+    await change(session_factory, availability_item("r0", NIGHTS[0], LAST_NIGHT, 5))
     await push(session_factory, channex, seeded)
     # A booking arrives: Channex lowers the two nights by itself.
     for night in NIGHTS:
@@ -75,13 +76,13 @@ async def test_the_pms_next_value_releases_a_held_night_even_if_unchanged(
     clock: Clock,
 ) -> None:
     room = seeded.room_types["r0"]
-    await change(session_factory, avail("r0", NIGHTS[0], LAST_NIGHT, 5))
+    await change(session_factory, availability_item("r0", NIGHTS[0], LAST_NIGHT, 5))
     await push(session_factory, channex, seeded)
     fake.availability[(room, NIGHTS[0])] = 4
     await book(session_factory, seeded, NIGHTS[:1])
 
     # The PMS says 5 again for that night (say, it released a room elsewhere): it is sent.
-    assert await change(session_factory, avail("r0", NIGHTS[0], NIGHTS[0], 5)) == 1
+    assert await change(session_factory, availability_item("r0", NIGHTS[0], NIGHTS[0], 5)) == 1
     clock.now += 10
     await push(session_factory, channex, seeded)
     assert fake.availability[(room, NIGHTS[0])] == 5

@@ -19,19 +19,18 @@ from app.services.ari_push import PUSH_JOB, push_property, request_full_sync
 from app.services.ari_state import cell_status
 from app.services.delivery import delivery_client
 from app.settings import Settings
+from tests.factories import Seeded, availability_item, restrictions_item
 from tests.services.ari.support import (
     LAST,
     NOW,
     TODAY,
     Clock,
-    avail,
     cells,
     change,
     push,
-    rates,
     runs,
 )
-from tests.services.ari_support import FakeAri, Seeded
+from tests.services.ari_support import FakeAri
 
 
 async def test_weekend_rates_for_a_500_day_season_become_two_values(
@@ -42,8 +41,8 @@ async def test_weekend_rates_for_a_500_day_season_become_two_values(
 ) -> None:
     await change(
         session_factory,
-        rates("r0", "bar", TODAY, LAST, rate="100"),
-        rates("r0", "bar", TODAY, LAST, days=["fr", "sa"], rate="150"),
+        restrictions_item("r0", "bar", TODAY, LAST, rate="100"),
+        restrictions_item("r0", "bar", TODAY, LAST, days=["fr", "sa"], rate="150"),
     )
     assert await push(session_factory, channex, seeded) is None
     assert fake.writes("availability") == []
@@ -70,12 +69,17 @@ async def test_a_field_changed_alone_is_sent_alone(
     clock: Clock,
 ) -> None:
     week = TODAY + timedelta(days=6)
-    await change(session_factory, rates("r0", "bar", TODAY, week, rate="90", min_stay_arrival=1))
+    await change(
+        session_factory, restrictions_item("r0", "bar", TODAY, week, rate="90", min_stay_arrival=1)
+    )
     await push(session_factory, channex, seeded)
     clock.now += 10
-    assert await change(session_factory, rates("r0", "bar", TODAY, week, rate="90")) == 0
+    assert (
+        await change(session_factory, restrictions_item("r0", "bar", TODAY, week, rate="90")) == 0
+    )
     await change(
-        session_factory, rates("r0", "bar", TODAY, TODAY + timedelta(2), min_stay_arrival=3)
+        session_factory,
+        restrictions_item("r0", "bar", TODAY, TODAY + timedelta(2), min_stay_arrival=3),
     )
     await push(session_factory, channex, seeded)
     assert fake.writes("restrictions")[1] == [
@@ -93,10 +97,10 @@ async def test_all_entities_go_in_one_request_per_endpoint(
     per_person = [{"occupancy": 1, "rate": "80"}, {"occupancy": 2, "rate": "95.5"}]
     await change(
         session_factory,
-        avail("r0", TODAY, LAST, 5),
-        avail("r1", TODAY, TODAY, 2),
-        rates("r0", "bar", TODAY, LAST, rate="100", stop_sell=False),
-        rates("r1", "pp", TODAY, TODAY + timedelta(9), rates=per_person),
+        availability_item("r0", TODAY, LAST, 5),
+        availability_item("r1", TODAY, TODAY, 2),
+        restrictions_item("r0", "bar", TODAY, LAST, rate="100", stop_sell=False),
+        restrictions_item("r1", "pp", TODAY, TODAY + timedelta(9), rates=per_person),
     )
     await push(session_factory, channex, seeded)
     [availability] = fake.writes("availability")
@@ -119,11 +123,13 @@ async def test_a_change_during_a_push_is_sent_by_the_next_push(
     seeded: Seeded,
     clock: Clock,
 ) -> None:
-    await change(session_factory, avail("r0", TODAY, TODAY + timedelta(9), 4))
+    await change(session_factory, availability_item("r0", TODAY, TODAY + timedelta(9), 4))
 
     async def pms_changes_meanwhile(endpoint: str) -> None:
         fake.during = None
-        await change(session_factory, avail("r0", TODAY + timedelta(2), TODAY + timedelta(3), 1))
+        await change(
+            session_factory, availability_item("r0", TODAY + timedelta(2), TODAY + timedelta(3), 1)
+        )
 
     fake.during = pms_changes_meanwhile
     assert await push(session_factory, channex, seeded) is not None  # more to send
@@ -151,8 +157,8 @@ async def test_warnings_become_failures_of_exactly_their_cells(
     )
     await change(
         session_factory,
-        rates("r0", "bar", TODAY, TODAY + timedelta(4), rate="100"),
-        rates("r1", "bar", TODAY, TODAY + timedelta(4), rate="5"),
+        restrictions_item("r0", "bar", TODAY, TODAY + timedelta(4), rate="100"),
+        restrictions_item("r1", "bar", TODAY, TODAY + timedelta(4), rate="5"),
     )
     assert await push(session_factory, channex, seeded) is None  # failures are not retried
     by_entity = {(c.entity_id, c.stay_date): c for c in await cells(session_factory)}
@@ -176,9 +182,9 @@ async def test_the_limiter_defers_the_job_without_sending(
 ) -> None:
     # The job works on the real clock: a date safely inside the real horizon.
     day = datetime.now(UTC).date() + timedelta(days=2)
-    await change(session_factory, avail("r0", day, day, 3), now=None)
+    await change(session_factory, availability_item("r0", day, day, 3), now=None)
     await push_property(session_factory, channex, seeded.property_pk)
-    await change(session_factory, avail("r0", day, day, 2), now=None)
+    await change(session_factory, availability_item("r0", day, day, 2), now=None)
     settings = Settings(_env_file=None)
     ctx = WorkerContext(
         settings=settings,
@@ -204,7 +210,7 @@ async def test_a_429_pauses_the_property_and_keeps_the_cells(
 ) -> None:
     body = {"errors": {"code": "http_too_many_requests", "title": "Too many requests"}}
     fake.script = [httpx.Response(429, json=body)]
-    await change(session_factory, avail("r0", TODAY, TODAY, 3))
+    await change(session_factory, availability_item("r0", TODAY, TODAY, 3))
     assert await push(session_factory, channex, seeded) == 60.0
     [run] = await runs(session_factory)
     assert run.outcome == "rate_limited"
@@ -223,7 +229,7 @@ async def test_a_5xx_is_recorded_and_retried_with_backoff(
     seeded: Seeded,
 ) -> None:
     fake.script = [httpx.Response(503)]
-    await change(session_factory, avail("r0", TODAY, TODAY, 3))
+    await change(session_factory, availability_item("r0", TODAY, TODAY, 3))
     assert (
         await push_property(session_factory, channex, seeded.property_pk, attempt=3, now=NOW)
         == 20.0
@@ -241,7 +247,7 @@ async def test_past_dates_are_never_pushed(
     fake: FakeAri,
     seeded: Seeded,
 ) -> None:
-    await change(session_factory, avail("r0", TODAY, TODAY + timedelta(4), 3))
+    await change(session_factory, availability_item("r0", TODAY, TODAY + timedelta(4), 3))
     later = NOW + timedelta(days=2)
     assert await push_property(session_factory, channex, seeded.property_pk, now=later) is None
     [values] = fake.writes("availability")
@@ -272,10 +278,10 @@ async def test_full_sync_sends_one_request_per_endpoint(
 ) -> None:
     await change(
         session_factory,
-        avail("r0", TODAY, LAST, 5),
-        avail("r1", TODAY, LAST, 7),
-        rates("r0", "bar", TODAY, LAST, rate="100", min_stay_arrival=2),
-        rates("r1", "bar", TODAY, LAST, rate="120"),
+        availability_item("r0", TODAY, LAST, 5),
+        availability_item("r1", TODAY, LAST, 7),
+        restrictions_item("r0", "bar", TODAY, LAST, rate="100", min_stay_arrival=2),
+        restrictions_item("r1", "bar", TODAY, LAST, rate="120"),
     )
     await push(session_factory, channex, seeded)
     clock.now += 10
@@ -298,7 +304,7 @@ async def test_the_sweep_finds_properties_with_unsent_cells(
 ) -> None:
     async with session_factory() as session:
         assert await scan_ari(session) == []
-    await change(session_factory, avail("r0", TODAY, TODAY, 3))
+    await change(session_factory, availability_item("r0", TODAY, TODAY, 3))
     async with session_factory() as session:
         [job] = await scan_ari(session)
     assert (job.job_name, job.args, job.job_id) == (

@@ -7,8 +7,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
-from tests.services.ari.support import TODAY, Clock, avail, change, push, runs
-from tests.services.ari_support import FakeAri, Seeded
+from tests.factories import Seeded, availability_item
+from tests.services.ari.support import TODAY, Clock, change, push, runs
+from tests.services.ari_support import FakeAri
 
 
 async def test_an_outage_is_followed_by_a_full_sync(
@@ -19,7 +20,7 @@ async def test_an_outage_is_followed_by_a_full_sync(
     clock: Clock,
 ) -> None:
     fake.script = [httpx.Response(503)]
-    await change(session_factory, avail("r0", TODAY, TODAY, 3))
+    await change(session_factory, availability_item("r0", TODAY, TODAY, 3))
     assert await push(session_factory, channex, seeded) == 5.0  # backoff, then again
     clock.now += 60
     assert await push(session_factory, channex, seeded) is None
