@@ -4,8 +4,7 @@ check those webhooks trigger and, with repair on, the sandbox converges to the d
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -24,24 +23,21 @@ from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE, GLOBAL_KEY
 from tests.e2e.ari_support import Desired, Json, apply, channex_ids, local_today, mismatches, ok
 from tests.e2e.ari_support import onboard as onboard_hotel
 from tests.sandbox.servers import serve
+from tests.waiting import eventually
 
 TIMEZONE = "Europe/Lisbon"
 SANDBOX_KEY = "ari-webhook-e2e-key"
 SECRET = "ari-webhook-secret"
 
 
-async def until(check: Callable[[], object], what: str, seconds: float = 30.0) -> None:
+async def until(
+    check: Callable[[], bool | Awaitable[bool]], what: str, seconds: float = 30.0
+) -> None:
     """Poll an async or plain predicate until it holds."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+    try:
+        await eventually(check, seconds, poll=0.1)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def ari_deliveries(sandbox: SandboxState) -> list[Json]:
@@ -141,7 +137,7 @@ async def test_a_change_inside_channex_is_found_by_its_ari_webhook_and_repaired(
 
 def _converged(
     tools: httpx.AsyncClient, property_id: str, ids: dict[tuple[str, str], str], desired: Desired
-) -> Callable[[], object]:
+) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         return await mismatches(tools, property_id, ids, desired) == []
 

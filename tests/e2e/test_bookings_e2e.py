@@ -23,6 +23,7 @@ from app.services.delivery import new_secret
 from tests.e2e.live import live_service
 from tests.factories import PROPERTY, RATE, ROOM
 from tests.sandbox.servers import Receiver, serve
+from tests.waiting import eventually
 
 SANDBOX_KEY = "e2e-sandbox-key"
 BOOKINGS = 100
@@ -55,10 +56,10 @@ async def wait_until(
     condition: Callable[[], bool], what: str, seconds: float = DEADLINE_SECONDS
 ) -> None:
     # Polling: the state lives in another server (the sandbox), no event to wait on.
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
-    assert condition(), what
+    try:
+        await eventually(condition, seconds, poll=0.2)
+    except TimeoutError:
+        raise AssertionError(f"not within {seconds} s: {what}") from None
 
 
 async def simulate(

@@ -4,7 +4,6 @@ weekday override, then a guest books on the simulated OTA and the booking reache
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import WEEKDAYS, Json, ok
 from tests.e2e.live import live_service
 from tests.sandbox.servers import serve
+from tests.waiting import eventually
 
 SANDBOX_KEY = "walkthrough-sandbox-key"
 DEADLINE_SECONDS = 60.0  # a hang guard; a leg takes a few seconds
@@ -25,9 +25,7 @@ WEEKEND = ["fr", "sa"]
 async def poll(check: Callable[[], Awaitable[bool]], what: str) -> None:
     """Until `check` holds; the state lives in other servers, no event to wait on."""
     try:
-        async with asyncio.timeout(DEADLINE_SECONDS):
-            while not await check():  # noqa: ASYNC110
-                await asyncio.sleep(0.2)
+        await eventually(check, DEADLINE_SECONDS, poll=0.2)
     except TimeoutError:
         raise AssertionError(f"not within {DEADLINE_SECONDS} s: {what}") from None
 
