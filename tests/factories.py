@@ -7,6 +7,7 @@ channel-sync would call Channex), our Channex client against a sandbox, and a jo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -103,6 +104,68 @@ def restrictions(first: int, last: int, **fields: Any) -> Json:
     return restrictions_item(
         "dbl", "bar", start + timedelta(first), start + timedelta(last), **fields
     )
+
+
+async def onboard_two_rooms(api: httpx.AsyncClient) -> tuple[str, list[tuple[str, str]]]:
+    """org-1 / p-1 with room types dbl and twn and a rate plan bar each: the Channex property
+    id, and the Channex (room type, rate plan) ids."""
+    await onboard_step(api, "/v1/organizations/org-1", {"title": "Seaside Hotels"})
+    prop = await onboard_step(api, "/v1/properties/p-1", PROPERTY)
+    rooms = []
+    for code in ("dbl", "twn"):
+        path = f"/v1/properties/p-1/room-types/{code}"
+        room = await onboard_step(api, path, {**ROOM, "title": f"Room {code}"})
+        rate = await onboard_step(api, f"{path}/rate-plans/bar", {**RATE, "title": f"Rate {code}"})
+        rooms.append((room["channex_room_type_id"], rate["channex_rate_plan_id"]))
+    return prop["channex_property_id"], rooms
+
+
+async def onboard_step(api: httpx.AsyncClient, path: str, body: Json) -> Json:
+    """One PUT of the onboarding, which must succeed; its answer."""
+    response = await api.put(path, json=body)
+    assert response.is_success, response.text
+    answer: Json = response.json()
+    return answer
+
+
+# The ARI end-to-end hotel: every room type with every rate plan, one of them per person.
+ARI_ROOMS = ("dbl", "twn", "fam")
+ARI_PLANS = ("bar", "nr")
+PER_PERSON = ("fam", "bar")  # one per-person plan: occupancies 1..3
+
+
+async def put_as_pms(api: httpx.AsyncClient, path: str, body: Json) -> Json:
+    """PUT as a PMS does: again after a 503 (Channex slow or down; the scaled-down client
+    timeout of the end-to-end tests makes that happen under load). PUTs are idempotent: a
+    create that timed out but landed is found again, never made twice (the tests count them)."""
+    for _ in range(5):
+        response = await api.put(path, json=body)
+        if response.status_code != 503:
+            break
+        await asyncio.sleep(0.5)  # a PMS's pause before trying again
+    assert response.is_success, response.text
+    answer: Json = response.json()
+    return answer
+
+
+async def onboard_ari_hotel(api: httpx.AsyncClient, timezone: str = "Pacific/Honolulu") -> str:
+    """org-1 / p-1 with ARI_ROOMS x ARI_PLANS (fam:bar per person); the Channex property id."""
+    await put_as_pms(api, "/v1/organizations/org-1", {"title": "Seaside Hotels"})
+    body = {"organization_id": "org-1", "title": "Seaside", "currency": "EUR", "timezone": timezone}
+    prop = await put_as_pms(api, "/v1/properties/p-1", body)
+    for room in ARI_ROOMS:
+        path = f"/v1/properties/p-1/room-types/{room}"
+        await put_as_pms(api, path, {"title": room, "count_of_rooms": 9, "occ_adults": 3})
+        for plan in ARI_PLANS:
+            rate: Json = {
+                "title": f"{room} {plan}",
+                "options": [{"occupancy": 3, "rate": "100.00"}],
+            }
+            if (room, plan) == PER_PERSON:
+                options = [{"occupancy": n, "is_primary": n == 3, "rate": "90"} for n in (1, 2, 3)]
+                rate = {"title": f"{room} {plan}", "sell_mode": "per_person", "options": options}
+            await put_as_pms(api, f"{path}/rate-plans/{plan}", rate)
+    return str(prop["channex_property_id"])
 
 
 # --- rows written straight to the database ----------------------------------------------------

@@ -3,7 +3,6 @@ desired state they add up to, to compare with what the sandbox holds."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,12 +22,10 @@ from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.settings import Settings
 from tests.conftest import GLOBAL_KEY
+from tests.factories import ARI_PLANS, ARI_ROOMS, PER_PERSON
 from tests.sandbox.servers import serve
 
 SANDBOX_KEY = "ari-e2e-key"
-ROOMS = ("dbl", "twn", "fam")
-PLANS = ("bar", "nr")
-PER_PERSON = ("fam", "bar")  # one per-person plan: occupancies 1..3
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 TARGET_KEYS = {"type", "room_type_id", "rate_plan_id", "date_from", "date_to", "days"}
 FLAGS = ("closed_to_arrival", "closed_to_departure", "stop_sell")
@@ -88,38 +85,6 @@ async def ok(response: httpx.Response) -> Json:
     return body
 
 
-async def put(api: httpx.AsyncClient, path: str, body: Json) -> Json:
-    """PUT as a PMS does: again after a 503 (Channex slow or down; the scaled-down client
-    timeout of these tests makes that happen under load). PUTs are idempotent: a create that
-    timed out but landed is found again, never made twice (the tests count the entities)."""
-    for _ in range(5):
-        response = await api.put(path, json=body)
-        if response.status_code != 503:
-            break
-        await asyncio.sleep(0.5)
-    return await ok(response)
-
-
-async def onboard(api: httpx.AsyncClient, timezone: str = "Pacific/Honolulu") -> str:
-    """org-1 / p-1 with ROOMS x PLANS (fam:bar per person); the Channex property id back."""
-    await put(api, "/v1/organizations/org-1", {"title": "Seaside Hotels"})
-    body = {"organization_id": "org-1", "title": "Seaside", "currency": "EUR", "timezone": timezone}
-    prop = await put(api, "/v1/properties/p-1", body)
-    for room in ROOMS:
-        path = f"/v1/properties/p-1/room-types/{room}"
-        await put(api, path, {"title": room, "count_of_rooms": 9, "occ_adults": 3})
-        for plan in PLANS:
-            rate: Json = {
-                "title": f"{room} {plan}",
-                "options": [{"occupancy": 3, "rate": "100.00"}],
-            }
-            if (room, plan) == PER_PERSON:
-                options = [{"occupancy": n, "is_primary": n == 3, "rate": "90"} for n in (1, 2, 3)]
-                rate = {"title": f"{room} {plan}", "sell_mode": "per_person", "options": options}
-            await put(api, f"{path}/rate-plans/{plan}", rate)
-    return str(prop["channex_property_id"])
-
-
 def local_today(timezone: str) -> date:
     from zoneinfo import ZoneInfo
 
@@ -130,13 +95,13 @@ def random_item(rng: random.Random, start: date, span: int) -> Json:
     """One PMS change: availability or some restrictions over a random range, maybe weekdays."""
     first = start + timedelta(days=rng.randrange(span))
     last = min(first + timedelta(days=rng.randrange(1, 20)), start + timedelta(days=span - 1))
-    room = rng.choice(ROOMS)
+    room = rng.choice(ARI_ROOMS)
     item: Json = {"room_type_id": room, "date_from": first.isoformat(), "date_to": last.isoformat()}
     if rng.random() < 0.2:
         item["days"] = sorted(rng.sample(WEEKDAYS, rng.randint(1, 3)), key=WEEKDAYS.index)
     if rng.random() < 0.4:
         return {"type": "availability", **item, "availability": rng.randint(0, 9)}
-    plan = rng.choice(PLANS)
+    plan = rng.choice(ARI_PLANS)
     item |= {"type": "restrictions", "rate_plan_id": plan}
     if (room, plan) == PER_PERSON:
         item["rates"] = [
@@ -177,10 +142,10 @@ def _normal(name: str, value: Any) -> Any:
 async def channex_ids(api: httpx.AsyncClient) -> dict[tuple[str, str], str]:
     """(room, plan or "") → Channex room type / rate plan id."""
     ids: dict[tuple[str, str], str] = {}
-    for room in ROOMS:
+    for room in ARI_ROOMS:
         path = f"/v1/properties/p-1/room-types/{room}"
         ids[(room, "")] = (await ok(await api.get(path)))["channex_room_type_id"]
-        for plan in PLANS:
+        for plan in ARI_PLANS:
             rate = await ok(await api.get(f"{path}/rate-plans/{plan}"))
             ids[(room, plan)] = rate["channex_rate_plan_id"]
     return ids

@@ -17,8 +17,6 @@ from app.services import ari_push
 from app.settings import Settings
 from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import (
-    PLANS,
-    ROOMS,
     Desired,
     Json,
     Wired,
@@ -27,10 +25,11 @@ from tests.e2e.ari_support import (
     local_today,
     mismatches,
     ok,
-    onboard,
     random_item,
     wired,
 )
+from tests.factories import ARI_PLANS, ARI_ROOMS
+from tests.factories import onboard_ari_hotel as onboard
 from tests.waiting import past_our_limiter
 
 TIMEZONE = "Pacific/Honolulu"  # UTC-10: "today" there is often yesterday in UTC
@@ -78,7 +77,10 @@ async def test_random_changes_under_faults_converge_to_the_desired_state(service
     await service.wait_idle(90)
 
     store = service.sandbox.store
-    assert (len(store.room_types), len(store.rate_plans)) == (len(ROOMS), len(ROOMS) * len(PLANS))
+    assert (len(store.room_types), len(store.rate_plans)) == (
+        len(ARI_ROOMS),
+        len(ARI_ROOMS) * len(ARI_PLANS),
+    )
     assert await mismatches(service.tools, property_id, ids, desired) == []
     last = start + timedelta(days=SPAN_DAYS - 1)
     params = {"from": start.isoformat(), "to": last.isoformat()}

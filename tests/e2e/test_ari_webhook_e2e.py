@@ -21,7 +21,7 @@ from app.services.webhook_registration import ensure_webhook
 from app.settings import Settings
 from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE, GLOBAL_KEY
 from tests.e2e.ari_support import Desired, Json, apply, channex_ids, local_today, mismatches, ok
-from tests.e2e.ari_support import onboard as onboard_hotel
+from tests.factories import onboard_ari_hotel as onboard_hotel
 from tests.sandbox.servers import serve
 from tests.waiting import eventually
 

@@ -21,7 +21,7 @@ from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.services.delivery import new_secret
 from tests.e2e.live import live_service
-from tests.factories import PROPERTY, RATE, ROOM
+from tests.factories import onboard_two_rooms
 from tests.sandbox.servers import Receiver, serve
 from tests.waiting import eventually
 
@@ -36,20 +36,6 @@ async def ok(response: httpx.Response) -> dict[str, Any]:
     assert response.is_success, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-async def onboard(api: httpx.AsyncClient) -> tuple[str, list[tuple[str, str]]]:
-    """Org, property, two room types with a rate plan each; Channex ids back."""
-    await ok(await api.put("/v1/organizations/org-1", json={"title": "Seaside Hotels"}))
-    prop = await ok(await api.put("/v1/properties/p-1", json=PROPERTY))
-    rooms = []
-    for code in ("dbl", "twn"):
-        path = f"/v1/properties/p-1/room-types/{code}"
-        room = await ok(await api.put(path, json={**ROOM, "title": f"Room {code}"}))
-        rate_body = {**RATE, "title": f"Rate {code}"}
-        rate = await ok(await api.put(f"{path}/rate-plans/bar", json=rate_body))
-        rooms.append((room["channex_room_type_id"], rate["channex_rate_plan_id"]))
-    return prop["channex_property_id"], rooms
 
 
 async def wait_until(
@@ -126,7 +112,7 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
             pms_delivery_secret=secret,
         ) as (api, tools),
     ):
-        property_id, rooms = await onboard(api)
+        property_id, rooms = await onboard_two_rooms(api)
         await wait_until(lambda: len(state.store.webhooks) == 1, "webhook registered")
         channel = {"channel": "BookingCom"}
         await ok(await tools.post(f"/properties/{property_id}/channels", json=channel))
