@@ -7,14 +7,14 @@ run covered becomes a failed cell; everything else in the message was applied.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from app.channex.ari_wire import AriMessage, dropped_runs
 from app.channex.schemas import AriResult
-from app.domain.ari import FieldValue, expand
+from app.domain.ari import AriRun, FieldValue, expand
 from app.services.ari_mappings import Mappings
 
 Key = tuple[int, date]  # (entity pk, date)
@@ -61,15 +61,19 @@ def message_outcome(
     """What one 200 means cell by cell: applied values and dropped ones."""
     runs = message.runs
     rejected = dropped_runs(message, result)
-    applied = expand(run for index, run in enumerate(runs) if index not in rejected)
-    sent = {
-        (entity_of[cid], day): {k: _stored(v) for k, v in fields.items()}
-        for cid, by_date in applied.items()
-        for day, fields in by_date.items()
-    }
+    sent = run_cells((run for index, run in enumerate(runs) if index not in rejected), entity_of)
     failed = {
         (entity_of[runs[index].entity_id], day): text
         for index, text in rejected.items()
         for day in runs[index].covered_dates()
     }
     return MessageOutcome(sent, failed)
+
+
+def run_cells(runs: Iterable[AriRun], entity_of: Mapping[str, int]) -> dict[Key, Fields]:
+    """The fields runs set, per cell, in stored form."""
+    return {
+        (entity_of[cid], day): {k: _stored(v) for k, v in fields.items()}
+        for cid, by_date in expand(runs).items()
+        for day, fields in by_date.items()
+    }

@@ -25,9 +25,16 @@ from app.domain.ari import compress, compress_disjoint
 from app.models import AriCell, AriState, Property
 from app.models.ari import AVAILABILITY, ENDPOINTS
 from app.services.ari_mappings import Mappings, horizon, load_mappings, lock_ari_state
-from app.services.ari_outcome import DomainCells, Fields, Key, message_outcome, to_domain
+from app.services.ari_outcome import (
+    DomainCells,
+    Fields,
+    Key,
+    message_outcome,
+    run_cells,
+    to_domain,
+)
+from app.services.ari_push_cells import forget_in_flight, update_cells
 from app.services.ari_runs import RunRecord, add_run
-from app.services.ari_state import differs
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +182,8 @@ async def _send_batch(
     messages = _messages(plan.channex_property_id, batch.endpoint, cells)
     for number, message in enumerate(messages, start=1):
         record = _run_record(plan.property_pk, batch, message)
+        sending = run_cells(message.runs, entity_of)
+        await forget_in_flight(session_factory, plan.property_pk, batch.endpoint, sending)
         started = time.perf_counter()
         try:
             result = await channex.push_ari(message)
@@ -289,56 +298,12 @@ async def _record_result(
             record.outcome = "partial" if sent else "failed"
     async with session_factory() as session:
         state = await lock_ari_state(session, plan.property_pk)
-        await _update_cells(session, plan.property_pk, batch, sent, failed)
+        await update_cells(session, plan.property_pk, batch.endpoint, batch.versions, sent, failed)
         if finish_full and batch.kind == "full":
             setattr(state, f"full_{batch.endpoint}", False)
             state.last_full_sync_at = utcnow()
         add_run(session, record)
         await session.commit()
-
-
-async def _update_cells(
-    session: AsyncSession,
-    property_pk: int,
-    batch: Batch,
-    sent: dict[Key, Fields],
-    failed: dict[Key, str],
-) -> None:
-    keys = set(sent) | set(failed)
-    if not keys:
-        return
-    entities = {entity for entity, _ in keys}
-    days = [day for _, day in keys]
-    stmt = select(
-        AriCell.entity_id, AriCell.stay_date, AriCell.desired, AriCell.pushed, AriCell.version,
-        AriCell.failure, AriCell.dirty, AriCell.held_at,
-    ).where(
-        AriCell.property_id == property_pk,
-        AriCell.kind == batch.endpoint,
-        AriCell.entity_id.in_(entities),
-        AriCell.stay_date.between(min(days), max(days)),
-    )  # fmt: skip
-    rows = []
-    for entity_id, day, desired, before, version, old_failure, old_dirty, held_at in (
-        await (await session.connection()).execute(stmt)
-    ).all():
-        key = (entity_id, day)
-        if key not in keys:
-            continue
-        pushed = {**before, **sent.get(key, {})}
-        # A failure is about the value we sent: if the PMS changed the cell since, send anew.
-        failure = failed.get(key) if version == batch.versions.get(key) else None
-        dirty = failure is None and held_at is None and differs(desired, pushed)
-        if (pushed, failure, dirty) == (before, old_failure, old_dirty):
-            continue  # e.g. a full sync of cells Channex already had: nothing to write
-        rows.append(
-            {
-                "property_id": property_pk, "kind": batch.endpoint, "entity_id": entity_id,
-                "stay_date": day, "pushed": pushed, "failure": failure, "dirty": dirty,
-            }
-        )  # fmt: skip
-    if rows:
-        await session.execute(update(AriCell), rows)
 
 
 async def _clear_full(
