@@ -211,19 +211,24 @@ async def _failed(
     delivery.last_error = error
     endpoint.last_error = error
     endpoint.failing_since = endpoint.failing_since or utcnow()
+    fields = {"endpoint": endpoint.id, "status": status, "error": error,
+              "attempt": delivery.attempts, "revision": delivery.revision_id}  # fmt: skip
     if status == 410:
         # Standard Webhooks: 410 Gone means "stop sending"; the PMS re-enables by PUT.
         endpoint.disabled_at = utcnow()
         endpoint.disabled_reason = "the PMS answered 410 Gone"
         await session.flush()
+        log.warning("PMS endpoint answered 410 Gone: disabled", extra=fields)
         return Step()
     delay = retry_delay(delivery.attempts, retry_after)
     if delay is None:
         delivery.status = DeliveryStatus.FAILED
         await session.flush()
+        log.warning("PMS delivery failed for good: retries spent", extra=fields)
         return Step()
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     await session.flush()
+    log.warning("PMS delivery failed, next retry in %.0f s", delay, extra=fields)
     return Step(defer=delay)
 
 
