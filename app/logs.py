@@ -42,6 +42,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Libraries that log statement parameters (a PMS signing secret among them) at DEBUG: they
+# stay at WARNING whatever LOG_LEVEL says, so no secret reaches the logs at any level.
+PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy")
+# httpx logs every request at INFO; a Channex call is logged once, by app.channex.transport.
+QUIET_LOGGERS = ("httpx", "httpcore")
+
+
 def configure_logging(level: str, channex_level: str, fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
@@ -52,3 +59,5 @@ def configure_logging(level: str, channex_level: str, fmt: str = "text") -> None
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("app.channex").setLevel(channex_level.upper())
+    for name in (*PARAMETER_LOGGERS, *QUIET_LOGGERS):
+        logging.getLogger(name).setLevel(logging.WARNING)

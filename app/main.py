@@ -20,6 +20,7 @@ from app.api import (
     webhooks,
 )
 from app.api.errors import install_error_handlers
+from app.api.request_guard import RequestGuard
 from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
 from app.resources import open_resources
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, settings=settings)
     routers = (health, organizations, properties, room_types, rate_plans, channex_catalog, ari)
     # The webhook intake first: routes are matched in order, and it is the busiest one.
     for module in (webhooks, *routers, bookings):

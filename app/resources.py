@@ -25,6 +25,7 @@ from app.jobs.requests import JobQueue
 from app.jobs.spec import JobSpec
 from app.services.delivery import delivery_client
 from app.services.personal_data import require_keys
+from app.services.secret_policy import require_strong_secrets
 from app.settings import Settings
 
 
@@ -103,7 +104,9 @@ def build_channex(settings: Settings, limiter: RateLimiter) -> ChannexClient | N
 def _assemble(
     settings: Settings, redis: Redis | None, queue: JobQueue, *, owns_redis: bool
 ) -> Resources:
-    require_keys(settings)  # before anything is opened: nothing to close on refusal
+    # Before anything is opened: nothing to close on refusal.
+    require_keys(settings)
+    require_strong_secrets(settings)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,

@@ -68,8 +68,13 @@ class RestrictionsItem(_Item):
     type: Literal["restrictions"]
     rate_plan_id: PmsId
     rate: Rate | None = Field(default=None, description="Per-room plans: the price per night.")
+    # At most one rate per occupancy (1 to 50): a bound also keeps the largest valid batch,
+    # and so the body cap (API_MAX_BODY_BYTES), small.
     rates: list[OccupancyRateIn] | None = Field(
-        default=None, min_length=1, description="Per-person plans: one rate per occupancy option."
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="Per-person plans: one rate per occupancy option.",
     )
     min_stay_arrival: int | None = Field(default=None, ge=1, le=730)
     min_stay_through: int | None = Field(default=None, ge=1, le=730)

@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     # Checked after the secret, so only Channex can send this much: an `ari` event lists every
     # cell a push changed, and one for a 500-day full sync runs to megabytes (§8.3).
     webhook_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Every other request body is refused (413) past this, while it streams. The default holds
+    # the largest valid request, an ARI batch of 1,000 items of every field at its longest,
+    # as compact or as Python's default JSON (2.4-2.7 MB; tests/api/test_request_guard.py), and
+    # keeps four such bodies at once well under 20 MiB.
+    api_max_body_bytes: int = Field(default=3 * 1024 * 1024, ge=1024)
+    # Failed authentications (API key or webhook secret) one address may make in a minute;
+    # past it the address is answered 429 until the minute has passed.
+    auth_failures_per_minute: int = Field(default=20, ge=1)
+    # One Channex account serves every organization: may an organization's own key adopt an
+    # existing Channex group (one no other organization maps)? Global keys always may.
+    allow_scoped_group_adoption: bool = False
     # Reading Channex's feed of unacknowledged revisions: at most this often (§7.3, §7.4).
     booking_reconcile_interval_seconds: float = Field(default=90.0, gt=0)
     # Fernet keys: the first encrypts, all decrypt (rotation). Required in production.

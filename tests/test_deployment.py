@@ -14,6 +14,7 @@ from typer.main import get_command
 
 from app.cli import app as cli
 from app.services.personal_data import require_keys
+from app.services.secret_policy import require_strong_secrets
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,9 +107,9 @@ def test_dockerfile_runs_the_cli_as_a_non_root_user() -> None:
 # What an operator would export before `docker compose up` (the variables the file requires).
 OPERATOR_ENV = {
     "CHANNEX_API_KEY": "channex-key",
-    "CHANNEX_WEBHOOK_SECRET": "webhook-secret",
+    "CHANNEX_WEBHOOK_SECRET": "webhook-secret-" + "s3cr3t" * 5,
     "CHANNEX_USER_ID": "4f1d7e1c-0000-4000-8000-000000000001",
-    "API_KEYS": '[{"name": "pms", "key": "pms-key"}]',
+    "API_KEYS": '[{"name": "pms", "key": "pms-key-0123456789abcdefghijklmnopqrstuvwxyz"}]',
     "PUBLIC_BASE_URL": "https://channel-sync.example.com",
     "PERSONAL_DATA_KEYS": f'["{Fernet.generate_key().decode()}"]',
 }
@@ -138,6 +139,7 @@ def test_the_stack_s_settings_pass_the_production_start_up_checks(
 
     assert settings.environment == "production"
     require_keys(settings)  # the service refuses to start without personal data keys
+    require_strong_secrets(settings)  # or with keys short enough to guess
     # Without these no Channex webhook is registered, so bookings would come by the feed only.
     assert settings.public_base_url == OPERATOR_ENV["PUBLIC_BASE_URL"]
     assert settings.channex_webhook_secret is not None

@@ -16,6 +16,7 @@ from app.api.deps import (
     SessionDep,
 )
 from app.api.views import page_of
+from app.db import MAX_INT
 from app.jobs.requests import request_push
 from app.models import AriCell, SyncRun
 from app.schemas import Page
@@ -39,7 +40,7 @@ router = APIRouter(prefix="/v1/properties/{property_id}", tags=["ari"])
 
 From = Annotated[date, Query(alias="from", description="First date (inclusive)")]
 To = Annotated[date, Query(alias="to", description="Last date (inclusive)")]
-RunId = Annotated[int, Path(description="The sync run's id", ge=1)]
+RunId = Annotated[int, Path(description="The sync run's id", ge=1, le=MAX_INT)]
 
 
 @router.post("/ari", status_code=202, response_model=AriAccepted)

@@ -6,7 +6,15 @@ from functools import partial
 
 from fastapi import APIRouter
 
-from app.api.deps import ChannexDep, OrgId, PageDep, PrincipalDep, SessionDep, commit_or_record
+from app.api.deps import (
+    ChannexDep,
+    OrgId,
+    PageDep,
+    PrincipalDep,
+    ResourcesDep,
+    SessionDep,
+    commit_or_record,
+)
 from app.api.views import organization_read, page_of
 from app.schemas import OrganizationPut, OrganizationRead, Page
 from app.services import organizations as service
@@ -22,9 +30,11 @@ async def put_organization(
     session: SessionDep,
     channex: ChannexDep,
     principal: PrincipalDep,
+    resources: ResourcesDep,
 ) -> OrganizationRead:
     """Create the organization's Channex group, or update its title; never a second group."""
-    put = service.prepare_organization_put(principal, org_id, body)
+    allowed = resources.settings.allow_scoped_group_adoption
+    put = service.prepare_organization_put(principal, org_id, body, scoped_group_adoption=allowed)
     attempt = partial(put_mapped, session, channex, put)
     org = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return organization_read(org)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from app.errors import AppError
+from app.api.request_guard import too_large
 from app.jobs.inbox_waker import InboxWaker
 from app.resources import Resources
 from app.services.inbox import SECRET_HEADER, check_webhook_secret, store_event
@@ -65,19 +65,15 @@ async def read_capped(request: Request, limit: int) -> bytes:
     """The body, refused with 413 past `limit` bytes — counted, not taken from Content-Length."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _too_large(limit: int) -> AppError:
-    return AppError(413, "payload_too_large", "Payload too large", f"limit is {limit} bytes")
 
 
 @router.post("/channex", response_model=WebhookReceived, openapi_extra=_OPENAPI)

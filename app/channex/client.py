@@ -16,7 +16,7 @@ import httpx
 import pydantic
 
 from app.channex.ari_wire import AriMessage
-from app.channex.errors import ChannexError
+from app.channex.errors import ChannexError, ChannexNotFoundError
 from app.channex.ratelimit import RateLimiter
 from app.channex.schemas import (
     AriResult,
@@ -318,7 +318,11 @@ class ChannexClient:
 
 
 def _seg(value: str) -> str:
-    """A path segment, quoted so an id can never reach another path."""
+    """A path segment, quoted so an id can never reach another path. `.` and `..` survive
+    quoting and URL normalization resolves them (`properties/..` is the API's root), so they,
+    like an empty id, name no Channex entity: refused before any request."""
+    if value in ("", ".", ".."):
+        raise ChannexNotFoundError(f"not a Channex id: {value!r}", code="invalid_id")
     return quote(value, safe="")
 
 

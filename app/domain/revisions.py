@@ -45,6 +45,12 @@ SUBSCRIBED_EVENTS = (
 )
 # Guest data in a webhook payload: non_acked_booking carries the customer's name (§7.4).
 PERSONAL_PAYLOAD_KEYS = frozenset({"customer_name"})
+# A webhook with more JSON objects and arrays than this is stored unparsed (malformed): parsing
+# is bounded in the request. Channex's largest, a booking sent with its data, has hundreds; two
+# million tiny objects in 16 MiB would cost the process over 400 MiB to parse.
+MAX_WEBHOOK_CONTAINERS = 20_000
+# Text columns refuse NUL on PostgreSQL: stored as U+FFFD, the mark of bytes not kept as sent.
+NUL = "\x00"
 
 
 @dataclass(frozen=True)
@@ -68,21 +74,37 @@ def _text(value: object) -> str | None:
     return value[:64] if isinstance(value, str) and value else None
 
 
+def _parse(raw: bytes, text: str) -> tuple[object, str | None]:
+    """The JSON value of a webhook body, or None and why not; never raises."""
+    if raw.count(b"{") + raw.count(b"[") > MAX_WEBHOOK_CONTAINERS:
+        return None, f"over {MAX_WEBHOOK_CONTAINERS} JSON objects and arrays, not parsed"
+    try:
+        return json.loads(text), None
+    except RecursionError:  # nested deeper than the parser goes
+        return None, "nested too deep"
+    except ValueError:
+        return None, "not JSON"
+
+
 def classify_webhook(raw: bytes) -> ClassifiedEvent:
     """Name, dedup key and fate of a webhook body; never raises, whatever the bytes."""
     text = raw.decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
+    parsed, why_not = _parse(raw, text)
+    stored = text.replace(NUL, "\ufffd")
+    if why_not is not None:
+        return ClassifiedEvent(_digest(raw), "", "malformed", note=why_not, body=stored)
     if not isinstance(parsed, dict) or not isinstance(parsed.get("event"), str):
-        return ClassifiedEvent(_digest(raw), "", "malformed", note="not a Channex event", body=text)
+        return ClassifiedEvent(
+            _digest(raw), "", "malformed", note="not a Channex event", body=stored
+        )
+    if _has_nul(parsed):
+        return ClassifiedEvent(_digest(raw), "", "malformed", note="NUL in an id", body=stored)
     event = parsed["event"][:64]
     found = parsed.get("payload")
     payload: dict[str, Any] = found if isinstance(found, dict) else {}
     property_id = _text(parsed.get("property_id")) or _text(payload.get("property_id"))
     revision_id = _text(payload.get("revision_id")) or _text(payload.get("booking_revision_id"))
-    body = _redacted(parsed, payload, text)
+    body = _redacted(parsed, payload, stored)
     if event in BOOKING_EVENTS and revision_id:
         return ClassifiedEvent(
             f"revision:{revision_id}", event, "pending", property_id, revision_id, body=body
@@ -97,6 +119,16 @@ def classify_webhook(raw: bytes) -> ClassifiedEvent:
     return ClassifiedEvent(
         _digest(raw), event, "ignored", property_id, note="event not handled", body=body
     )
+
+
+def _has_nul(parsed: dict[str, Any]) -> bool:
+    """Whether a field stored in a column of its own holds NUL (PostgreSQL refuses it)."""
+    payload = parsed.get("payload")
+    fields = [parsed.get("event"), parsed.get("property_id")]
+    if isinstance(payload, dict):
+        keys = ("property_id", "revision_id", "booking_revision_id")
+        fields += [payload.get(key) for key in keys]
+    return any(isinstance(value, str) and NUL in value for value in fields)
 
 
 def _redacted(parsed: dict[str, Any], payload: dict[str, Any], text: str) -> str:

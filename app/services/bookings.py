@@ -14,7 +14,7 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import utcnow
+from app.db import MAX_INT, utcnow
 from app.errors import FieldError, invalid, not_found
 from app.models import (
     Booking,
@@ -47,9 +47,10 @@ def decode_cursor(cursor: str) -> int:
     """The feed position after which to continue; 422 for anything we did not hand out."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("p"):
+        position = int(text.removeprefix("p"))
+        if not text.startswith("p") or not 0 <= position <= MAX_INT:
             raise ValueError(text)
-        return int(text[1:])
+        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
         error = FieldError("query.after", "not a cursor from this feed")
         raise invalid("bad cursor", [error]) from None

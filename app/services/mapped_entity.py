@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.channex.client import ChannexClient
+from app.errors import conflict
 from app.models import Organization, Property, RatePlan, RoomType, SyncStatus
 from app.services.remote import Remote, reach_remote
 from app.services.rows import Titled, ensure_unmapped, insert_ignore, lock_row
@@ -80,6 +81,10 @@ async def put_mapped(session: AsyncSession, channex: ChannexClient | None, put: 
     row = await lock_row(session, row)
     changed = entity.apply(row, put.values)
     if put.adopt and put.adopt != getattr(row, entity.column.key):
+        if channex is None:
+            # The twin's owner is checked in Channex before it is adopted; a sync later
+            # would not check it again.
+            raise conflict("adoption_needs_channex", "Channex sync is off: nothing can be adopted")
         await ensure_unmapped(session, entity.column, put.adopt)
         setattr(row, entity.column.key, put.adopt)
         changed = True

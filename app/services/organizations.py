@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
 from app.db import utcnow
-from app.errors import not_found
+from app.errors import AppError, FieldError, not_found
 from app.models import Organization
 from app.schemas import OrganizationPut
 from app.services.access import Principal, check_organization
@@ -46,10 +46,23 @@ async def list_organizations(
 
 
 def prepare_organization_put(
-    principal: Principal, pms_organization_id: str, body: OrganizationPut
+    principal: Principal,
+    pms_organization_id: str,
+    body: OrganizationPut,
+    *,
+    scoped_group_adoption: bool = False,
 ) -> Put[Organization, None]:
-    """The organization's PUT: its Channex group is created, adopted or renamed."""
+    """The organization's PUT: its Channex group is created, adopted or renamed. A group no
+    other organization maps may be adopted with a global key; with an organization's own key
+    only where the deployment allows it (ALLOW_SCOPED_GROUP_ADOPTION): the account's groups
+    are every tenant's."""
     check_organization(principal, pms_organization_id)
+    if body.channex_group_id and principal.organization_id and not scoped_group_adoption:
+        raise AppError(
+            403, "group_adoption_forbidden", "Forbidden",
+            "an organization's key cannot adopt an existing Channex group",
+            [FieldError("body.channex_group_id", "adoption needs a global key")],
+        )  # fmt: skip
     return Put(
         ORGANIZATION,
         key={"pms_organization_id": pms_organization_id},

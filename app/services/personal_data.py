@@ -1,8 +1,10 @@
 """Guest data: split out of a revision, encrypted at rest (MultiFernet), erasable.
 
 Guest name, email, phone and address live in a revision's `customer`, its rooms' `guests`,
-the card holder in `guarantee`, and free text in `notes` (channex-api.md §7.1). They are
-stored only as a Fernet token; with no key configured they are not stored at all.
+the card holder in `guarantee`, and free text in `notes` (channex-api.md §7.1). What is kept
+in clear is an allow-list of the fields known to hold none of it; everything else, a field
+Channex adds later included, is guest data by default. Guest data is stored only as a Fernet
+token; with no key configured it is not stored at all.
 """
 
 from __future__ import annotations
@@ -17,7 +19,25 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TOP_LEVEL = ("customer", "guarantee", "notes")
+# Revision attributes known to hold no guest data (channex-api.md §7.1, the booking object's
+# extras included). `meta` and `raw_message` are not among them: their content is open.
+NON_PERSONAL = frozenset({
+    "id", "booking_id", "revision_id", "property_id", "unique_id", "system_id",
+    "ota_reservation_code", "ota_name", "status", "rooms", "services", "occupancy",
+    "arrival_date", "departure_date", "arrival_hour", "amount", "currency",
+    "payment_collect", "payment_type", "ota_commission", "inserted_at", "channel_id",
+    "deposits", "secondary_ota", "acknowledge_status", "has_unacked_revisions",
+    "is_crs_revision", "amount_type",
+})  # fmt: skip
+# A room's attributes known to hold no guest data; its `guests` (names) are guest data.
+NON_PERSONAL_ROOM = frozenset({
+    "checkin_date", "checkout_date", "room_type_id", "rate_plan_id", "occupancy", "services",
+    "taxes", "collected_taxes", "amount", "days", "meta", "ota_unique_id", "booking_room_id",
+    "is_cancelled",
+})  # fmt: skip
+# Once erased (or never stored), these show as null: the PMS keeps seeing the fields it knows.
+ERASED_AS_NULL = ("customer", "guarantee", "notes")
+ROOMS = "rooms"
 
 
 class PersonalDataKeyError(RuntimeError):
@@ -65,35 +85,43 @@ def open_secret(cipher: MultiFernet | None, stored: str) -> str:
 
 
 def split_personal(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(attributes without guest data, the guest data) — their merge gives back `attrs`."""
-    clean = {k: v for k, v in attrs.items() if k not in TOP_LEVEL}
-    personal: dict[str, Any] = {k: attrs[k] for k in TOP_LEVEL if k in attrs}
-    rooms = attrs.get("rooms")
+    """(attributes without guest data, the guest data) — their merge gives back `attrs`. The
+    guest data holds every attribute not on the allow-list, and per room the room's own."""
+    clean = {k: v for k, v in attrs.items() if k in NON_PERSONAL}
+    personal: dict[str, Any] = {k: v for k, v in attrs.items() if k not in NON_PERSONAL}
+    rooms = attrs.get(ROOMS)
     if isinstance(rooms, list):
-        clean["rooms"] = [
-            {k: v for k, v in r.items() if k != "guests"} if isinstance(r, dict) else r
-            for r in rooms
-        ]
-        personal["room_guests"] = [r.get("guests") if isinstance(r, dict) else None for r in rooms]
+        clean[ROOMS] = [_part(r, keep=True) if isinstance(r, dict) else r for r in rooms]
+        personal[ROOMS] = [_part(r, keep=False) if isinstance(r, dict) else None for r in rooms]
     return clean, personal
 
 
 def merge_personal(clean: dict[str, Any], personal: dict[str, Any] | None) -> dict[str, Any]:
     """The revision as the PMS sees it: guest data back in place (None once erased)."""
-    merged = dict(clean)
     personal = personal or {}
-    for key in TOP_LEVEL:
-        merged[key] = personal.get(key)
-    guests = personal.get("room_guests") or []
-    rooms = merged.get("rooms")
+    merged = {**clean, **dict.fromkeys(ERASED_AS_NULL)}
+    merged.update((k, v) for k, v in personal.items() if k not in (ROOMS, "room_guests"))
+    rooms = merged.get(ROOMS)
     if isinstance(rooms, list):
-        merged["rooms"] = [
-            {**room, "guests": guests[i] if i < len(guests) else None}
+        parts = _room_parts(personal)
+        merged[ROOMS] = [
+            {**room, "guests": None, **(parts[i] if i < len(parts) else {})}
             if isinstance(room, dict)
             else room
             for i, room in enumerate(rooms)
         ]
     return merged
+
+
+def _part(room: dict[str, Any], *, keep: bool) -> dict[str, Any]:
+    return {k: v for k, v in room.items() if (k in NON_PERSONAL_ROOM) is keep}
+
+
+def _room_parts(personal: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each room's guest data; tokens written before the allow-list kept only `room_guests`."""
+    if "room_guests" in personal:
+        return [{"guests": guests} for guests in personal["room_guests"] or []]
+    return [part if isinstance(part, dict) else {} for part in personal.get(ROOMS) or []]
 
 
 def encrypt(cipher: MultiFernet | None, personal: dict[str, Any]) -> str | None:

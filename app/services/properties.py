@@ -13,7 +13,7 @@ from app.channex.client import ChannexClient
 from app.channex.schemas import Property as ChannexProperty
 from app.channex.schemas import PropertyAttributes, PropertySettings
 from app.db import utcnow
-from app.errors import conflict, not_found
+from app.errors import AppError, FieldError, conflict, not_found
 from app.models import Organization, Property, SyncStatus
 from app.schemas import PropertyPut
 from app.services.access import Principal, check_organization
@@ -123,12 +123,26 @@ def _property_calls(
             p for p in await channex.list_properties(title=prop.title) if group_id in p.group_ids
         ]
 
-    return ChannexCalls(
+    async def update(ident: str) -> None:
+        if adopting:
+            await _check_in_group(channex, ident, group_id)
         # The group is set once, at creation: a property never changes organization.
-        update=lambda ident: channex.update_property(ident, channex_attributes(prop)),
-        create=create,
-        candidates=in_group,
-    )
+        await channex.update_property(ident, channex_attributes(prop))
+
+    return ChannexCalls(update=update, create=create, candidates=in_group)
+
+
+async def _check_in_group(channex: ChannexClient, channex_property_id: str, group_id: str) -> None:
+    """One Channex account serves every organization: a property is adopted only from the
+    organization's own group, or a key of one organization could take over (and read the
+    bookings of) a property of another."""
+    existing = await channex.get_property(channex_property_id)
+    if group_id not in existing.group_ids:
+        raise AppError(
+            403, "channex_property_in_other_group", "Forbidden",
+            "the Channex property is not in this organization's group",
+            [FieldError("body.channex_property_id", "not in this organization's group")],
+        )  # fmt: skip
 
 
 PROPERTY = MappedEntity(Property, "property", Property.channex_property_id, _apply, _property_calls)
