@@ -19,9 +19,13 @@ from app.jobs.requests import JobRequest, request_push
 from app.models import AriCell, AriState, Property
 from app.services.ari_drift import check_property_drift
 from app.services.ari_mappings import lock_ari_state
-from app.services.ari_push import push_property, request_full_sync
+from app.services.ari_push import PushLeft, push_property, request_full_sync
 
 log = logging.getLogger(__name__)
+
+# Cells changed during a push go this soon after it (the limiter may stretch it to 6 s).
+AGAIN_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300.0
 
 
 async def push_ari(ctx: WorkerContext, property_pk: int) -> None:
@@ -38,12 +42,21 @@ async def _push(ctx: WorkerContext, property_pk: int) -> None:
     channex = ctx["channex"]
     if channex is None:
         return  # sync disabled: the cells stay pending, the sweep brings them back later
-    delay = await push_property(
-        ctx["session_factory"], channex, property_pk, attempt=ctx.get("job_try", 1)
-    )
-    if delay is not None:
-        # Never sleep in a worker slot: the queue runs this job again after `delay` (same id).
-        raise Retry(defer=delay)
+    left = await push_property(ctx["session_factory"], channex, property_pk)
+    if left is not None:
+        # Never sleep in a worker slot: the queue runs this job again later (same id).
+        raise Retry(defer=retry_delay(left, ctx.get("job_try", 1)))
+
+
+def retry_delay(left: PushLeft, job_try: int) -> float:
+    """When the property's next push runs: soon for cells changed meanwhile (the limiter may
+    stretch it to its spacing), when Channex says after a rate limit, and backing off
+    (5 s doubling, at most MAX_BACKOFF_SECONDS) while Channex is unavailable."""
+    if left.reason == "more":
+        return AGAIN_SECONDS
+    if left.reason == "rate_limited":
+        return left.retry_after
+    return min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** (job_try - 1))
 
 
 async def scan_ari(session: AsyncSession) -> Sequence[JobRequest]:

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,18 +39,15 @@ from app.services.ari_runs import RunRecord, add_run
 
 log = logging.getLogger(__name__)
 
-PUSH_JOB = "push_ari"
-FULL_SYNC_JOB = "full_sync_ari"
-# A burst of PMS changes becomes one push: the job waits this long after the first change.
-DEBOUNCE_SECONDS = 2.0
-# Cells changed during a push go this soon after it (the limiter may stretch it to 6 s).
-AGAIN_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 300.0
 
+@dataclass(frozen=True)
+class PushLeft:
+    """Why a push left cells to send: `more` changed while it ran, Channex was `rate_limited`
+    (send again after `retry_after`), or `unavailable` (owed a full sync once it is back).
+    The queue decides when the next push runs (app/jobs/ari.py)."""
 
-def ari_job_id(property_pk: int) -> str:
-    """One id for both ARI jobs of a property, so that only one of them ever sends at a time."""
-    return f"ari:{property_pk}"
+    reason: Literal["more", "rate_limited", "unavailable"]
+    retry_after: float = 0.0
 
 
 @dataclass
@@ -77,23 +75,22 @@ async def push_property(
     channex: ChannexClient,
     property_pk: int,
     *,
-    attempt: int = 1,
     now: datetime | None = None,
-) -> float | None:
-    """Push the property's unsent cells (and any full sync owed); the delay before running
-    again, or None when nothing is left to send."""
+) -> PushLeft | None:
+    """Push the property's unsent cells (and any full sync owed); why cells are left to send,
+    or None when nothing is left."""
     async with session_factory() as session:
         plan = await plan_push(session, property_pk, now or utcnow())
         await session.commit()
     if plan is None:
         return None
     for batch in plan.batches:
-        delay = await _send_batch(session_factory, channex, plan, batch, attempt)
-        if delay is not None:
-            return delay
+        left = await _send_batch(session_factory, channex, plan, batch)
+        if left is not None:
+            return left
     async with session_factory() as session:
         more = await has_pending(session, property_pk, plan.first, plan.last)
-    return AGAIN_SECONDS if more else None
+    return PushLeft("more") if more else None
 
 
 async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> Plan | None:
@@ -175,9 +172,8 @@ async def _send_batch(
     channex: ChannexClient,
     plan: Plan,
     batch: Batch,
-    attempt: int,
-) -> float | None:
-    """Compress and send one endpoint's cells; a delay when the job must run again later."""
+) -> PushLeft | None:
+    """Compress and send one endpoint's cells; why not all were sent, if so."""
     cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
     messages = _messages(plan.channex_property_id, batch.endpoint, cells)
     for number, message in enumerate(messages, start=1):
@@ -190,12 +186,12 @@ async def _send_batch(
         except ChannexRateLimitedError as exc:
             if exc.status == 429:  # a real 429: the client started the 60 s cooldown (§6.5)
                 await _record_error(session_factory, record, started, "rate_limited", exc)
-            return exc.retry_after
+            return PushLeft("rate_limited", exc.retry_after)
         except ChannexUnavailableError as exc:
             # Channex is down (the client's own retries are spent): recover with a full sync
             # once it answers again, as Channex advises (channex-api.md §6.7).
             await _record_error(session_factory, record, started, "failed", exc, owe_full=True)
-            return min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** (attempt - 1))
+            return PushLeft("unavailable")
         except ChannexError as exc:
             # A 4xx for the whole message: resending it cannot help, so its cells are failed.
             await _record_rejected(session_factory, plan, batch, record, exc)

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from app.channex import transport as channex_transport
+from app.jobs import ari as ari_jobs
 from app.sandbox.config import SandboxConfig
-from app.services import ari_push
 from app.settings import Settings
 from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import (
@@ -46,7 +46,7 @@ async def service(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     # 429 pause is 0.5 s and a failed push is tried again within 2 s (5 s, doubling, up to 300).
     # The sandbox hangs 0.5 s after applying a "timeout" write; our client gives up at 0.3 s.
     monkeypatch.setattr(channex_transport, "COOLDOWN_SECONDS", 0.5)
-    monkeypatch.setattr(ari_push, "MAX_BACKOFF_SECONDS", 2.0)
+    monkeypatch.setattr(ari_jobs, "MAX_BACKOFF_SECONDS", 2.0)
     scaled = settings.model_copy(update={"channex_timeout_seconds": 0.3})
     config = SandboxConfig(
         api_key="ari-e2e-key",

@@ -12,7 +12,7 @@ from app.channex.client import ChannexClient
 from app.models import AriCell, SyncRun
 from app.schemas_ari import AriBatch
 from app.services.access import Principal
-from app.services.ari_push import push_property
+from app.services.ari_push import PushLeft, push_property
 from app.services.ari_state import apply_changes
 from tests.factories import Seeded
 
@@ -47,7 +47,7 @@ async def change(
 
 async def push(
     session_factory: async_sessionmaker[AsyncSession], channex: ChannexClient, seeded: Seeded
-) -> float | None:
+) -> PushLeft | None:
     return await push_property(session_factory, channex, seeded.property_pk, now=NOW)
 
 

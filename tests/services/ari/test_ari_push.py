@@ -10,12 +10,13 @@ from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
-from app.jobs.ari import push_ari, scan_ari
+from app.jobs.ari import push_ari, retry_delay, scan_ari
 from app.jobs.context import WorkerContext
 from app.jobs.queue import InProcessQueue
 from app.jobs.registry import build_registry
+from app.jobs.requests import PUSH_ARI
 from app.services.ari_mappings import channex_today
-from app.services.ari_push import PUSH_JOB, push_property, request_full_sync
+from app.services.ari_push import PushLeft, push_property, request_full_sync
 from app.services.ari_state import cell_status
 from app.services.delivery import delivery_client
 from app.settings import Settings
@@ -211,12 +212,14 @@ async def test_a_429_pauses_the_property_and_keeps_the_cells(
     body = {"errors": {"code": "http_too_many_requests", "title": "Too many requests"}}
     fake.script = [httpx.Response(429, json=body)]
     await change(session_factory, availability_item("r0", TODAY, TODAY, 3))
-    assert await push(session_factory, channex, seeded) == 60.0
+    assert await push(session_factory, channex, seeded) == PushLeft("rate_limited", 60.0)
     [run] = await runs(session_factory)
     assert run.outcome == "rate_limited"
     assert "429" in (run.error or "")
     clock.now += 30
-    assert await push(session_factory, channex, seeded) == pytest.approx(30.0)  # cooldown
+    left = await push(session_factory, channex, seeded)
+    assert left is not None
+    assert left.retry_after == pytest.approx(30.0)  # cooldown
     clock.now += 31
     assert await push(session_factory, channex, seeded) is None
     assert fake.availability[("cx-r0", TODAY)] == 3
@@ -230,10 +233,9 @@ async def test_a_5xx_is_recorded_and_retried_with_backoff(
 ) -> None:
     fake.script = [httpx.Response(503)]
     await change(session_factory, availability_item("r0", TODAY, TODAY, 3))
-    assert (
-        await push_property(session_factory, channex, seeded.property_pk, attempt=3, now=NOW)
-        == 20.0
-    )
+    left = await push_property(session_factory, channex, seeded.property_pk, now=NOW)
+    assert left == PushLeft("unavailable")
+    assert retry_delay(left, job_try=3) == 20.0  # the queue backs off: 5 s, doubling
     [run] = await runs(session_factory)
     assert run.outcome == "failed"
     assert run.values_count == 1
@@ -308,7 +310,7 @@ async def test_the_sweep_finds_properties_with_unsent_cells(
     async with session_factory() as session:
         [job] = await scan_ari(session)
     assert (job.job_name, job.args, job.job_id) == (
-        PUSH_JOB,
+        PUSH_ARI,
         (seeded.property_pk,),
         f"ari:{seeded.property_pk}",
     )
