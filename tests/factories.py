@@ -168,6 +168,64 @@ async def onboard_ari_hotel(api: httpx.AsyncClient, timezone: str = "Pacific/Hon
     return str(prop["channex_property_id"])
 
 
+@dataclass(frozen=True)
+class OnboardedHotel:
+    """One property onboarded through our API: our ids and the sandbox's."""
+
+    organization_id: str
+    property_id: str
+    channex_property_id: str
+    channex_room_type_id: str
+    channex_rate_plan_id: str
+
+
+async def onboard_property(
+    api: httpx.AsyncClient, organization_id: str, property_id: str
+) -> OnboardedHotel:
+    """Organization, property, room type `dbl` and rate plan `bar`, through the PMS API."""
+    await api.put(f"/v1/organizations/{organization_id}", json={"title": organization_id})
+    body = {"organization_id": organization_id, "title": f"Hotel {property_id}",
+            "currency": "EUR", "timezone": "Europe/Lisbon"}  # fmt: skip
+    prop = await onboard_step(api, f"/v1/properties/{property_id}", body)
+    room_path = f"/v1/properties/{property_id}/room-types/dbl"
+    room = {"title": "Double", "count_of_rooms": 20, "occ_adults": 2}
+    room_type = await onboard_step(api, room_path, room)
+    rate = {"title": "Best Available Rate", "options": [{"occupancy": 2, "rate": "120"}]}
+    rate_plan = await onboard_step(api, f"{room_path}/rate-plans/bar", rate)
+    return OnboardedHotel(
+        organization_id,
+        property_id,
+        prop["channex_property_id"],
+        room_type["channex_room_type_id"],
+        rate_plan["channex_rate_plan_id"],
+    )
+
+
+async def connect_booking_com(tools: httpx.AsyncClient, hotel: OnboardedHotel) -> None:
+    """The hotel connects Booking.com in the sandbox (bookings need a channel)."""
+    path = f"/properties/{hotel.channex_property_id}/channels"
+    response = await tools.post(path, json={"channel": "BookingCom"})
+    assert response.is_success, response.text
+
+
+async def book_in_sandbox(
+    tools: httpx.AsyncClient, hotel: OnboardedHotel, arrival: int, nights: int = 2
+) -> Json:
+    """A Booking.com booking made in the sandbox: {booking_id, revision_id, status, ...}."""
+    body = {
+        "channel": "BookingCom",
+        "room_type_id": hotel.channex_room_type_id,
+        "rate_plan_id": hotel.channex_rate_plan_id,
+        "arrival_date": day(arrival),
+        "departure_date": day(arrival + nights),
+        "guest": {"name": "Ada", "surname": "Lovelace"},
+    }
+    response = await tools.post(f"/properties/{hotel.channex_property_id}/bookings", json=body)
+    assert response.is_success, response.text
+    summary: Json = response.json()["data"]
+    return summary
+
+
 # --- rows written straight to the database ----------------------------------------------------
 
 

@@ -5,7 +5,6 @@ the processes get, starting them, onboarding hotels, booking through the sandbox
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,46 +70,6 @@ def ok(response: httpx.Response) -> Json:
     return body
 
 
-@dataclass(frozen=True)
-class Hotel:
-    """One onboarded property: our ids and the sandbox's."""
-
-    organization_id: str
-    property_id: str
-    channex_property_id: str
-    channex_room_type_id: str
-    channex_rate_plan_id: str
-
-
-async def onboard(api: httpx.AsyncClient, organization_id: str, property_id: str) -> Hotel:
-    """Organization, property, room type `dbl` and rate plan `bar`, through the PMS API."""
-    await api.put(f"/v1/organizations/{organization_id}", json={"title": organization_id})
-    prop = ok(
-        await api.put(
-            f"/v1/properties/{property_id}",
-            json={
-                "organization_id": organization_id,
-                "title": f"Hotel {property_id}",
-                "currency": "EUR",
-                "timezone": "Europe/Lisbon",
-            },
-        )
-    )
-    room_path = f"/v1/properties/{property_id}/room-types/dbl"
-    room = ok(
-        await api.put(room_path, json={"title": "Double", "count_of_rooms": 20, "occ_adults": 2})
-    )
-    rate_body = {"title": "Best Available Rate", "options": [{"occupancy": 2, "rate": "120"}]}
-    rate = ok(await api.put(f"{room_path}/rate-plans/bar", json=rate_body))
-    return Hotel(
-        organization_id,
-        property_id,
-        prop["channex_property_id"],
-        room["channex_room_type_id"],
-        rate["channex_rate_plan_id"],
-    )
-
-
 async def webhook_registered(channex: httpx.AsyncClient, public_url: str) -> bool:
     """Whether the service registered its Channex webhook at `public_url` in the sandbox."""
     hooks = ok(await channex.get("/webhooks"))["data"]
@@ -119,24 +78,3 @@ async def webhook_registered(channex: httpx.AsyncClient, public_url: str) -> boo
 
 def day(offset: int) -> date:
     return datetime.now(UTC).date() + timedelta(days=offset)
-
-
-async def book(tools: httpx.AsyncClient, hotel: Hotel, arrival: int, nights: int = 2) -> Json:
-    """A Booking.com booking made in the sandbox: {booking_id, revision_id, status, ...}."""
-    body = {
-        "channel": "BookingCom",
-        "room_type_id": hotel.channex_room_type_id,
-        "rate_plan_id": hotel.channex_rate_plan_id,
-        "arrival_date": day(arrival).isoformat(),
-        "departure_date": day(arrival + nights).isoformat(),
-        "guest": {"name": "Ada", "surname": "Lovelace"},
-    }
-    path = f"/properties/{hotel.channex_property_id}/bookings"
-    summary: Json = ok(await tools.post(path, json=body))["data"]
-    return summary
-
-
-async def connect_booking_com(tools: httpx.AsyncClient, hotel: Hotel) -> None:
-    """The hotel connects Booking.com in the sandbox (bookings need a channel)."""
-    path = f"/properties/{hotel.channex_property_id}/channels"
-    ok(await tools.post(path, json={"channel": "BookingCom"}))

@@ -16,12 +16,8 @@ import pytest
 
 from app.serving import free_port
 from tests.e2e.deployment import (
-    Hotel,
-    book,
-    connect_booking_com,
     day,
     ok,
-    onboard,
     pms_client,
     sandbox_clients,
     service_env,
@@ -36,6 +32,12 @@ from tests.e2e.installed import (
     fresh_redis_namespace,
 )
 from tests.e2e.processes import Process, Processes, eventually, processes
+from tests.factories import (
+    OnboardedHotel,
+    book_in_sandbox,
+    connect_booking_com,
+    onboard_property,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +64,7 @@ async def start_service(
 
 
 async def check_ari_reaches_channex(
-    api: httpx.AsyncClient, tools: httpx.AsyncClient, hotel: Hotel, running: list[Process]
+    api: httpx.AsyncClient, tools: httpx.AsyncClient, hotel: OnboardedHotel, running: list[Process]
 ) -> None:
     first, last = day(7), day(20)
     item = {
@@ -84,9 +86,9 @@ async def check_ari_reaches_channex(
 
 
 async def check_booking_reaches_the_feed(
-    api: httpx.AsyncClient, tools: httpx.AsyncClient, hotel: Hotel, running: list[Process]
+    api: httpx.AsyncClient, tools: httpx.AsyncClient, hotel: OnboardedHotel, running: list[Process]
 ) -> None:
-    booked = await book(tools, hotel, arrival=10)
+    booked = await book_in_sandbox(tools, hotel, arrival=10)
     feed: list[dict[str, object]] = []
 
     async def in_the_feed() -> bool:
@@ -118,7 +120,7 @@ async def test_the_installed_wheel_serves_from_any_directory(
             running = [sandbox, *await start_service(group, installed, api_port, backend)]
             channex, tools = sandbox_clients(sandbox_port)
             async with pms_client(api_port) as api, channex, tools:
-                hotel = await onboard(api, "org-1", "p-1")
+                hotel = await onboard_property(api, "org-1", "p-1")
                 await check_ari_reaches_channex(api, tools, hotel, running)
 
                 async def registered() -> bool:

@@ -30,13 +30,9 @@ from starlette.routing import Route
 from app.services.delivery import signer
 from app.serving import free_port, serving
 from tests.e2e.deployment import (
-    Hotel,
     Json,
-    book,
-    connect_booking_com,
     day,
     ok,
-    onboard,
     pms_client,
     sandbox_clients,
     service_env,
@@ -46,6 +42,12 @@ from tests.e2e.deployment import (
 )
 from tests.e2e.installed import Installed, base_env, fresh_postgres_database, fresh_redis_namespace
 from tests.e2e.processes import Processes, eventually, processes
+from tests.factories import (
+    OnboardedHotel,
+    book_in_sandbox,
+    connect_booking_com,
+    onboard_property,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +92,9 @@ class Drive:
     revisions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
-async def send_ari(apis: list[httpx.AsyncClient], hotels: list[Hotel], drive: Drive) -> int:
+async def send_ari(
+    apis: list[httpx.AsyncClient], hotels: list[OnboardedHotel], drive: Drive
+) -> int:
     """Random ARI changes spread over the APIs for DRIVE_SECONDS; how many were sent."""
     rng = random.Random(17)
     sent, end = 0, time.monotonic() + DRIVE_SECONDS
@@ -116,11 +120,13 @@ async def send_ari(apis: list[httpx.AsyncClient], hotels: list[Hotel], drive: Dr
     return sent
 
 
-async def make_bookings(tools: httpx.AsyncClient, hotels: list[Hotel], drive: Drive) -> None:
+async def drive_bookings(
+    tools: httpx.AsyncClient, hotels: list[OnboardedHotel], drive: Drive
+) -> None:
     """Per property three bookings, two modified, one of those cancelled, spread in time."""
     for round_ in range(3):
         for n, hotel in enumerate(hotels):
-            booked = await book(tools, hotel, arrival=5 + 3 * round_ + n)
+            booked = await book_in_sandbox(tools, hotel, arrival=5 + 3 * round_ + n)
             drive.revisions[booked["booking_id"]].append(booked["revision_id"])
         await asyncio.sleep(DRIVE_SECONDS / 8)
     bookings = list(drive.revisions)
@@ -170,7 +176,7 @@ async def workers_report_healthy(group: Processes, installed: Installed) -> None
 
 
 async def assert_channex_holds_the_last_values(
-    tools: httpx.AsyncClient, hotels: list[Hotel], drive: Drive
+    tools: httpx.AsyncClient, hotels: list[OnboardedHotel], drive: Drive
 ) -> None:
     for hotel in hotels:
         params = {"property_id": hotel.channex_property_id}
@@ -185,7 +191,7 @@ async def assert_channex_holds_the_last_values(
                 assert rates.get(night.isoformat(), {}).get("rate") == rate, (property_id, night)
 
 
-async def assert_channex_limit_held(tools: httpx.AsyncClient, hotels: list[Hotel]) -> None:
+async def assert_channex_limit_held(tools: httpx.AsyncClient, hotels: list[OnboardedHotel]) -> None:
     writes = ok(await tools.get("/ari/writes"))["data"]
     busiest = {
         (hotel.property_id, endpoint): writes[hotel.channex_property_id][endpoint]["busiest_minute"]
@@ -214,7 +220,7 @@ def assert_delivered_once_in_order(
         assert [d["sequence"] for d in got] == list(range(1, len(revision_ids) + 1))
 
 
-async def all_in_sync(api: httpx.AsyncClient, hotels: list[Hotel]) -> bool:
+async def all_in_sync(api: httpx.AsyncClient, hotels: list[OnboardedHotel]) -> bool:
     params = {"from": day(ARI_DAYS.start).isoformat(), "to": day(ARI_DAYS.stop).isoformat()}
     for hotel in hotels:
         cells = ok(await api.get(f"/v1/properties/{hotel.property_id}/ari", params=params))
@@ -244,7 +250,7 @@ async def test_two_apis_and_three_workers_keep_channex_s_limit_and_deliver_once(
                 running,
             )
             sent, _ = await asyncio.gather(
-                send_ari(apis, hotels, drive), make_bookings(tools, hotels, drive)
+                send_ari(apis, hotels, drive), drive_bookings(tools, hotels, drive)
             )
             assert sent >= DRIVE_SECONDS * CHANGES_PER_SECOND / 2
 
@@ -271,14 +277,14 @@ async def delivered_count(receiver: PmsReceiver, expected: int) -> bool:
 
 async def onboard_all(
     apis: list[httpx.AsyncClient], tools: httpx.AsyncClient, pms_url: str
-) -> tuple[list[Hotel], dict[str, str]]:
+) -> tuple[list[OnboardedHotel], dict[str, str]]:
     """Every property, onboarded through alternate APIs, with Booking.com connected; each
     organization's push endpoint: (hotels, signing secret per organization)."""
-    hotels: list[Hotel] = []
+    hotels: list[OnboardedHotel] = []
     secrets: dict[str, str] = {}
     for org, properties in ORGANIZATIONS.items():
         for property_id in properties:
-            hotel = await onboard(apis[len(hotels) % len(apis)], org, property_id)
+            hotel = await onboard_property(apis[len(hotels) % len(apis)], org, property_id)
             await connect_booking_com(tools, hotel)
             hotels.append(hotel)
         endpoint = {"url": f"{pms_url}/hook/{org}"}
