@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # One Channex account serves every organization: may an organization's own key adopt an
     # existing Channex group (one no other organization maps)? Global keys always may.
     allow_scoped_group_adoption: bool = False
+    # Entities one organization may create (checked before any call to Channex: 409
+    # quota_exceeded). Channex's own limits are per property: 20 room types and 200 rate plans
+    # for a hotel (channex-api.md §4, §5, §11).
+    quota_properties_per_organization: int = Field(default=100, ge=1)
+    quota_room_types_per_property: int = Field(default=20, ge=1)
+    quota_rate_plans_per_room_type: int = Field(default=30, ge=1)
     # Reading Channex's feed of unacknowledged revisions: at most this often (§7.3, §7.4).
     booking_reconcile_interval_seconds: float = Field(default=90.0, gt=0)
     # Fernet keys: the first encrypts, all decrypt (rotation). Required in production.

@@ -7,11 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ChannexDep, PageDep, PrincipalDep, PropertyId, SessionDep, commit_or_record
+from app.api.deps import (
+    ChannexDep,
+    PageDep,
+    PrincipalDep,
+    PropertyId,
+    ResourcesDep,
+    SessionDep,
+    commit_or_record,
+)
 from app.api.views import page_of, property_read
 from app.schemas import Page, PropertyPut, PropertyRead
 from app.services import properties as service
-from app.services.mapped_entity import put_mapped, record_put_failure
+from app.services.mapped_entity import Quotas, put_mapped, record_put_failure
 
 router = APIRouter(prefix="/v1/properties", tags=["properties"])
 
@@ -23,9 +31,11 @@ async def put_property(
     session: SessionDep,
     channex: ChannexDep,
     principal: PrincipalDep,
+    resources: ResourcesDep,
 ) -> PropertyRead:
     """Create the Channex property in the organization's group, or update it."""
-    put = await service.prepare_property_put(session, principal, property_id, body)
+    quotas = Quotas.of(resources.settings)
+    put = await service.prepare_property_put(session, principal, property_id, body, quotas=quotas)
     attempt = partial(put_mapped, session, channex, put)
     prop = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return property_read(prop, body.organization_id)

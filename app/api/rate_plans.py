@@ -11,6 +11,7 @@ from app.api.deps import (
     PrincipalDep,
     PropertyId,
     RatePlanId,
+    ResourcesDep,
     RoomTypeId,
     SessionDep,
     commit_or_record,
@@ -18,7 +19,7 @@ from app.api.deps import (
 from app.api.views import rate_plan_read
 from app.schemas import RatePlanPut, RatePlanRead
 from app.services import rate_plans as service
-from app.services.mapped_entity import put_mapped, record_put_failure
+from app.services.mapped_entity import Quotas, put_mapped, record_put_failure
 from app.services.properties import get_property
 from app.services.room_types import get_room_type
 
@@ -34,10 +35,12 @@ async def put_rate_plan(
     session: SessionDep,
     channex: ChannexDep,
     principal: PrincipalDep,
+    resources: ResourcesDep,
 ) -> RatePlanRead:
     """Create or update the rate plan in Channex (or adopt one) and store the mapping."""
     ids = (property_id, room_type_id, rate_plan_id)
-    put = await service.prepare_rate_plan_put(session, principal, ids, body)
+    quotas = Quotas.of(resources.settings)
+    put = await service.prepare_rate_plan_put(session, principal, ids, body, quotas=quotas)
     attempt = partial(put_mapped, session, channex, put)
     rate_plan = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return rate_plan_read(rate_plan, property_id, room_type_id)

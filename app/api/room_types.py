@@ -10,6 +10,7 @@ from app.api.deps import (
     ChannexDep,
     PrincipalDep,
     PropertyId,
+    ResourcesDep,
     RoomTypeId,
     SessionDep,
     commit_or_record,
@@ -17,7 +18,7 @@ from app.api.deps import (
 from app.api.views import room_type_read
 from app.schemas import RoomTypePut, RoomTypeRead
 from app.services import room_types as service
-from app.services.mapped_entity import put_mapped, record_put_failure
+from app.services.mapped_entity import Quotas, put_mapped, record_put_failure
 from app.services.properties import get_property
 
 router = APIRouter(prefix="/v1/properties/{property_id}/room-types", tags=["mappings"])
@@ -31,9 +32,13 @@ async def put_room_type(
     session: SessionDep,
     channex: ChannexDep,
     principal: PrincipalDep,
+    resources: ResourcesDep,
 ) -> RoomTypeRead:
     """Create or update the room type in Channex (or adopt one) and store the mapping."""
-    put = await service.prepare_room_type_put(session, principal, property_id, room_type_id, body)
+    quotas = Quotas.of(resources.settings)
+    put = await service.prepare_room_type_put(
+        session, principal, property_id, room_type_id, body, quotas=quotas
+    )
     attempt = partial(put_mapped, session, channex, put)
     room_type = await commit_or_record(session, attempt, partial(record_put_failure, session, put))
     return room_type_read(room_type, property_id)

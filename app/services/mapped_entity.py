@@ -12,16 +12,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.channex.client import ChannexClient
-from app.errors import conflict
+from app.errors import AppError, conflict
 from app.models import Organization, Property, RatePlan, RoomType, SyncStatus
 from app.services.remote import Remote, reach_remote
 from app.services.rows import Titled, ensure_unmapped, insert_ignore, lock_row
 from app.services.sync_state import mark_pending, mark_synced, record_failure
+from app.settings import Settings
 
 Onboarded = Organization | Property | RoomType | RatePlan
 R = TypeVar("R", bound=Onboarded)
@@ -51,6 +52,33 @@ class MappedEntity(Generic[R, T]):
 
 
 @dataclass(frozen=True)
+class Quota:
+    """At most `limit` rows matching `scope` (an organization's properties, a property's room
+    types...): one Channex account's entity limits and request budget belong to every tenant."""
+
+    scope: dict[str, object]
+    limit: int
+    what: str  # "properties per organization": for the message
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """The deployment's limits per organization (QUOTA_* settings)."""
+
+    properties_per_organization: int
+    room_types_per_property: int
+    rate_plans_per_room_type: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Quotas:
+        return cls(
+            settings.quota_properties_per_organization,
+            settings.quota_room_types_per_property,
+            settings.quota_rate_plans_per_room_type,
+        )
+
+
+@dataclass(frozen=True)
 class Put(Generic[R, T]):
     """One PUT, its parents found and its values checked, before anything is written."""
 
@@ -60,6 +88,7 @@ class Put(Generic[R, T]):
     adopt: str | None  # a Channex id the PMS asks us to map instead of creating a twin
     target: Callable[[], T]  # the parents' twins; raises 409 while one is not in Channex
     parents: dict[str, object] = field(default_factory=dict)  # more foreign keys of a new row
+    quota: Quota | None = None  # how many such rows the scope may hold; a new row past it: 409
 
 
 def copy_values(row: Onboarded, values: dict[str, object]) -> bool:
@@ -74,6 +103,8 @@ async def put_mapped(session: AsyncSession, channex: ChannexClient | None, put: 
     """Store what the PMS says and make the twin say it too; never a second twin. Without a
     Channex client the row waits, `pending`, for the sweep."""
     entity = put.entity
+    if put.quota is not None:
+        await check_quota(session, entity.model, put.key, put.quota)
     await insert_ignore(session, entity.model, {**put.parents, **put.key, **put.values})
     found = await session.execute(select(entity.model).filter_by(**put.key))
     row = found.scalar_one_or_none()
@@ -95,6 +126,21 @@ async def put_mapped(session: AsyncSession, channex: ChannexClient | None, put: 
         await sync_mapped(session, channex, entity, row, put.target(), adopting=adopting)
     await session.flush()
     return row
+
+
+async def check_quota(
+    session: AsyncSession, model: type[R], key: dict[str, object], quota: Quota
+) -> None:
+    """Before anything is written or sent: a new row past its scope's quota is refused (409
+    `quota_exceeded`); a row that exists is never refused its update."""
+    if (await session.execute(select(model.id).filter_by(**key).limit(1))).first() is not None:
+        return
+    stmt = select(func.count()).select_from(model).filter_by(**quota.scope)
+    if (await session.execute(stmt)).scalar_one() >= quota.limit:
+        raise AppError(
+            409, "quota_exceeded", "Quota exceeded",
+            f"at most {quota.limit} {quota.what} (a setting of this deployment)",
+        )  # fmt: skip
 
 
 async def sync_mapped(

@@ -17,7 +17,14 @@ from app.errors import AppError, FieldError, conflict, not_found
 from app.models import Organization, Property, SyncStatus
 from app.schemas import PropertyPut
 from app.services.access import Principal, check_organization
-from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
+from app.services.mapped_entity import (
+    ChannexCalls,
+    MappedEntity,
+    Put,
+    Quota,
+    Quotas,
+    copy_values,
+)
 from app.services.organizations import get_organization
 
 log = logging.getLogger(__name__)
@@ -64,7 +71,12 @@ async def list_properties(
 
 
 async def prepare_property_put(
-    session: AsyncSession, principal: Principal, pms_property_id: str, body: PropertyPut
+    session: AsyncSession,
+    principal: Principal,
+    pms_property_id: str,
+    body: PropertyPut,
+    *,
+    quotas: Quotas | None = None,
 ) -> Put[Property, str]:
     """The property's PUT, inside its organization's group; it never changes organization."""
     check_organization(principal, body.organization_id)
@@ -85,6 +97,13 @@ async def prepare_property_put(
         adopt=body.channex_property_id,
         target=partial(_group_id, org),
         parents={"organization_id": org.id},
+        quota=None
+        if quotas is None
+        else Quota(
+            {"organization_id": org.id},
+            quotas.properties_per_organization,
+            "properties per organization",
+        ),
     )
 
 

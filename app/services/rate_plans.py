@@ -20,7 +20,7 @@ from app.errors import FieldError, conflict, invalid, not_found
 from app.models import Property, RatePlan, RoomType, SyncStatus
 from app.schemas import RatePlanPut
 from app.services.access import Principal
-from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
+from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, Quota, Quotas, copy_values
 from app.services.room_types import get_room_type, require_synced_property
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,12 @@ class Parents:
 
 
 async def prepare_rate_plan_put(
-    session: AsyncSession, principal: Principal, ids: tuple[str, str, str], body: RatePlanPut
+    session: AsyncSession,
+    principal: Principal,
+    ids: tuple[str, str, str],
+    body: RatePlanPut,
+    *,
+    quotas: Quotas | None = None,
 ) -> Put[RatePlan, Parents]:
     """The rate plan's PUT: created in Channex, adopted or updated, and its mapping stored."""
     pms_property_id, pms_room_type_id, pms_rate_plan_id = ids
@@ -120,6 +125,13 @@ async def prepare_rate_plan_put(
         adopt=body.channex_rate_plan_id,
         target=partial(_synced_parents, prop, room_type),
         parents={"property_id": prop.id},
+        quota=None
+        if quotas is None
+        else Quota(
+            {"room_type_id": room_type.id},
+            quotas.rate_plans_per_room_type,
+            "rate plans per room type",
+        ),
     )
 
 

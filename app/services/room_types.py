@@ -16,7 +16,7 @@ from app.errors import FieldError, conflict, invalid, not_found
 from app.models import Property, RatePlan, RoomType, SyncStatus
 from app.schemas import RoomTypePut
 from app.services.access import Principal
-from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, copy_values
+from app.services.mapped_entity import ChannexCalls, MappedEntity, Put, Quota, Quotas, copy_values
 from app.services.properties import get_property
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ async def prepare_room_type_put(
     pms_property_id: str,
     pms_room_type_id: str,
     body: RoomTypePut,
+    *,
+    quotas: Quotas | None = None,
 ) -> Put[RoomType, str]:
     """The room type's PUT: created in Channex, adopted or updated, and its mapping stored."""
     prop, _ = await get_property(session, principal, pms_property_id)
@@ -70,6 +72,11 @@ async def prepare_room_type_put(
         values=body.model_dump(exclude={"channex_room_type_id"}),
         adopt=body.channex_room_type_id,
         target=partial(require_synced_property, prop),
+        quota=None
+        if quotas is None
+        else Quota(
+            {"property_id": prop.id}, quotas.room_types_per_property, "room types per property"
+        ),
     )
 
 
