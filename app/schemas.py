@@ -24,7 +24,13 @@ PmsId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-ChannexId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Channex ids are UUIDs; anything else ("." or "..") could name another path of its API.
+ChannexId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ),
+]
 Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
@@ -40,8 +46,29 @@ def _check_timezone(name: str) -> str:
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 
 
-class _Body(BaseModel):
+class RequestBody(BaseModel):
+    """A body the PMS sends: no unknown field, and no text holding NUL, which PostgreSQL
+    refuses in text (a 500 on one database, stored on the other)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: object) -> object:
+        if has_nul(data):
+            raise ValueError("NUL characters are not allowed")
+        return data
+
+
+def has_nul(value: object) -> bool:
+    """Whether any string in a JSON value holds NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
 
 
 class _Read(BaseModel):
@@ -71,7 +98,7 @@ class Page(BaseModel, Generic[T]):
 # --- organizations -------------------------------------------------------------------------
 
 
-class OrganizationPut(_Body):
+class OrganizationPut(RequestBody):
     title: Title
     channex_group_id: ChannexId | None = Field(
         default=None, description="Adopt this existing Channex group instead of creating one."
@@ -92,7 +119,7 @@ class OrganizationRead(SyncState):
 # --- properties ----------------------------------------------------------------------------
 
 
-class PropertyPut(_Body):
+class PropertyPut(RequestBody):
     organization_id: PmsId
     title: Title
     currency: Currency
@@ -157,7 +184,7 @@ class PropertyRead(SyncState):
 # --- room types ----------------------------------------------------------------------------
 
 
-class RoomTypePut(_Body):
+class RoomTypePut(RequestBody):
     title: Title
     count_of_rooms: int = Field(ge=1, le=10_000)
     occ_adults: int = Field(ge=1, le=50)
@@ -203,13 +230,13 @@ class RoomTypeRead(SyncState):
 # --- rate plans ----------------------------------------------------------------------------
 
 
-class RatePlanOptionIn(_Body):
+class RatePlanOptionIn(RequestBody):
     occupancy: int = Field(ge=1, le=50)
     is_primary: bool = False
     rate: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=3)
 
 
-class RatePlanPut(_Body):
+class RatePlanPut(RequestBody):
     title: Title
     sell_mode: Literal["per_room", "per_person"] = "per_room"
     currency: Currency | None = None

@@ -13,6 +13,7 @@ from app.db import utcnow
 from app.errors import not_found
 from app.models import BookingDelivery, Organization, PmsEndpoint
 from app.models.bookings import DeliveryStatus
+from app.schemas import RequestBody
 from app.services.access import Principal
 from app.services.callback_urls import vet_callback_url
 from app.services.delivery import GLOBAL_SCOPE, new_secret, org_scope
@@ -21,7 +22,7 @@ from app.services.personal_data import build_cipher, seal_secret
 from app.settings import Settings
 
 
-class EndpointPut(BaseModel):
+class EndpointPut(RequestBody):
     """The organization's PMS endpoint for pushed booking revisions."""
 
     model_config = ConfigDict(

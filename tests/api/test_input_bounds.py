@@ -8,7 +8,7 @@ import pytest
 
 from app.db import MAX_INT
 from app.services.bookings import encode_cursor
-from tests.factories import onboard
+from tests.factories import RATE, onboard
 
 
 def _assert_invalid(response: httpx.Response, loc: str) -> None:
@@ -51,3 +51,27 @@ async def test_nul_in_a_path_or_query_is_422(client: httpx.AsyncClient, url: str
     response = await client.get(url)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/organizations/org-1", {"title": "Sea\u0000side"}),
+        ("/v1/organizations/org-1", {"title": "Seaside", "channex_group_id": "."}),
+        ("/v1/organizations/org-1", {"title": "Seaside", "channex_group_id": "g\u0000"}),
+    ],
+    ids=["nul-title", "dot-channex-id", "nul-channex-id"],
+)
+async def test_nul_in_body_text_and_non_uuid_channex_ids_are_422(
+    client: httpx.AsyncClient, path: str, body: dict[str, object]
+) -> None:
+    response = await client.put(path, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_nul_in_a_rate_plan_s_meal_type_is_422(client: httpx.AsyncClient) -> None:
+    await onboard(client)
+    body = {**RATE, "meal_type": "break\u0000fast"}
+    response = await client.put("/v1/properties/p-1/room-types/dbl/rate-plans/bb", json=body)
+    assert response.status_code == 422, response.text
