@@ -52,6 +52,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 0 if selects_slow else 4
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end tests first (they take up to a minute each): started last, one of them
+    would be the tail of a parallel run."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/e2e/"))
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     summary.record(report)
 
