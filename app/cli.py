@@ -43,13 +43,14 @@ def serve(
         # cyclic GC stops re-walking it in every full collection, pauses that tripled the
         # webhook intake's p99 under load (benchmarks/webhook_intake.py).
         gc.freeze()
-        uvicorn.run(api, host=host, port=port, log_config=None)
+        uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
         return
     sandbox_api = create_sandbox_app()
     settings = sandbox_settings(settings, sandbox_api, port=port)
     reset_sandbox_database(settings)
     typer.echo(sandbox_banner(settings, port))
-    uvicorn.run(create_app(settings, sandbox=sandbox_api), host=host, port=port, log_config=None)
+    api = create_app(settings, sandbox=sandbox_api)
+    uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command("sandbox")

@@ -19,6 +19,7 @@ from app.api import (
     room_types,
     webhooks,
 )
+from app.api.access_log import AccessLog
 from app.api.errors import install_error_handlers
 from app.api.request_guard import RequestGuard
 from app.jobs.inbox_waker import InboxWaker
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)
+    if settings.access_log:
+        app.add_middleware(AccessLog)  # outermost: it also logs what the guard refused
     routers = (health, organizations, properties, room_types, rate_plans, channex_catalog, ari)
     # The webhook intake first: routes are matched in order, and it is the busiest one.
     for module in (webhooks, *routers, bookings):

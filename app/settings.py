@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # Failed authentications (API key or webhook secret) one address may make in a minute;
     # past it the address is answered 429 until the minute has passed.
     auth_failures_per_minute: int = Field(default=20, ge=1)
+    # One `app.access` line per request (method, route, status, duration, request id).
+    access_log: bool = True
     # One Channex account serves every organization: may an organization's own key adopt an
     # existing Channex group (one no other organization maps)? Global keys always may.
     allow_scoped_group_adoption: bool = False
