@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Account-wide ceilings shared by all tenants of the master key (channex-api.md §6.5).
     channex_global_limit_per_minute: int = Field(default=600, ge=1)
     channex_global_limit_per_hour: int = Field(default=18_000, ge=1)
+    # The part of those account-wide budgets one organization's ARI pushes may use: the rest
+    # is always free for the others, so that their changes never wait behind its full syncs
+    # (benchmarks/tenant_fairness.py). 1 turns it off.
+    channex_tenant_share: float = Field(default=0.8, gt=0, le=1)
     channex_timeout_seconds: float = Field(default=30.0, gt=0)
     channex_max_attempts: int = Field(default=4, ge=1, le=10)
     channex_sync_enabled: bool = True

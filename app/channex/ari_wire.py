@@ -41,6 +41,7 @@ class AriMessage:
     property_id: str
     runs: tuple[AriRun, ...]
     body: bytes
+    tenant: str | None = None  # whose budget it counts against (AriScope)
 
 
 def ari_messages(
@@ -49,6 +50,7 @@ def ari_messages(
     runs: Iterable[AriRun],
     *,
     max_bytes: int = MAX_MESSAGE_BYTES,
+    tenant: str | None = None,
 ) -> list[AriMessage]:
     """The runs as the property's values, in order, in as few messages as fit in max_bytes."""
     encode = _availability_value if endpoint == "availability" else _restriction_value
@@ -65,7 +67,9 @@ def ari_messages(
         batches[-1][1].append(value)
         size += 1 + len(value)
     return [
-        AriMessage(endpoint, property_id, tuple(carried), _OPEN + b",".join(values) + _CLOSE)
+        AriMessage(
+            endpoint, property_id, tuple(carried), _OPEN + b",".join(values) + _CLOSE, tenant
+        )
         for carried, values in batches
     ]
 

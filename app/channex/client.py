@@ -198,7 +198,7 @@ class ChannexClient:
     async def push_ari(self, message: AriMessage) -> AriResult:
         """Send one ARI message: availability per room type (§6.2), rates and restrictions per
         rate plan (§6.3); the limiter counts it against its property and endpoint (§6.5)."""
-        scope = AriScope(message.property_id, message.endpoint)
+        scope = AriScope(message.property_id, message.endpoint, message.tenant)
         body = await self._request("POST", message.endpoint, content=message.body, scope=scope)
         return AriResult.from_body(body)
 

@@ -3,16 +3,20 @@
 Channex allows 10 availability and 10 restrictions requests per minute per property
 (channex-api.md §6.5). Spacing is strict — one request per (property, endpoint) every
 60/limit seconds with no burst — because any burst allowance can put more than the limit
-into a rolling minute. Every request also counts against account-wide sliding windows.
+into a rolling minute. Every request also counts against account-wide sliding windows, and
+a request that names its tenant (our organization) against that tenant's own windows, a
+`tenant_share` of the account's: one organization's full syncs can never take the whole
+account's budget, so another's single change still goes out within seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -25,7 +29,11 @@ class RateLimiter(Protocol):
     """A budget shared by every caller of the Channex API."""
 
     async def acquire(
-        self, *, property_id: str | None = None, endpoint: str | None = None
+        self,
+        *,
+        property_id: str | None = None,
+        endpoint: str | None = None,
+        tenant: str | None = None,
     ) -> float:
         """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
         ...
@@ -33,6 +41,11 @@ class RateLimiter(Protocol):
     async def cooldown(self, property_id: str, seconds: float) -> None:
         """Block all of the property's ARI requests for `seconds` (after a real 429)."""
         ...
+
+
+def tenant_limit(account_limit: int, share: float) -> int:
+    """One tenant's part of an account-wide limit: at least one request."""
+    return max(1, math.floor(account_limit * share))
 
 
 class MemoryRateLimiter:
@@ -44,27 +57,38 @@ class MemoryRateLimiter:
         global_per_minute: int = 600,
         global_per_hour: int = 18_000,
         clock: Callable[[], float] = time.monotonic,
+        tenant_share: float = 1.0,
     ) -> None:
         self.spacing_seconds = MINUTE / per_property_per_minute
         self._windows = (
             (MINUTE, global_per_minute, deque[float]()),
             (HOUR, global_per_hour, deque[float]()),
         )
+        self._tenant_limits = (
+            tenant_limit(global_per_minute, tenant_share),
+            tenant_limit(global_per_hour, tenant_share),
+        )
+        self._tenant_windows: dict[str, tuple[Window, Window]] = {}
         self._clock = clock
         self._lock = asyncio.Lock()
         self._last_grant: dict[tuple[str, str], float] = {}
         self._cooldown_until: dict[str, float] = {}
 
     async def acquire(
-        self, *, property_id: str | None = None, endpoint: str | None = None
+        self,
+        *,
+        property_id: str | None = None,
+        endpoint: str | None = None,
+        tenant: str | None = None,
     ) -> float:
         """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
         async with self._lock:
             now = self._clock()
-            wait = max(self._property_wait(now, property_id, endpoint), self._global_wait(now))
+            windows = self._windows_of(tenant)
+            wait = max(self._property_wait(now, property_id, endpoint), _wait(now, windows))
             if wait > 0:
                 return wait
-            for _, _, log in self._windows:
+            for _, _, log in windows:
                 log.append(now)
             if property_id is not None and endpoint is not None:
                 self._last_grant[(property_id, endpoint)] = now
@@ -88,15 +112,32 @@ class MemoryRateLimiter:
                 wait = max(wait, last + self.spacing_seconds - now)
         return max(wait, 0.0)
 
-    def _global_wait(self, now: float) -> float:
-        """Sliding windows over (now - width, now]; the wait lets the blocking entry fall out."""
-        wait = 0.0
-        for width, limit, log in self._windows:
-            while log and log[0] <= now - width:
-                log.popleft()
-            if len(log) >= limit:
-                wait = max(wait, log[len(log) - limit] + width - now)
-        return wait
+    def _windows_of(self, tenant: str | None) -> tuple[Window, ...]:
+        """The account's windows, and the tenant's own when the request names one."""
+        if tenant is None:
+            return self._windows
+        own = self._tenant_windows.get(tenant)
+        if own is None:
+            per_minute, per_hour = self._tenant_limits
+            own = self._tenant_windows[tenant] = (
+                (MINUTE, per_minute, deque[float]()),
+                (HOUR, per_hour, deque[float]()),
+            )
+        return (*self._windows, *own)
+
+
+Window = tuple[float, int, deque[float]]  # width in seconds, limit, grant times
+
+
+def _wait(now: float, windows: Iterable[Window]) -> float:
+    """Sliding windows over (now - width, now]; the wait lets the blocking entry fall out."""
+    wait = 0.0
+    for width, limit, log in windows:
+        while log and log[0] <= now - width:
+            log.popleft()
+        if len(log) >= limit:
+            wait = max(wait, log[len(log) - limit] + width - now)
+    return wait
 
 
 # All checks and the reservation in one script, so concurrent callers on any host cannot both
@@ -116,6 +157,10 @@ if spacing_ms > 0 then
   wait = math.max(wait, redis.call('PTTL', KEYS[2]))
 end
 local windows = {{KEYS[3], 60000, tonumber(ARGV[3])}, {KEYS[4], 3600000, tonumber(ARGV[4])}}
+if ARGV[6] == '1' then
+  table.insert(windows, {KEYS[5], 60000, tonumber(ARGV[7])})
+  table.insert(windows, {KEYS[6], 3600000, tonumber(ARGV[8])})
+end
 for _, w in ipairs(windows) do
   redis.call('ZREMRANGEBYSCORE', w[1], '-inf', now - w[2])
   local n = redis.call('ZCARD', w[1])
@@ -150,16 +195,23 @@ class RedisRateLimiter:
         global_per_minute: int = 600,
         global_per_hour: int = 18_000,
         prefix: str = "channel-sync:rl:",
+        tenant_share: float = 1.0,
     ) -> None:
         self.spacing_seconds = MINUTE / per_property_per_minute
         self._global_per_minute = global_per_minute
         self._global_per_hour = global_per_hour
+        self._tenant_per_minute = tenant_limit(global_per_minute, tenant_share)
+        self._tenant_per_hour = tenant_limit(global_per_hour, tenant_share)
         self._prefix = prefix
         self._acquire = redis.register_script(_ACQUIRE_LUA)
         self._cooldown = redis.register_script(_COOLDOWN_LUA)
 
     async def acquire(
-        self, *, property_id: str | None = None, endpoint: str | None = None
+        self,
+        *,
+        property_id: str | None = None,
+        endpoint: str | None = None,
+        tenant: str | None = None,
     ) -> float:
         """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
         spaced = property_id is not None and endpoint is not None
@@ -168,6 +220,8 @@ class RedisRateLimiter:
             f"{self._prefix}spacing:{property_id}:{endpoint}",
             f"{self._prefix}global:minute",
             f"{self._prefix}global:hour",
+            f"{self._prefix}tenant:{tenant}:minute",
+            f"{self._prefix}tenant:{tenant}:hour",
         ]
         args: list[str | int] = [
             max(1, round(self.spacing_seconds * 1000)) if spaced else 0,
@@ -175,6 +229,9 @@ class RedisRateLimiter:
             self._global_per_minute,
             self._global_per_hour,
             uuid.uuid4().hex,  # a unique member, so two grants in one microsecond both count
+            "1" if tenant is not None else "0",
+            self._tenant_per_minute,
+            self._tenant_per_hour,
         ]
         wait_ms = await self._acquire(keys=keys, args=args)
         return int(wait_ms) / 1000

@@ -41,6 +41,9 @@ class AriScope:
 
     property_id: str
     endpoint: str
+    # Whose request it is (our organization id): one tenant may use only its share of the
+    # account-wide budget, so that another's single change is never queued behind its syncs.
+    tenant: str | None = None
 
 
 class _TransientError(Exception):
@@ -132,7 +135,7 @@ class ChannexTransport:
                 wait = await self._limiter.acquire()
             else:
                 wait = await self._limiter.acquire(
-                    property_id=scope.property_id, endpoint=scope.endpoint
+                    property_id=scope.property_id, endpoint=scope.endpoint, tenant=scope.tenant
                 )
             if wait <= 0:
                 return

@@ -68,6 +68,7 @@ class Plan:
     batches: list[Batch]
     first: date
     last: date
+    tenant: str  # the organization, whose share of the account's request budget it uses
 
 
 async def push_property(
@@ -119,7 +120,8 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
     for endpoint in ENDPOINTS:
         full = state is not None and bool(getattr(state, f"full_{endpoint}"))
         batches.append(await _batch(session, property_pk, mappings, endpoint, full, first, last))
-    return Plan(property_pk, prop.channex_property_id, mappings, batches, first, last)
+    tenant = str(prop.organization_id)
+    return Plan(property_pk, prop.channex_property_id, mappings, batches, first, last, tenant)
 
 
 async def _batch(
@@ -175,7 +177,7 @@ async def _send_batch(
 ) -> PushLeft | None:
     """Compress and send one endpoint's cells; why not all were sent, if so."""
     cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
-    messages = _messages(plan.channex_property_id, batch.endpoint, cells)
+    messages = _messages(plan.channex_property_id, batch.endpoint, cells, plan.tenant)
     for number, message in enumerate(messages, start=1):
         record = _run_record(plan.property_pk, batch, message)
         sending = run_cells(message.runs, entity_of)
@@ -207,13 +209,17 @@ async def _send_batch(
     return None
 
 
-def _messages(channex_property_id: str, endpoint: str, cells: DomainCells) -> list[AriMessage]:
+def _messages(
+    channex_property_id: str, endpoint: str, cells: DomainCells, tenant: str
+) -> list[AriMessage]:
     """The cells as few values as found, in messages under Channex's size cap. Availability
     runs never overlap: Channex documents an order of application for restrictions only
     (channex-api.md §6.2, §6.3)."""
     if endpoint == AVAILABILITY:
-        return ari_messages("availability", channex_property_id, compress_disjoint(cells))
-    return ari_messages("restrictions", channex_property_id, compress(cells, weekday_sets=True))
+        runs = compress_disjoint(cells)
+        return ari_messages("availability", channex_property_id, runs, tenant=tenant)
+    runs = compress(cells, weekday_sets=True)
+    return ari_messages("restrictions", channex_property_id, runs, tenant=tenant)
 
 
 def _run_record(property_pk: int, batch: Batch, message: AriMessage) -> RunRecord:

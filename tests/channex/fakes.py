@@ -23,12 +23,18 @@ class ScriptedLimiter:
     def __init__(self, *waits: float) -> None:
         self.waits = list(waits)
         self.acquires: list[tuple[str | None, str | None]] = []
+        self.tenants: list[str | None] = []
         self.cooldowns: list[tuple[str, float]] = []
 
     async def acquire(
-        self, *, property_id: str | None = None, endpoint: str | None = None
+        self,
+        *,
+        property_id: str | None = None,
+        endpoint: str | None = None,
+        tenant: str | None = None,
     ) -> float:
         self.acquires.append((property_id, endpoint))
+        self.tenants.append(tenant)
         return self.waits.pop(0) if self.waits else 0.0
 
     async def cooldown(self, property_id: str, seconds: float) -> None:

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from app.channex.ratelimit import MemoryRateLimiter
+from app.channex.ratelimit import MINUTE, MemoryRateLimiter
 from tests.channex.fakes import FakeClock
 
 
@@ -122,3 +122,22 @@ async def test_concurrent_acquires_grant_exactly_one(limiter: MemoryRateLimiter)
 def test_spacing_follows_the_per_minute_limit() -> None:
     assert MemoryRateLimiter().spacing_seconds == 6.0
     assert MemoryRateLimiter(per_property_per_minute=5).spacing_seconds == 12.0
+
+
+async def test_one_tenant_takes_only_its_share_and_another_still_gets_a_slot(
+    clock: FakeClock,
+) -> None:
+    limiter = MemoryRateLimiter(global_per_minute=10, tenant_share=0.5, clock=clock)
+    busy = [await limiter.acquire(property_id=f"p{n}", tenant="a") for n in range(7)]
+
+    assert busy[:5] == [0.0] * 5  # its half of the account's 10 a minute
+    assert all(wait > 0 for wait in busy[5:])  # then it waits
+    assert await limiter.acquire(property_id="q", tenant="b") == 0.0  # b is not behind a
+    clock.now += MINUTE
+    assert await limiter.acquire(property_id="p9", tenant="a") == 0.0
+
+
+async def test_the_account_ceiling_still_holds_across_tenants(clock: FakeClock) -> None:
+    limiter = MemoryRateLimiter(global_per_minute=10, tenant_share=0.5, clock=clock)
+    grants = [await limiter.acquire(property_id=f"p{n}", tenant=f"t{n % 4}") for n in range(12)]
+    assert grants.count(0.0) == 10

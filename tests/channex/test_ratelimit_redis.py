@@ -123,3 +123,17 @@ async def test_every_key_expires_by_itself(redis: Redis, prefix: str) -> None:
     assert len(keys) == 4  # spacing, cooldown, minute window, hour window
     for key in keys:
         assert 0 < await redis.pttl(key) <= 3_601_000
+
+
+async def test_one_tenant_takes_only_its_share_of_the_shared_budget(
+    redis: Redis, prefix: str
+) -> None:
+    limiter = RedisRateLimiter(redis, global_per_minute=10, tenant_share=0.5, prefix=prefix)
+    busy = [await limiter.acquire(property_id=f"p{n}", tenant="a") for n in range(7)]
+    other = RedisRateLimiter(redis, global_per_minute=10, tenant_share=0.5, prefix=prefix)
+
+    assert busy[:5] == [0.0] * 5
+    assert all(wait > 0 for wait in busy[5:])
+    assert await other.acquire(property_id="q", tenant="b") == 0.0  # another process, tenant b
+    grants = [await other.acquire(property_id=f"r{n}", tenant=f"t{n}") for n in range(6)]
+    assert grants.count(0.0) == 4  # the account's 10 a minute hold across tenants
