@@ -103,12 +103,13 @@ async def put_mapped(session: AsyncSession, channex: ChannexClient | None, put: 
     """Store what the PMS says and make the twin say it too; never a second twin. Without a
     Channex client the row waits, `pending`, for the sweep."""
     entity = put.entity
-    if put.quota is not None:
-        await check_quota(session, entity.model, put.key, put.quota)
-    await insert_ignore(session, entity.model, {**put.parents, **put.key, **put.values})
-    found = await session.execute(select(entity.model).filter_by(**put.key))
-    row = found.scalar_one_or_none()
-    assert row is not None  # inserted above or by a concurrent twin
+    row = await _find(session, put)
+    if row is None:
+        if put.quota is not None:
+            await check_quota(session, entity.model, put.quota)
+        await insert_ignore(session, entity.model, {**put.parents, **put.key, **put.values})
+        row = await _find(session, put)
+        assert row is not None  # inserted above or by a concurrent twin
     row = await lock_row(session, row)
     changed = entity.apply(row, put.values)
     if put.adopt and put.adopt != getattr(row, entity.column.key):
@@ -128,13 +129,14 @@ async def put_mapped(session: AsyncSession, channex: ChannexClient | None, put: 
     return row
 
 
-async def check_quota(
-    session: AsyncSession, model: type[R], key: dict[str, object], quota: Quota
-) -> None:
-    """Before anything is written or sent: a new row past its scope's quota is refused (409
-    `quota_exceeded`); a row that exists is never refused its update."""
-    if (await session.execute(select(model.id).filter_by(**key).limit(1))).first() is not None:
-        return
+async def _find(session: AsyncSession, put: Put[R, T]) -> R | None:
+    found = await session.execute(select(put.entity.model).filter_by(**put.key))
+    return found.scalar_one_or_none()
+
+
+async def check_quota(session: AsyncSession, model: type[R], quota: Quota) -> None:
+    """Before a new row is written or sent: past its scope's quota it is refused (409
+    `quota_exceeded`). Only new rows are checked: one that exists always gets its update."""
     stmt = select(func.count()).select_from(model).filter_by(**quota.scope)
     if (await session.execute(stmt)).scalar_one() >= quota.limit:
         raise AppError(

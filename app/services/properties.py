@@ -76,7 +76,7 @@ async def prepare_property_put(
     pms_property_id: str,
     body: PropertyPut,
     *,
-    quotas: Quotas | None = None,
+    quotas: Quotas,
 ) -> Put[Property, str]:
     """The property's PUT, inside its organization's group; it never changes organization."""
     check_organization(principal, body.organization_id)
@@ -97,9 +97,7 @@ async def prepare_property_put(
         adopt=body.channex_property_id,
         target=partial(_group_id, org),
         parents={"organization_id": org.id},
-        quota=None
-        if quotas is None
-        else Quota(
+        quota=Quota(
             {"organization_id": org.id},
             quotas.properties_per_organization,
             "properties per organization",

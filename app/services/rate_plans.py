@@ -106,7 +106,7 @@ async def prepare_rate_plan_put(
     ids: tuple[str, str, str],
     body: RatePlanPut,
     *,
-    quotas: Quotas | None = None,
+    quotas: Quotas,
 ) -> Put[RatePlan, Parents]:
     """The rate plan's PUT: created in Channex, adopted or updated, and its mapping stored."""
     pms_property_id, pms_room_type_id, pms_rate_plan_id = ids
@@ -125,9 +125,7 @@ async def prepare_rate_plan_put(
         adopt=body.channex_rate_plan_id,
         target=partial(_synced_parents, prop, room_type),
         parents={"property_id": prop.id},
-        quota=None
-        if quotas is None
-        else Quota(
+        quota=Quota(
             {"room_type_id": room_type.id},
             quotas.rate_plans_per_room_type,
             "rate plans per room type",

@@ -62,7 +62,7 @@ async def prepare_room_type_put(
     pms_room_type_id: str,
     body: RoomTypePut,
     *,
-    quotas: Quotas | None = None,
+    quotas: Quotas,
 ) -> Put[RoomType, str]:
     """The room type's PUT: created in Channex, adopted or updated, and its mapping stored."""
     prop, _ = await get_property(session, principal, pms_property_id)
@@ -72,9 +72,7 @@ async def prepare_room_type_put(
         values=body.model_dump(exclude={"channex_room_type_id"}),
         adopt=body.channex_room_type_id,
         target=partial(require_synced_property, prop),
-        quota=None
-        if quotas is None
-        else Quota(
+        quota=Quota(
             {"property_id": prop.id}, quotas.room_types_per_property, "room types per property"
         ),
     )
