@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
+from app.channex.errors import TRANSIENT_ERRORS
 from app.db import MAX_INT
 from app.resources import Resources
 from app.services.access import Principal, find_principal
@@ -94,8 +94,6 @@ class PageParams:
 
 PageDep = Annotated[PageParams, Depends()]
 
-TRANSIENT = (ChannexUnavailableError, ChannexRateLimitedError)
-
 
 async def commit_or_record(
     session: AsyncSession,
@@ -106,7 +104,7 @@ async def commit_or_record(
     failure on the existing row (so it shows in the API and the sweep retries it), re-raise."""
     try:
         result = await attempt()
-    except TRANSIENT as exc:
+    except TRANSIENT_ERRORS as exc:
         await session.rollback()
         await record(f"{type(exc).__name__}: {exc.title}")
         await session.commit()

@@ -82,6 +82,10 @@ class ChannexUnavailableError(ChannexError):
     default_code = "unavailable"
 
 
+# Channex briefly out of reach: worth another try later (a rate limit, an outage), as opposed
+# to an answer that trying again cannot change.
+TRANSIENT_ERRORS = (ChannexUnavailableError, ChannexRateLimitedError)
+
 _BY_STATUS: dict[int, type[ChannexError]] = {
     400: ChannexBadRequestError,
     401: ChannexAuthError,

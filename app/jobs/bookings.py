@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.channex.errors import TRANSIENT_ERRORS
 from app.jobs import requests
 from app.jobs.context import WorkerContext
 from app.jobs.requests import (
@@ -29,7 +30,7 @@ from app.services.delivery import deliver_pending, due_deliveries
 from app.services.inbox import pending_event_ids
 from app.services.reconciliation import reconcile_due, reconcile_page, reconciliation_needed
 from app.services.revision_intake import deliveries_due
-from app.services.webhook_events import TRANSIENT_CHANNEX, process_event
+from app.services.webhook_events import process_event
 from app.services.webhook_registration import check_webhook
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
     settings, queue = ctx["settings"], ctx["queue"]
     try:
         outcome = await process_event(ctx["session_factory"], settings, ctx["channex"], event_id)
-    except TRANSIENT_CHANNEX as exc:
+    except TRANSIENT_ERRORS as exc:
         raise Retry(defer=max(_backoff(ctx), getattr(exc, "retry_after", 0.0))) from exc
     await _request_deliveries(ctx, outcome.booking_ids)
     if outcome.reconcile:
@@ -115,7 +116,7 @@ async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: st
         return
     try:
         await channex.execute_channel_action(channex_channel_id, "load_future_reservations")
-    except TRANSIENT_CHANNEX as exc:
+    except TRANSIENT_ERRORS as exc:
         raise Retry(defer=_backoff(ctx)) from exc
     await request_reconciliation(ctx["queue"])
 
@@ -129,7 +130,7 @@ async def ensure_channex_webhook(ctx: WorkerContext, force: int = 0) -> None:
         result = await check_webhook(
             ctx["session_factory"], ctx["settings"], channex, force=bool(force)
         )
-    except TRANSIENT_CHANNEX:
+    except TRANSIENT_ERRORS:
         log.warning("channex webhook check failed; the next sweep retries")
         return
     if result is not None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
+from app.channex.errors import TRANSIENT_ERRORS
 from app.models import Property
 from app.services.revision_intake import Applied, Sessions, apply_and_ack, quarantine_and_ack
 from app.services.webhook_registration import marker_due, touch_marker
@@ -51,7 +51,7 @@ async def reconcile_page(
     None when Channex could not be read (the next round retries)."""
     try:
         feed = await channex.read_booking_revision_feed_page(1)
-    except (ChannexUnavailableError, ChannexRateLimitedError):
+    except TRANSIENT_ERRORS:
         log.warning("feed unavailable; next reconciliation will retry")
         return None
     deadline = time.monotonic() + budget_seconds

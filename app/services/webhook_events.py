@@ -13,12 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.channex.client import ChannexClient
-from app.channex.errors import (
-    ChannexError,
-    ChannexNotFoundError,
-    ChannexRateLimitedError,
-    ChannexUnavailableError,
-)
+from app.channex.errors import TRANSIENT_ERRORS, ChannexError, ChannexNotFoundError
 from app.domain.revisions import (
     ARI_EVENT,
     BOOKING_EVENTS,
@@ -35,8 +30,6 @@ from app.services.inbox import mark_event
 from app.services.revision_intake import Sessions, apply_and_ack, quarantine_unreadable
 from app.services.revision_sources import revisions_for_webhook
 from app.settings import Settings
-
-TRANSIENT_CHANNEX = (ChannexUnavailableError, ChannexRateLimitedError)
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ async def _booking_event(
     try:
         async with sessions() as session:
             revisions = await revisions_for_webhook(session, channex, revision_id)
-    except TRANSIENT_CHANNEX:
+    except TRANSIENT_ERRORS:
         raise
     except ChannexNotFoundError:
         await _finish(sessions, event_id, EventStatus.FAILED, "Channex has no such revision")
