@@ -30,6 +30,34 @@ def apply_then_hang(fake: FakeAri) -> None:
     fake.during = hang
 
 
+DAY = TODAY + timedelta(days=3)
+
+
+async def revert_after_an_unanswered_write(
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    fake: FakeAri,
+    seeded: Seeded,
+    clock: Clock,
+) -> None:
+    """9 sent and answered; 4 sent, applied by Channex, never answered; then the PMS says 9."""
+    await change(session_factory, availability_item("r0", DAY, DAY, 9))
+    assert await push(session_factory, channex, seeded) is None
+    assert fake.availability[("cx-r0", DAY)] == 9
+
+    # The PMS sells rooms: 4. Channex applies the write, but the job is cancelled (arq's
+    # job timeout, as with a request hanging past it) before the answer is recorded.
+    await change(session_factory, availability_item("r0", DAY, DAY, 4))
+    apply_then_hang(fake)
+    clock.now += 10
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(push(session_factory, channex, seeded), timeout=0.5)
+    assert fake.availability[("cx-r0", DAY)] == 4
+
+    # The sale is cancelled: the PMS says 9 again, the value we last saw Channex accept.
+    await change(session_factory, availability_item("r0", DAY, DAY, 9))
+
+
 async def test_a_pms_revert_after_an_unanswered_write_is_sent(
     session_factory: async_sessionmaker[AsyncSession],
     channex: ChannexClient,
@@ -37,27 +65,12 @@ async def test_a_pms_revert_after_an_unanswered_write_is_sent(
     seeded: Seeded,
     clock: Clock,
 ) -> None:
-    day = TODAY + timedelta(days=3)
-    await change(session_factory, availability_item("r0", day, day, 9))
-    assert await push(session_factory, channex, seeded) is None
-    assert fake.availability[("cx-r0", day)] == 9
-
-    # The PMS sells rooms: 4. Channex applies the write, but the job is cancelled (arq's
-    # job timeout, as with a request hanging past it) before the answer is recorded.
-    await change(session_factory, availability_item("r0", day, day, 4))
-    apply_then_hang(fake)
-    clock.now += 10
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(push(session_factory, channex, seeded), timeout=0.5)
-    assert fake.availability[("cx-r0", day)] == 4
-
-    # The sale is cancelled: the PMS says 9 again, the value we last saw Channex accept.
-    await change(session_factory, availability_item("r0", day, day, 9))
+    await revert_after_an_unanswered_write(session_factory, channex, fake, seeded, clock)
     clock.now += 10
     assert await push(session_factory, channex, seeded) is None
 
-    assert fake.availability[("cx-r0", day)] == 9, "Channex keeps the unanswered 4"
-    [cell] = [c for c in await cells(session_factory) if c.stay_date == day]
+    assert fake.availability[("cx-r0", DAY)] == 9, "Channex keeps the unanswered 4"
+    [cell] = [c for c in await cells(session_factory) if c.stay_date == DAY]
     assert cell_status(cell) == "in_sync"
     assert not cell.dirty
 
@@ -70,16 +83,8 @@ async def test_an_unanswered_write_does_not_leave_the_cell_in_sync(
     clock: Clock,
 ) -> None:
     """Until Channex answers, the fields sent are unknown there: pending, never in sync."""
-    day = TODAY + timedelta(days=3)
-    await change(session_factory, availability_item("r0", day, day, 9))
-    assert await push(session_factory, channex, seeded) is None
-    await change(session_factory, availability_item("r0", day, day, 4))
-    apply_then_hang(fake)
-    clock.now += 10
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(push(session_factory, channex, seeded), timeout=0.5)
-    await change(session_factory, availability_item("r0", day, day, 9))
-    [cell] = [c for c in await cells(session_factory) if c.stay_date == day]
+    await revert_after_an_unanswered_write(session_factory, channex, fake, seeded, clock)
+    [cell] = [c for c in await cells(session_factory) if c.stay_date == DAY]
     assert cell.dirty
     assert cell_status(cell) == "pending"
     # and the next push sends exactly that cell
@@ -87,6 +92,6 @@ async def test_an_unanswered_write_does_not_leave_the_cell_in_sync(
     assert await push(session_factory, channex, seeded) is None
     last = fake.writes("availability")[-1]
     assert last == [
-        {"property_id": "cx-p-1", "room_type_id": "cx-r0", "date_from": day.isoformat(),
-         "date_to": day.isoformat(), "availability": 9}
+        {"property_id": "cx-p-1", "room_type_id": "cx-r0", "date_from": DAY.isoformat(),
+         "date_to": DAY.isoformat(), "availability": 9}
     ]  # fmt: skip
