@@ -17,6 +17,7 @@ from app.channex.errors import (
     ChannexRateLimitedError,
     ChannexUnavailableError,
     ChannexValidationError,
+    is_entity_limit,
 )
 from app.errors import AppError, FieldError
 
@@ -55,7 +56,11 @@ def problem(error: AppError, request: Request) -> JSONResponse:
 
 
 def from_channex(exc: ChannexError) -> AppError:
-    """Channex's failures as ours: its 422 keeps the fields it rejected, an outage is a 503."""
+    """Channex's failures as ours: its 422 keeps the fields it rejected, an outage is a 503,
+    a size limit of the account is a 409 of its own (no retry helps until it is raised)."""
+    if is_entity_limit(exc):
+        return AppError(409, "channex_limit_reached", "Channex's size limit reached",
+                        f"Channex refused: {exc.title}", _channex_fields(exc.details))  # fmt: skip
     if isinstance(exc, ChannexValidationError):
         return AppError(422, "channex_rejected", "Channex rejected the request", exc.title,
                         _channex_fields(exc.details))  # fmt: skip

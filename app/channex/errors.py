@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,6 +86,25 @@ class ChannexUnavailableError(ChannexError):
 # Channex briefly out of reach: worth another try later (a rate limit, an outage), as opposed
 # to an answer that trying again cannot change.
 TRANSIENT_ERRORS = (ChannexUnavailableError, ChannexRateLimitedError)
+
+# Channex's size limits (a hotel: 20 room types, 200 rate plans; enforced from 14 Dec 2026,
+# raised case by case) are refused in a form it has not documented: recognised by a code,
+# title or message that speaks of a limit or quota, on an answer that says "no" (not a 429,
+# which is the request rate, ChannexRateLimitedError).
+_ENTITY_LIMIT = re.compile(r"\b(limit|limits|quota|maximum number)\b|\blimit_", re.IGNORECASE)
+_ENTITY_LIMIT_STATUSES = frozenset({400, 402, 403, 409, 422})
+
+
+def is_entity_limit(exc: ChannexError) -> bool:
+    """Whether Channex refused because the account or property reached a size limit."""
+    if exc.status not in _ENTITY_LIMIT_STATUSES:
+        return False
+    details = exc.details if isinstance(exc.details, list) else []
+    if isinstance(exc.details, dict):
+        details = [f"{field} {message}" for field, messages in exc.details.items()
+                   for message in messages]  # fmt: skip
+    return any(_ENTITY_LIMIT.search(text) for text in (exc.code, exc.title, *details))
+
 
 _BY_STATUS: dict[int, type[ChannexError]] = {
     400: ChannexBadRequestError,

@@ -242,3 +242,38 @@ async def test_malformed_json_is_a_problem_not_a_500(client: httpx.AsyncClient) 
     )
     assert response.status_code == 422
     assert json.loads(response.text)["code"] == "validation_error"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": "validation_error", "title": "Validation Error",
+         "details": {"base": ["room types limit reached for this property"]}},
+        {"code": "limit_exceeded", "title": "Rate plans limit exceeded"},
+        {"code": "forbidden", "title": "Maximum number of room types reached"},
+    ],
+)  # fmt: skip
+async def test_channex_s_size_limit_is_a_409_of_its_own(
+    client: httpx.AsyncClient, channex: FakeChannex, error: dict[str, object]
+) -> None:
+    """Channex's size limits (enforced from 14 Dec 2026) in a form it has not documented: any
+    refusal that speaks of a limit is `channex_limit_reached`, not a retryable error."""
+    await client.put("/v1/organizations/org-1", json={"title": "Seaside Hotels"})
+    await client.put("/v1/properties/p-1", json=PROPERTY)
+    status = 403 if error["code"] == "forbidden" else 422
+    channex.fail_next.append(httpx.Response(status, json={"errors": error}))
+    response = await client.put("/v1/properties/p-1/room-types/dbl", json=ROOM)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "channex_limit_reached"
+    assert str(error["title"]) in response.json()["detail"]
+    assert (await client.get("/v1/properties/p-1/room-types/dbl")).status_code == 404
+
+
+async def test_a_channex_422_without_a_limit_stays_channex_rejected(
+    client: httpx.AsyncClient, channex: FakeChannex
+) -> None:
+    """The rate limit (a 429) and other refusals are not taken for a size limit."""
+    error = {"code": "validation_error", "title": "Invalid", "details": {"title": ["too long"]}}
+    channex.fail_next.append(httpx.Response(422, json={"errors": error}))
+    response = await client.put("/v1/organizations/org-1", json={"title": "Seaside"})
+    assert response.json()["code"] == "channex_rejected"
