@@ -21,6 +21,7 @@ from app.api import (
 )
 from app.api.access_log import AccessLog
 from app.api.errors import install_error_handlers
+from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
 from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
@@ -79,8 +80,10 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         app.add_middleware(AccessLog)  # outermost: it also logs what the guard refused
     routers = (health, organizations, properties, room_types, rate_plans, channex_catalog, ari)
     # The webhook intake first: routes are matched in order, and it is the busiest one.
-    for module in (webhooks, *routers, bookings):
+    modules = (webhooks, *routers, bookings)
+    for module in modules:
         app.include_router(module.router)
+    install_problem_docs(app, [route for module in modules for route in module.router.routes])
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)
     return app

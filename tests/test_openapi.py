@@ -32,3 +32,22 @@ def test_every_v1_route_declares_api_key_security() -> None:
         if path.startswith("/v1/") and not path.startswith("/v1/webhooks/"):
             for method, operation in operations.items():
                 assert operation.get("security"), f"{method.upper()} {path} is not secured"
+
+
+def test_errors_are_documented_as_problem_json_only() -> None:
+    """FastAPI's default 422 (`HTTPValidationError`, application/json) is never sent: no trace
+    of it; every 4xx/5xx of a `/v1` operation is problem+json with the Problem schema."""
+    text = render_openapi()
+    assert "HTTPValidationError" not in text
+    document = json.loads(text)
+    for path, operations in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            errors = {k: v for k, v in operation["responses"].items() if k[0] in "45"}
+            assert "401" in errors or path.startswith("/v1/webhooks/"), f"{method} {path}"
+            for status, response in errors.items():
+                content = response["content"]
+                assert list(content) == ["application/problem+json"], f"{method} {path} {status}"
+                schema = content["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}
