@@ -75,6 +75,10 @@ def worker(
         list[str] | None,
         typer.Option(help="Queue(s) to serve (bookings, ari, full_sync, default); all if omitted"),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this process's metrics at :PORT/metrics (WORKER_METRICS_PORT)"),
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -101,6 +105,8 @@ def worker(
         healthy = asyncio.run(workers_healthy(settings, queues))
         typer.echo("healthy" if healthy else "unhealthy: no recent health key", err=not healthy)
         raise typer.Exit(0 if healthy else 1)
+    if metrics_port is not None:
+        settings = settings.model_copy(update={"worker_metrics_port": metrics_port})
     _configure_logging()
     asyncio.run(run_workers(settings, queues))
 

@@ -13,6 +13,7 @@ from app.api import (
     bookings,
     channex_catalog,
     health,
+    metrics,
     organizations,
     properties,
     rate_plans,
@@ -78,7 +79,16 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     app.add_middleware(RequestGuard, settings=settings)
     if settings.access_log:
         app.add_middleware(AccessLog)  # outermost: it also logs what the guard refused
-    routers = (health, organizations, properties, room_types, rate_plans, channex_catalog, ari)
+    routers = (
+        health,
+        metrics,
+        organizations,
+        properties,
+        room_types,
+        rate_plans,
+        channex_catalog,
+        ari,
+    )
     # The webhook intake first: routes are matched in order, and it is the busiest one.
     modules = (webhooks, *routers, bookings)
     for module in modules:

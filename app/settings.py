@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=20, ge=1)
     # One `app.access` line per request (method, route, status, duration, request id).
     access_log: bool = True
+    # `channel-sync worker` serves its own counters (jobs, Channex requests, deliveries) at
+    # http://<host>:<port>/metrics when set; the API's /metrics has the backlogs.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # One Channex account serves every organization: may an organization's own key adopt an
     # existing Channex group (one no other organization maps)? Global keys always may.
     allow_scoped_group_adoption: bool = False

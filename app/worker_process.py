@@ -4,7 +4,11 @@ resources (engine, Channex client, queue) until SIGINT/SIGTERM."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from prometheus_client import start_http_server
 
 from app.jobs.queue import lazy_json_pool
 from app.jobs.registry import build_registry
@@ -18,6 +22,25 @@ from app.jobs.worker import (
 from app.migrate import ensure_schema
 from app.resources import open_worker_resources
 from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def metrics_server(port: int | None) -> Iterator[None]:
+    """This process's counters at :port/metrics, from a thread of prometheus-client's own
+    (a scrape never waits for a job); nothing when `port` is None."""
+    if port is None:
+        yield
+        return
+    server, thread = start_http_server(port)
+    logger.info("worker metrics on http://0.0.0.0:%d/metrics", port)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
@@ -44,7 +67,8 @@ async def run_workers(settings: Settings, queues: Sequence[str]) -> None:
             # cyclic GC stops re-walking it in every full collection; a full sync's 20,000
             # cells trigger many (benchmarks/ari.py: about a third of a push's CPU).
             gc.freeze()
-            await run_worker_group(factories)
+            with metrics_server(settings.worker_metrics_port):
+                await run_worker_group(factories)
         finally:
             await resources.aclose()
     finally:

@@ -14,7 +14,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.api.request_guard import too_large
+from app.errors import AppError
 from app.jobs.inbox_waker import InboxWaker
+from app.metrics import WEBHOOK_RECEIVED, WEBHOOK_REFUSED
 from app.resources import Resources
 from app.services.inbox import SECRET_HEADER, check_webhook_secret, store_event
 
@@ -82,9 +84,14 @@ async def receive_channex_webhook(request: Request) -> Response:
     # No dependencies and no response validation on the hottest route: each costs a
     # measurable share of a request whose real work is one INSERT (benchmarks/).
     resources: Resources = request.app.state.resources
-    check_webhook_secret(resources.settings, request.headers.get(SECRET_HEADER))
-    raw = await read_capped(request, resources.settings.webhook_max_body_bytes)
-    event_id = await store_event(resources.engine, raw, resources.intake_pool)
+    WEBHOOK_RECEIVED.inc()
+    try:
+        check_webhook_secret(resources.settings, request.headers.get(SECRET_HEADER))
+        raw = await read_capped(request, resources.settings.webhook_max_body_bytes)
+        event_id = await store_event(resources.engine, raw, resources.intake_pool)
+    except AppError as refused:
+        WEBHOOK_REFUSED.labels(refused.code).inc()
+        raise
     if event_id is not None:
         waker: InboxWaker = request.app.state.inbox_waker
         await waker.notify(event_id)

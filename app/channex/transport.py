@@ -22,6 +22,7 @@ from tenacity import (
 
 from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError, error_from_response
 from app.channex.ratelimit import RateLimiter
+from app.metrics import LIMITER_WAIT, ChannexTimer
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ class ChannexTransport:
                 )
             if wait <= 0:
                 return
+            LIMITER_WAIT.labels("ari" if scope is not None else "other").inc(wait)
             if scope is not None or waited + wait > self._max_limiter_wait:
                 property_id = scope.property_id if scope else None
                 raise ChannexRateLimitedError(retry_after=wait, property_id=property_id)
@@ -155,16 +157,19 @@ class ChannexTransport:
         scope: AriScope | None,
         create: bool,
     ) -> Json:
+        timer = ChannexTimer(method, path)
         try:
             response = await self._http.request(
                 method, path, params=params, json=json, content=content
             )
         except httpx.TransportError as exc:
+            timer.done("transport_error")
             logger.warning("channex transport error", extra={"method": method, "path": path})
             title = f"{type(exc).__name__} calling Channex"
             if create and not isinstance(exc, UNSENT_ERRORS):
                 raise ChannexUnavailableError(title) from exc
             raise _TransientError(title) from exc
+        timer.done(response.status_code)
         log_extra = {"method": method, "path": path, "status": response.status_code}
         logger.info("channex request", extra=log_extra)
         if response.is_success:

@@ -4,7 +4,9 @@ the limits every job keeps. Imports no job, so that every job module may import 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from app.metrics import counted_job
 
 # The service's queues; in Redis each is `<REDIS_NAMESPACE>:<queue>` (app/jobs/namespace.py).
 BOOKINGS_QUEUE = "bookings"
@@ -41,7 +43,7 @@ class JobSpec:
 
 
 def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
-    """Key specs by job name, refusing two jobs with one name."""
+    """Key specs by job name, refusing two jobs with one name; each run is counted."""
     registry: dict[str, JobSpec] = {}
     for spec in specs:
         if spec.timeout_seconds > MAX_JOB_SECONDS:
@@ -51,7 +53,7 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
             )
         if spec.name in registry:
             raise ValueError(f"two jobs are named {spec.name!r}")
-        registry[spec.name] = spec
+        registry[spec.name] = replace(spec, function=counted_job(spec.name, spec.function))
     return registry
 
 

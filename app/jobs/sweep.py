@@ -17,6 +17,7 @@ from app.jobs.bookings import scan_bookings
 from app.jobs.context import WorkerContext
 from app.jobs.onboarding import scan_onboarding
 from app.jobs.requests import JobQueue, JobRequest
+from app.metrics import SWEEP_ENQUEUED, SWEEP_FOUND
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ async def sweep_pending(
             logger.exception(
                 "sweep could not enqueue %s", job.job_name, extra={"job": job.job_name}
             )
+    SWEEP_FOUND.inc(len(pending))
+    SWEEP_ENQUEUED.inc(enqueued)
     # Quiet when idle: the sweep runs every minute on every deployment.
     level = logging.INFO if pending else logging.DEBUG
     logger.log(level, "sweep found %d pending jobs, enqueued %d", len(pending), enqueued)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import not_found
+from app.metrics import ARI_PUSHES
 from app.models import SyncRun
 from app.services.access import Principal
 from app.services.properties import get_property
@@ -40,6 +41,7 @@ class RunRecord:
 def add_run(session: AsyncSession, record: RunRecord) -> SyncRun:
     run = SyncRun(**record.__dict__)
     session.add(run)
+    ARI_PUSHES.labels(record.endpoint, record.outcome).inc()
     return run
 
 

@@ -24,6 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.db import utcnow
 from app.domain.delivery import parse_retry_after, retry_delay
+from app.metrics import DELIVERIES
 from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, Property
 from app.models.bookings import DeliveryStatus
 from app.services.booking_payloads import as_row, revision_query, revision_read
@@ -193,6 +194,7 @@ async def deliver_pending(
 
 
 def _succeeded(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
+    DELIVERIES.labels("delivered").inc()
     delivery.status = DeliveryStatus.DELIVERED
     delivery.delivered_at = utcnow()
     delivery.last_error = None
@@ -218,16 +220,19 @@ async def _failed(
         endpoint.disabled_at = utcnow()
         endpoint.disabled_reason = "the PMS answered 410 Gone"
         await session.flush()
+        DELIVERIES.labels("gone").inc()
         log.warning("PMS endpoint answered 410 Gone: disabled", extra=fields)
         return Step()
     delay = retry_delay(delivery.attempts, retry_after)
     if delay is None:
         delivery.status = DeliveryStatus.FAILED
         await session.flush()
+        DELIVERIES.labels("failed").inc()
         log.warning("PMS delivery failed for good: retries spent", extra=fields)
         return Step()
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     await session.flush()
+    DELIVERIES.labels("retry").inc()
     log.warning("PMS delivery failed, next retry in %.0f s", delay, extra=fields)
     return Step(defer=delay)
 

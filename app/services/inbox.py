@@ -23,6 +23,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from app.db import utcnow
 from app.domain.revisions import ClassifiedEvent, classify_webhook
 from app.errors import AppError
+from app.metrics import WEBHOOK_DUPLICATES, WEBHOOK_STORED
 from app.models import WebhookEvent
 from app.models.bookings import EventStatus
 from app.settings import Settings
@@ -68,6 +69,10 @@ async def store_event(
         raise AppError(
             503, "inbox_unavailable", "Webhook inbox unavailable", headers={"Retry-After": "5"}
         ) from exc
+    if event_id is None:
+        WEBHOOK_DUPLICATES.inc()
+        return None
+    WEBHOOK_STORED.labels(values["status"]).inc()
     return event_id if values["status"] == EventStatus.PENDING else None
 
 

@@ -23,6 +23,7 @@ from app.channex.errors import ChannexError
 from app.channex.schemas import BookingRevision as ChannexRevision
 from app.channex.schemas import MalformedItem
 from app.db import utcnow
+from app.metrics import REVISIONS, count_revision
 from app.models import BookingRevision
 from app.services.delivery import due_deliveries
 from app.services.revision_sources import failure_reason, quarantine, quarantine_malformed
@@ -70,6 +71,8 @@ async def apply_and_ack(
             try:
                 outcome = await apply_revision(session, settings, rev)
                 await session.commit()
+                if outcome.created:
+                    count_revision(outcome.revision.flags)
                 applied.booking_ids.append(outcome.revision.booking_id)
                 acked = outcome.revision.acked_at is not None
             except TRANSIENT_DB:
@@ -100,6 +103,7 @@ async def quarantine_and_ack(
         async with sessions() as session:
             await quarantine_malformed(session, settings, item)
             await session.commit()
+        REVISIONS.labels("quarantined").inc()
         acks += await ack(sessions, channex, item.id)
     return acks
 
@@ -153,3 +157,4 @@ async def _quarantine(
     async with sessions() as session:
         await quarantine(session, settings, revision_id, reason, rev)
         await session.commit()
+    REVISIONS.labels("quarantined").inc()

@@ -46,7 +46,9 @@ def _operations(document: dict[str, Any]) -> Iterator[APIOperation[Any, Any, Any
         yield result.ok()
 
 
-def _failures_of(operation: APIOperation[Any, Any, Any, Any], base_url: str, known: bool) -> list[str]:
+def _failures_of(
+    operation: APIOperation[Any, Any, Any, Any], base_url: str, known: bool
+) -> list[str]:
     """Every distinct failure schemathesis finds on one operation, as text."""
     found: dict[str, str] = {}
     session = requests.Session()
