@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Coroutine
 from datetime import datetime
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from arq.worker import Retry
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -41,9 +38,6 @@ from app.models.bookings import (
 
 # A `_created` series beside every counter doubles a scrape for a figure nobody graphs.
 disable_created_metrics()  # type: ignore[no-untyped-call]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 WEBHOOK_RECEIVED = Counter(
     "channel_sync_webhook_events_received", "Channex webhook calls received."
@@ -110,27 +104,6 @@ def count_revision(flags: list[str]) -> None:
     REVISIONS.labels("applied").inc()
     for flag in flags:
         REVISIONS.labels(flag).inc()
-
-
-def counted_job(
-    name: str, function: Callable[P, Coroutine[Any, Any, R]]
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """`function`, counting its runs in JOBS: ok, retry (it asked to run again) or failed."""
-
-    @wraps(function)
-    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            result = await function(*args, **kwargs)
-        except Retry:
-            JOBS.labels(name, "retry").inc()
-            raise
-        except Exception:
-            JOBS.labels(name, "failed").inc()
-            raise
-        JOBS.labels(name, "ok").inc()
-        return result
-
-    return run
 
 
 class ChannexTimer:

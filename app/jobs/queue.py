@@ -22,7 +22,8 @@ from redis.exceptions import RedisError
 from app.jobs.context import WorkerContext
 from app.jobs.namespace import RedisNames
 from app.jobs.requests import SWEEP, JobArg
-from app.jobs.spec import JobSpec, get_spec
+from app.jobs.spec import REQUEST_ID_KWARG, JobSpec, get_spec
+from app.logs import request_id
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +71,13 @@ class ArqQueue:
         Redis cannot be reached: the work is in the database and the sweep re-drives it, so
         an outage is one warning per enqueue, not a failed request or job."""
         spec = get_spec(self._registry, job_name)
+        asked_by = request_id.get()  # the job's log lines carry the request that asked for it
+        carried: dict[str, Any] = {REQUEST_ID_KWARG: asked_by} if asked_by else {}
         try:
             job = await self._pool.enqueue_job(
                 job_name,
                 *args,
+                **carried,
                 _job_id=None if job_id is None else self._names.job(job_id),
                 _queue_name=self._names.queue(spec.queue),
                 _defer_by=defer,

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
+from functools import wraps
 
-from app.metrics import counted_job
+from arq.worker import Retry
+
+from app.logs import request_id
+from app.metrics import JOBS
 
 # The service's queues; in Redis each is `<REDIS_NAMESPACE>:<queue>` (app/jobs/namespace.py).
 BOOKINGS_QUEUE = "bookings"
@@ -43,7 +47,7 @@ class JobSpec:
 
 
 def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
-    """Key specs by job name, refusing two jobs with one name; each run is counted."""
+    """Key specs by job name, refusing two jobs with one name; each function instrumented."""
     registry: dict[str, JobSpec] = {}
     for spec in specs:
         if spec.timeout_seconds > MAX_JOB_SECONDS:
@@ -53,8 +57,37 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
             )
         if spec.name in registry:
             raise ValueError(f"two jobs are named {spec.name!r}")
-        registry[spec.name] = replace(spec, function=counted_job(spec.name, spec.function))
+        registry[spec.name] = replace(spec, function=instrumented(spec.name, spec.function))
     return registry
+
+
+# The keyword under which a job enqueued while serving a request carries that request's id
+# (app/jobs/queue.py); jobs run in this process inherit it with their task's context.
+REQUEST_ID_KWARG = "request_id"
+
+
+def instrumented(name: str, function: JobFunction) -> JobFunction:
+    """`function`, with the id of the request that asked for it in its log lines, and its
+    runs counted in JOBS: ok, retry (it asked to run again) or failed."""
+
+    @wraps(function)
+    async def run(ctx: object, *args: object, **kwargs: object) -> None:
+        asked_by = kwargs.pop(REQUEST_ID_KWARG, None)
+        token = request_id.set(str(asked_by)) if asked_by is not None else None
+        try:
+            await function(ctx, *args, **kwargs)
+        except Retry:
+            JOBS.labels(name, "retry").inc()
+            raise
+        except Exception:
+            JOBS.labels(name, "failed").inc()
+            raise
+        finally:
+            if token is not None:
+                request_id.reset(token)
+        JOBS.labels(name, "ok").inc()
+
+    return run
 
 
 def get_spec(registry: Mapping[str, JobSpec], job_name: str) -> JobSpec:

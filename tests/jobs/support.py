@@ -15,6 +15,7 @@ from app.jobs.queue import ArqQueue, InProcessQueue
 from app.jobs.requests import JobQueue
 from app.jobs.spec import JobSpec, index_specs
 from app.jobs.worker import build_worker_settings, run_worker_group, worker_factory
+from app.logs import request_id
 from app.settings import Settings
 
 DRAIN_TIMEOUT_SECONDS = 5.0
@@ -29,6 +30,7 @@ class Run:
     args: tuple[str | int, ...]
     job_try: int
     at: float
+    request_id: str | None = None  # of the request that asked for it, as the job's logs see it
 
 
 @dataclass
@@ -40,7 +42,8 @@ class Recorder:
     gate: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _record(self, job: str, ctx: WorkerContext, args: tuple[str | int, ...]) -> None:
-        self.runs.append(Run(job, tuple(args), ctx["job_try"], time.monotonic()))
+        run = Run(job, tuple(args), ctx["job_try"], time.monotonic(), request_id.get())
+        self.runs.append(run)
 
     async def record(self, ctx: WorkerContext, *args: str | int) -> None:
         self._record("record", ctx, args)

@@ -17,7 +17,6 @@ def runs(job: str, outcome: str) -> float:
     return value
 
 
-
 async def test_each_run_is_counted_as_ok_retry_or_failed() -> None:
     answers = iter([None, Retry(defer=1), ValueError("boom")])
 

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from app.logs import request_id
 from tests.jobs.support import (
     DRAIN_TIMEOUT_SECONDS,
     SHORT_TIMEOUT_SECONDS,
@@ -101,3 +102,17 @@ async def test_failure_is_logged_and_the_queue_keeps_working(
 async def test_unknown_job_name_is_a_programming_error(harness: Harness) -> None:
     with pytest.raises(ValueError, match="unknown job 'nope'"):
         await harness.queue.enqueue("nope")
+
+
+async def test_a_job_logs_with_the_id_of_the_request_that_asked_for_it(
+    harness: Harness, recorder: Recorder
+) -> None:
+    token = request_id.set("req-42")
+    try:
+        assert await harness.queue.enqueue("record", "prop-1")
+    finally:
+        request_id.reset(token)
+    assert await harness.queue.enqueue("record", "prop-2")  # outside a request: none
+    await harness.drain()
+    carried = {run.args[0]: run.request_id for run in recorder.runs}
+    assert carried == {"prop-1": "req-42", "prop-2": None}
