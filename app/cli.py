@@ -1,16 +1,19 @@
-"""The `channel-sync` command: serve, worker, migrate, rotate-keys, openapi, sandbox."""
+"""The `channel-sync` command: serve, worker, migrate, rotate-keys, status, openapi, sandbox."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.logs import configure_logging
 from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.services.status import Status
 
 app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_is_help=True)
 
@@ -148,6 +151,29 @@ async def _rotate_keys(settings: Settings) -> int:
     finally:
         await engine.dispose()
     return changed
+
+
+@app.command()
+def status() -> None:
+    """Each organization's properties and ARI, and what waits for an operator; exits 1 when
+    something does (for a cron job or a shell), 0 otherwise."""
+    from app.services.status import render_status
+
+    report = asyncio.run(_read_status(get_settings()))
+    typer.echo(render_status(report))
+    raise typer.Exit(1 if report.needs_operator else 0)
+
+
+async def _read_status(settings: Settings) -> Status:
+    from app.db import create_engine, create_session_factory
+    from app.services.status import read_status
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await read_status(session)
+    finally:
+        await engine.dispose()
 
 
 @app.command()

@@ -21,7 +21,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
@@ -139,7 +139,7 @@ async def state_metrics(session: AsyncSession, now: datetime | None = None) -> b
         "Age of the oldest unprocessed webhook event (0: none).",
     ).set(_age(now, first))
     gauge("revisions_quarantined", "Revisions in quarantine, waiting for a person.").set(
-        await _count(session, QuarantinedRevision, true())
+        await _count(session, QuarantinedRevision, QuarantinedRevision.resolved_at.is_(None))
     )
     pending = gauge(
         "pms_deliveries_pending", "Deliveries waiting, per PMS endpoint.", ("endpoint",)
