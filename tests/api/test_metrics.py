@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
 
 from app.db import utcnow
 from app.metrics import state_metrics
@@ -17,37 +16,12 @@ from app.resources import Resources
 from tests import booking_fakes
 from tests.booking_fakes import WEBHOOK_SECRET
 from tests.factories import onboard, webhook_body
+from tests.metrics_scrape import parse, scrape, total
 
 settings = booking_fakes.settings
 HOOK = "/v1/webhooks/channex"
 SECRET = {"X-Channex-Webhook-Secret": WEBHOOK_SECRET}
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
-
-
-def samples(text: str) -> Samples:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-async def scrape(client: httpx.AsyncClient) -> Samples:
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    return samples(response.text)
-
-
-def value(found: Samples, name: str, **labels: str) -> float:
-    return found.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def total(found: Samples, name: str, **labels: str) -> float:
-    """The sum of `name`'s samples whose labels include `labels`."""
-    wanted = set(labels.items())
-    return sum(v for (n, have), v in found.items() if n == name and wanted <= set(have))
 
 
 async def test_counters_move_with_the_work_and_labels_carry_no_ids(
@@ -66,18 +40,18 @@ async def test_counters_move_with_the_work_and_labels_carry_no_ids(
     assert total(after, channex, **created) == total(before, channex, **created) + 1
     stored = "channel_sync_webhook_events_stored_total"
     assert (
-        value(after, stored, status=EventStatus.MALFORMED)
-        == value(before, stored, status=EventStatus.MALFORMED) + 1
+        total(after, stored, status=EventStatus.MALFORMED)
+        == total(before, stored, status=EventStatus.MALFORMED) + 1
     )
     duplicates = "channel_sync_webhook_events_duplicate_total"
-    assert value(after, duplicates) == value(before, duplicates) + 1
+    assert total(after, duplicates) == total(before, duplicates) + 1
     refused = "channel_sync_webhook_events_refused_total"
     assert (
-        value(after, refused, reason="unauthorized")
-        == value(before, refused, reason="unauthorized") + 1
+        total(after, refused, reason="unauthorized")
+        == total(before, refused, reason="unauthorized") + 1
     )
     received = "channel_sync_webhook_events_received_total"
-    assert value(after, received) == value(before, received) + 3
+    assert total(after, received) == total(before, received) + 3
     for _, labels in after:
         for _, label in labels:
             assert not UUID.search(label), label
@@ -93,7 +67,7 @@ async def test_backlogs_are_read_from_the_database(app: FastAPI) -> None:
             )
         )
         await session.commit()
-        found = samples((await state_metrics(session, now=now)).decode())
-    assert value(found, "channel_sync_webhook_events_pending") == 1
-    assert value(found, "channel_sync_webhook_event_oldest_pending_age_seconds") == 90
-    assert value(found, "channel_sync_ari_cells", state="pending") == 0
+        found = parse((await state_metrics(session, now=now)).decode())
+    assert total(found, "channel_sync_webhook_events_pending") == 1
+    assert total(found, "channel_sync_webhook_event_oldest_pending_age_seconds") == 90
+    assert total(found, "channel_sync_ari_cells", state="pending") == 0

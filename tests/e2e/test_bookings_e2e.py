@@ -22,6 +22,7 @@ from app.sandbox.state import SandboxState
 from app.services.delivery import new_secret
 from tests.e2e.live import live_service
 from tests.factories import onboard_two_rooms
+from tests.metrics_scrape import Samples, scrape, total
 from tests.sandbox.servers import Receiver, serve
 from tests.waiting import eventually
 
@@ -112,6 +113,7 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
             pms_delivery_secret=secret,
         ) as (api, tools),
     ):
+        before = await scrape(api)
         property_id, rooms = await onboard_two_rooms(api)
         await wait_until(lambda: len(state.store.webhooks) == 1, "webhook registered")
         channel = {"channel": "BookingCom"}
@@ -150,3 +152,23 @@ async def test_every_revision_reaches_the_pms_once_in_order_and_is_acked(
                 booking.revision_ids[-1],
             )
         assert len(revisions) == BOOKINGS + MODIFICATIONS + CANCELLATIONS
+        await _metrics_moved(api, before, len(revisions))
+
+
+async def _metrics_moved(api: httpx.AsyncClient, before: Samples, revisions: int) -> None:
+    """The run shows in /metrics: the jobs run in this process (in-process, or the arq
+    workers the test starts), so one scrape of the API holds their counters too."""
+    after = await scrape(api)
+
+    def grew(name: str, by: float = 1, **labels: str) -> None:
+        delta = total(after, name, **labels) - total(before, name, **labels)
+        assert delta >= by, f"{name} {labels} moved by {delta}, expected at least {by}"
+
+    grew("channel_sync_webhook_events_stored_total", status="pending")
+    grew("channel_sync_revisions_total", revisions, outcome="applied")
+    grew("channel_sync_pms_deliveries_total", revisions, outcome="delivered")
+    grew("channel_sync_pms_deliveries_total", REJECTED, outcome="retry")
+    grew("channel_sync_channex_requests_total", endpoint="booking_revisions/:id/ack")
+    grew("channel_sync_jobs_total", job="process_webhook_event", outcome="ok")
+    assert total(after, "channel_sync_pms_deliveries_pending") == 0
+    assert total(after, "channel_sync_webhook_events_pending") == 0
