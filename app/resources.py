@@ -76,6 +76,7 @@ def build_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
     per_minute = settings.channex_global_limit_per_minute
     per_hour = settings.channex_global_limit_per_hour
     share = settings.channex_tenant_share
+    margin = settings.channex_rate_limit_margin
     if redis is not None:
         return RedisRateLimiter(
             redis,
@@ -84,12 +85,14 @@ def build_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
             global_per_hour=per_hour,
             prefix=RedisNames.of(settings).limiter_prefix,
             tenant_share=share,
+            spacing_margin=margin,
         )
     return MemoryRateLimiter(
         per_property_per_minute=per_property,
         global_per_minute=per_minute,
         global_per_hour=per_hour,
         tenant_share=share,
+        spacing_margin=margin,
     )
 
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Channex allows 10 (channex-api.md §6.5); tests allow thousands, so that the limiter's
     # spacing takes milliseconds instead of seconds.
     channex_rate_limit_per_minute: int = Field(default=10, ge=1, le=60_000)
+    # Stretches that spacing (0.05: 6.3 s instead of 6 s), so that network jitter never puts
+    # an eleventh request into one of Channex's rolling minutes (app/channex/ratelimit.py).
+    channex_rate_limit_margin: float = Field(default=0.05, ge=0, le=1)
     # Account-wide ceilings shared by all tenants of the master key (channex-api.md §6.5).
     channex_global_limit_per_minute: int = Field(default=600, ge=1)
     channex_global_limit_per_hour: int = Field(default=18_000, ge=1)

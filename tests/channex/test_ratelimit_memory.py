@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 
 import pytest
@@ -18,7 +19,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def limiter(clock: FakeClock) -> MemoryRateLimiter:
-    return MemoryRateLimiter(clock=clock)
+    """Spaced exactly 6 s (no margin), so the arithmetic below reads plainly."""
+    return MemoryRateLimiter(clock=clock, spacing_margin=0)
 
 
 async def test_second_request_within_six_seconds_waits_the_rest(
@@ -119,9 +121,30 @@ async def test_concurrent_acquires_grant_exactly_one(limiter: MemoryRateLimiter)
     assert waits.count(0.0) == 1
 
 
-def test_spacing_follows_the_per_minute_limit() -> None:
-    assert MemoryRateLimiter().spacing_seconds == 6.0
-    assert MemoryRateLimiter(per_property_per_minute=5).spacing_seconds == 12.0
+def test_spacing_follows_the_per_minute_limit_and_its_margin() -> None:
+    assert MemoryRateLimiter(spacing_margin=0).spacing_seconds == 6.0
+    assert MemoryRateLimiter(per_property_per_minute=5, spacing_margin=0).spacing_seconds == 12.0
+    assert MemoryRateLimiter().spacing_seconds == pytest.approx(6.3)  # 5 % by default
+
+
+async def test_the_margin_keeps_ten_arrivals_a_minute_under_jitter(clock: FakeClock) -> None:
+    """Requests sent as soon as the limiter allows, each arriving 0 to 400 ms late (±200 ms
+    around a mean): with the default margin, no rolling minute ever holds eleven arrivals;
+    spaced exactly 6 s, some do."""
+    rng = random.Random(7)
+
+    async def most_in_a_minute(limiter: MemoryRateLimiter) -> int:
+        arrivals = []
+        for _ in range(200):
+            wait = await limiter.acquire(property_id="p1", endpoint="availability")
+            clock.advance(wait)
+            if wait == 0.0:
+                arrivals.append(clock() + rng.uniform(0, 0.4))
+        arrivals.sort()
+        return max(bisect.bisect_left(arrivals, t + 60) - i for i, t in enumerate(arrivals))
+
+    assert await most_in_a_minute(MemoryRateLimiter(clock=clock)) <= 10
+    assert await most_in_a_minute(MemoryRateLimiter(clock=clock, spacing_margin=0)) > 10
 
 
 async def test_one_tenant_takes_only_its_share_and_another_still_gets_a_slot(

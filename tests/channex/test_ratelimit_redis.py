@@ -32,7 +32,7 @@ async def prefix(redis: Redis) -> AsyncIterator[str]:
 
 
 async def test_second_request_waits_out_the_spacing(redis: Redis, prefix: str) -> None:
-    limiter = RedisRateLimiter(redis, prefix=prefix)
+    limiter = RedisRateLimiter(redis, prefix=prefix, spacing_margin=0)
 
     assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
     wait = await limiter.acquire(property_id="p1", endpoint="availability")
@@ -43,7 +43,9 @@ async def test_second_request_waits_out_the_spacing(redis: Redis, prefix: str) -
 
 
 async def test_request_is_granted_once_the_spacing_has_passed(redis: Redis, prefix: str) -> None:
-    limiter = RedisRateLimiter(redis, per_property_per_minute=600, prefix=prefix)  # 0.1 s
+    limiter = RedisRateLimiter(
+        redis, per_property_per_minute=600, prefix=prefix, spacing_margin=0
+    )  # 0.1 s
 
     assert await limiter.acquire(property_id="p1", endpoint="availability") == 0.0
     assert 0 < await limiter.acquire(property_id="p1", endpoint="availability") <= 0.1
@@ -54,7 +56,7 @@ async def test_request_is_granted_once_the_spacing_has_passed(redis: Redis, pref
 async def test_cooldown_blocks_every_endpoint_of_that_property_only(
     redis: Redis, prefix: str
 ) -> None:
-    limiter = RedisRateLimiter(redis, prefix=prefix)
+    limiter = RedisRateLimiter(redis, prefix=prefix, spacing_margin=0)
     await limiter.cooldown("p1", 60)
     await limiter.cooldown("p1", 1)  # a shorter one never shortens it
 
@@ -64,7 +66,7 @@ async def test_cooldown_blocks_every_endpoint_of_that_property_only(
 
 
 async def test_cooldown_ends_by_itself(redis: Redis, prefix: str) -> None:
-    limiter = RedisRateLimiter(redis, prefix=prefix)
+    limiter = RedisRateLimiter(redis, prefix=prefix, spacing_margin=0)
     await limiter.cooldown("p1", 0.1)
 
     assert await limiter.acquire(property_id="p1", endpoint="availability") > 0
@@ -91,7 +93,7 @@ async def test_global_hour_ceiling(redis: Redis, prefix: str) -> None:
 
 
 async def test_fifty_concurrent_acquires_grant_exactly_one(redis: Redis, prefix: str) -> None:
-    limiter = RedisRateLimiter(redis, prefix=prefix)
+    limiter = RedisRateLimiter(redis, prefix=prefix, spacing_margin=0)
 
     waits = await asyncio.gather(
         *(limiter.acquire(property_id="p1", endpoint="availability") for _ in range(50))
@@ -106,8 +108,8 @@ async def test_limiters_on_separate_connections_share_one_budget(
 ) -> None:
     other = Redis.from_url(redis_url)
     try:
-        first = RedisRateLimiter(redis, prefix=prefix)
-        second = RedisRateLimiter(other, prefix=prefix)
+        first = RedisRateLimiter(redis, prefix=prefix, spacing_margin=0)
+        second = RedisRateLimiter(other, prefix=prefix, spacing_margin=0)
         assert await first.acquire(property_id="p1", endpoint="availability") == 0.0
         assert await second.acquire(property_id="p1", endpoint="availability") > 5
     finally:
@@ -115,7 +117,7 @@ async def test_limiters_on_separate_connections_share_one_budget(
 
 
 async def test_every_key_expires_by_itself(redis: Redis, prefix: str) -> None:
-    limiter = RedisRateLimiter(redis, prefix=prefix)
+    limiter = RedisRateLimiter(redis, prefix=prefix, spacing_margin=0)
     await limiter.acquire(property_id="p1", endpoint="availability")
     await limiter.cooldown("p1", 60)
 
