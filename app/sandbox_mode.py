@@ -34,6 +34,11 @@ def sandbox_settings(settings: Settings, sandbox: FastAPI, *, port: int) -> Sett
     }
     if settings.database_url == DEFAULT_DATABASE_URL:
         update["database_url"] = SANDBOX_DATABASE_URL
+    if settings.channex_user_id is None:
+        # The sandbox's `ari` webhooks name the user our key acts as: without it, our own
+        # pushes would be taken for someone else's changes, each followed by a drift check
+        # whose reads take the writes' rate budget.
+        update["channex_user_id"] = state.user_id
     if settings.channex_webhook_secret is None:
         update["channex_webhook_secret"] = SecretStr(secrets.token_urlsafe(24))
     if not settings.api_keys:

@@ -61,3 +61,12 @@ def test_the_banner_shows_the_walk_through_key_but_only_names_real_ones() -> Non
     banner = sandbox_banner(theirs, 8000)
     assert "a-real-secret-key" not in banner
     assert "API key(s): pms" in banner
+
+
+def test_the_service_knows_the_user_its_sandbox_key_acts_as() -> None:
+    """Its own pushes echo back as `ari` webhooks with this user: never a foreign change."""
+    sandbox = create_sandbox_app()
+    settings = sandbox_settings(Settings(_env_file=None), sandbox, port=8000)
+    assert settings.channex_user_id == sandbox.state.sandbox.user_id
+    named = Settings(_env_file=None, channex_user_id="mine")
+    assert sandbox_settings(named, sandbox, port=8000).channex_user_id == "mine"
