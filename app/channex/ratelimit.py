@@ -3,10 +3,11 @@
 Channex allows 10 availability and 10 restrictions requests per minute per property
 (channex-api.md §6.5). Spacing is strict — one request per (property, endpoint) every
 60/limit seconds and a safety margin, with no burst — because any burst allowance, or
-jitter on the way, can put more than the limit into a rolling minute. Every request also counts against account-wide sliding windows, and
-a request that names its tenant (our organization) against that tenant's own windows, a
-`tenant_share` of the account's: one organization's full syncs can never take the whole
-account's budget, so another's single change still goes out within seconds.
+jitter on the way, can put more than the limit into a rolling minute. Every request also
+counts against account-wide sliding windows, and a request that names its tenant (our
+organization) against that tenant's own windows, a `tenant_share` of the account's: one
+organization's full syncs can never take the whole account's budget, so another's single
+change still goes out within seconds.
 """
 
 from __future__ import annotations

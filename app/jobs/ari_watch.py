@@ -9,6 +9,7 @@ from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError
+from app.channex.ratelimit import spacing
 from app.jobs import requests
 from app.jobs.context import WorkerContext
 from app.jobs.requests import JobRequest, request_push
@@ -34,6 +35,9 @@ async def check_ari_drift(ctx: WorkerContext, property_pk: int) -> None:
         except ChannexUnavailableError as exc:
             raise Retry(defer=UNAVAILABLE_RETRY_SECONDS) from exc
         await session.commit()
+    if done.writes_first:
+        spaced = spacing(settings.channex_rate_limit_per_minute, settings.channex_rate_limit_margin)
+        raise Retry(defer=spaced)
     drift = done.drift
     if drift is not None and drift.differences:
         log.warning(

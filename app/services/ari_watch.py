@@ -20,7 +20,8 @@ from app.domain.ari_webhook import Skip, ari_span, widen
 from app.models import AriState, Property, WebhookEvent
 from app.models.bookings import EventStatus
 from app.services.ari_drift import Drift, check_property_drift
-from app.services.ari_mappings import lock_ari_state
+from app.services.ari_mappings import horizon, lock_ari_state
+from app.services.ari_push import has_pending
 from app.services.inbox import mark_event
 from app.settings import Settings
 
@@ -62,6 +63,9 @@ class PendingCheck:
 
     drift: Drift | None
     again: bool
+    # Writes of the property wait to be sent: nothing was read, so that they go first (the
+    # reads take the same per-property budget at Channex); check again once they are out.
+    writes_first: bool = False
 
 
 async def check_pending_drift(
@@ -77,6 +81,11 @@ async def check_pending_drift(
     state = await session.get(AriState, property_pk)
     if state is None or state.drift_pending_from is None or state.drift_pending_to is None:
         return PendingCheck(None, again=False)
+    prop = await session.get(Property, property_pk)
+    if prop is not None:
+        first, last = horizon(prop, now or utcnow())
+        if await has_pending(session, property_pk, first, last):
+            return PendingCheck(None, again=False, writes_first=True)
     span = (state.drift_pending_from, state.drift_pending_to)
     marked = state.drift_pending_at
     drift = await check_property_drift(

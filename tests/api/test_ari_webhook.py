@@ -25,6 +25,7 @@ from app.settings import Settings
 from tests.api.test_ari import wait_for_jobs
 from tests.api.test_ari_drift import day, pushed_hotel
 from tests.booking_fakes import WEBHOOK_SECRET, ChannexBookings, booking_channex, booking_settings
+from tests.factories import availability_item
 from tests.fake_channex import API_KEY, BASE_URL, FakeChannex
 from tests.services.ari_support import FakeAri
 
@@ -41,12 +42,18 @@ def repair() -> bool:
 
 
 @pytest.fixture
-def settings(settings: Settings, repair: bool) -> Settings:
+def drift_delay() -> float:
+    """ari_webhook_drift_delay_seconds: past the limiter's spacing after a push."""
+    return 0.5
+
+
+@pytest.fixture
+def settings(settings: Settings, repair: bool, drift_delay: float) -> Settings:
     """Webhook intake on and a short coalescing delay."""
     return settings.model_copy(
         update={
             "channex_webhook_secret": SecretStr(WEBHOOK_SECRET),
-            "ari_webhook_drift_delay_seconds": 0.5,  # past the limiter's spacing after a push
+            "ari_webhook_drift_delay_seconds": drift_delay,
             "channex_user_id": US,
             "ari_nightly_drift_repair": repair,
         }
@@ -59,8 +66,10 @@ class Reads:
     def __init__(self, fake: FakeAri) -> None:
         self.fake = fake
         self.seen: list[tuple[str, str, str]] = []
+        self.order: list[tuple[str, str]] = []  # (method, endpoint) of every ARI call
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.order.append((request.method, request.url.path.rsplit("/", 1)[-1]))
         if request.method == "GET":
             params = request.url.params
             endpoint = request.url.path.rsplit("/", 1)[-1]
@@ -191,6 +200,27 @@ async def test_a_change_inside_channex_is_repaired_when_configured(
     ]
     assert fake.availability[(room, day(4))] == 4  # converged
     assert len(reads.seen) == 2
+
+
+@pytest.mark.parametrize("drift_delay", [0.0])
+async def test_a_drift_readback_lets_a_waiting_write_go_first(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex
+) -> None:
+    """A foreign change and a PMS change at once: the check would read at once (no delay
+    here), the push waits out its debounce; the reads take the same per-property budget at
+    Channex, so the write goes out first and the check reads after it."""
+    fake, reads, prop, room, _ = await hotel(app, client, channex)
+    reads.order.clear()
+    change = {"items": [availability_item("dbl", day(4), day(4), 2)]}
+    assert (await client.post("/v1/properties/p-1/ari", json=change)).status_code == 202
+    body = ari_body(prop, STAFF, [cell(4, room_type_id=room)])
+    assert (await client.post(HOOK, json=body, headers=SECRET)).status_code == 200
+    await wait_for_jobs(app)
+
+    write = reads.order.index(("POST", "availability"))
+    first_read = reads.order.index(("GET", "availability"))
+    assert write < first_read, reads.order
+    assert fake.availability[(room, day(4))] == 2
 
 
 async def test_the_sweep_re_drives_a_pending_span_whose_job_was_lost(
