@@ -1,19 +1,35 @@
 """The README's sandbox walk-through ("Try the whole flow on a laptop") end to end over real
 HTTP, on both databases: onboard, connect Booking.com, push availability and rates with a
-weekday override, then a guest books on the simulated OTA and the booking reaches the PMS."""
+weekday override, then a guest books on the simulated OTA and the booking reaches the PMS.
+
+Then the README's shell block itself: only portable constructs (Linux and macOS, bash, sh and
+zsh), and, run as printed against `serve --sandbox`, each step announced and each answer
+printed as indented JSON."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
+from app.serving import free_port
 from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import WEEKDAYS, Json, ok
 from tests.e2e.live import live_service
+from tests.e2e.processes import processes, wait_for_http
 from tests.sandbox.servers import serve
 from tests.waiting import eventually
 
@@ -169,3 +185,123 @@ async def test_the_readme_walkthrough_over_real_http(database_url: str) -> None:
         held = (await ok(await tools.get("/ari", params={"property_id": cp})))["data"]
         around = nights(arrival - timedelta(days=1), departure)
         assert [held["availability"][rt][d.isoformat()] for d in around] == [5, 4, 4, 5]
+
+
+# The README block itself: portable, and readable when run. Commands GNU has and macOS (BSD)
+# lacks or spells otherwise, `jq` (not installed on macOS), and what interactive zsh, the
+# macOS default shell, reads differently from bash: `#` comments (interactive_comments is
+# off) and unquoted `?` or `*` (a glob that fails with "no matches found").
+NOT_PORTABLE = {
+    r"\bdate\s+(-d|--date)\b": "GNU date -d",
+    r"\bdate\s+-v": "BSD date -v",
+    r"\bsed\s+(-i|--in-place)\b": "sed -i differs between GNU and BSD",
+    r"\breadlink\s+-f\b": "GNU readlink -f",
+    r"\bgrep\s+-\w*P": "GNU grep -P",
+    r"\bxargs\s+-\w*r": "GNU xargs -r",
+    r"\bstat\s+-c\b": "GNU stat -c",
+    r"\bbase64\s+-w\b": "GNU base64 -w",
+    r"\bsort\s+-\w*V": "GNU sort -V",
+    r"\bhead\s+-n\s*-": "GNU head -n -N",
+    r"\b(timeout|tac|seq)\s": "not installed on macOS",
+    r"\bjq\b": "jq is not installed on macOS",
+    r"\becho\s+-e\b": "echo -e is not portable",
+    r"\$'": "$'...' is not POSIX sh",
+    r"\[\[": "[[ is not POSIX sh",
+}
+WALKTHROUGH_PORT = "http://127.0.0.1:8000"
+PRETTY = "| show"
+
+
+def walkthrough_block() -> str:
+    """The second sh block of the README's walk-through section (the first starts serve)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Try the whole flow on a laptop", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) == 2, "the walk-through has a serve block and a client block"
+    return str(blocks[1])
+
+
+def _unquoted(line: str) -> str:
+    """The line without its single- and double-quoted parts (escaped quotes kept inside)."""
+    return re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", "", line)
+
+
+def test_the_walkthrough_uses_only_portable_shell() -> None:
+    block = walkthrough_block()
+    found = [why for pattern, why in NOT_PORTABLE.items() if re.search(pattern, block)]
+    assert found == []
+    # A quoted string may span lines (the JSON bodies): read the block as one text.
+    bare = _unquoted(block)
+    assert "#" not in bare, "no comments: interactive zsh runs them as commands"
+    assert not re.search(r"[?*]", bare), "quote every ? and *: zsh globs them"
+
+
+def test_every_answer_of_the_walkthrough_is_pretty_printed_or_kept() -> None:
+    block = walkthrough_block()
+    calls = block.count("curl -s")
+    assert calls == block.count(PRETTY) + block.count("$(curl -s"), "an answer printed raw"
+    assert block.count('echo "== ') >= 4, "a line says what each step does"
+
+
+def json_documents(text: str) -> tuple[list[Any], str]:
+    """The JSON documents in `text` and what is left between them; each must be exactly as
+    `python3 -m json.tool` prints it (4-space indents), or it is left over."""
+    decoder = json.JSONDecoder()
+    documents: list[Any] = []
+    rest: list[str] = []
+    at = 0
+    while at < len(text):
+        start = min((i for i in (text.find("{", at), text.find("[", at)) if i >= 0), default=-1)
+        if start < 0:
+            rest.append(text[at:])
+            break
+        rest.append(text[at:start])
+        document, end = decoder.raw_decode(text, start)
+        if text[start:end] != json.dumps(document, indent=4):
+            rest.append(text[start:end])  # JSON, but not indented
+        else:
+            documents.append(document)
+        at = end
+    return documents, "".join(rest)
+
+
+def shells() -> list[str]:
+    """bash; sh, POSIX as macOS's /bin/sh runs it (dash here, stricter still); zsh if here."""
+    return [shell for shell in ("bash", "sh", "zsh") if shutil.which(shell)]
+
+
+@pytest.mark.parametrize("shell", shells())
+async def test_the_readme_walkthrough_runs_as_printed_and_reads_well(
+    shell: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    block = walkthrough_block()
+    assert block.count(WALKTHROUGH_PORT) == 1
+    script = block.replace(WALKTHROUGH_PORT, f"http://127.0.0.1:{port}")
+    # Only what a newcomer's shell has: none of the suite's settings.
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    cli = Path(sys.executable).parent / "channel-sync"
+    with processes(tmp_path, env, tmp_path / "logs") as group:
+        serve = group.start("serve", [cli, "serve", "--sandbox", "--port", str(port)])
+        await wait_for_http(f"http://127.0.0.1:{port}/health/live", serve)
+        run = await asyncio.to_thread(
+            subprocess.run, [shell, "-c", script], cwd=tmp_path, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    sections = re.split(r"^== (.*)\n", run.stdout, flags=re.MULTILINE)
+    assert sections[0] == "", "the output starts by saying what the first step does"
+    steps = dict(zip(sections[1::2], sections[2::2], strict=True))
+    assert len(steps) == block.count('echo "== ')
+    parsed = {title: json_documents(text) for title, text in steps.items()}
+    leftovers = [rest.strip() for _, rest in parsed.values() if rest.strip()]
+    [ids] = leftovers  # the one line that is not an answer
+    uuid = "[0-9a-f-]{36}"
+    assert re.fullmatch(f"Channex ids: property {uuid}, room type {uuid}, rate plan {uuid}", ids)
+    assert all(documents for documents, _ in parsed.values()), "a step printed no answer"
+    [feed] = next(docs for title, (docs, _) in parsed.items() if title.startswith("the PMS"))
+    [revision] = feed["items"]
+    assert (revision["status"], revision["property_id"], revision["flags"]) == ("new", "p-1", [])
+    [room] = revision["revision"]["rooms"]
+    assert (room["pms_room_type_id"], room["pms_rate_plan_id"]) == ("dbl", "bar")
