@@ -24,6 +24,7 @@ from app.api.access_log import AccessLog
 from app.api.errors import install_error_handlers
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
+from app.console.mount import install_console
 from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
 from app.resources import open_resources
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     for module in modules:
         app.include_router(module.router)
     install_problem_docs(app, [route for module in modules for route in module.router.routes])
+    install_console(app, settings)  # HTML at /console, outside the OpenAPI document
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)
     return app
