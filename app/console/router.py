@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.api.auth_failures import AuthFailures
 from app.api.deps import ChannexDep, ResourcesDep, SessionDep
 from app.channex.errors import ChannexError
 from app.console import queries
@@ -84,15 +85,23 @@ async def login_form(request: Request) -> HTMLResponse:
 async def login(
     request: Request, resources: ResourcesDep, key: Annotated[str, Form(max_length=512)]
 ) -> Response:
+    failures: AuthFailures = request.app.state.console_failures
+    address = request.client.host if request.client else "unknown"
+    if failures.retry_after(address) is not None:
+        throttled = _page(request, "login.html", None, error="Too many failed attempts; wait.")
+        throttled.status_code = 429
+        return throttled
     found = find_principal(resources.settings, key)
     operator = found is not None and any(
         k.operator and k.organization_id is None and k.name == found.name
         for k in resources.settings.api_keys
     )
     if found is None or not operator:
+        failures.failed(address)
         refused = _page(request, "login.html", None, error="Not an operator key.")
         refused.status_code = 401
         return refused
+    failures.succeeded(address)
     cookie, _ = _signer(request).issue(found.name)
     response = RedirectResponse(f"{PREFIX}/", status_code=303)
     response.set_cookie(

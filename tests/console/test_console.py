@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.models import QuarantinedRevision
+from app.settings import Settings
 from tests.api.test_feed_quarantine import reconcile
 from tests.api.test_webhooks import count, ids
 from tests.booking_fakes import ChannexBookings
@@ -108,3 +109,13 @@ async def test_a_quarantined_revision_is_reapplied_by_the_form(
     assert await count(app, QuarantinedRevision) == 1  # resolved, kept for the record
     feed = (await client.get("/v1/bookings/revisions")).json()["items"]
     assert [i["id"] for i in feed] == [bad]
+
+
+async def test_failed_logins_count_in_the_api_throttle(
+    settings: Settings, browser: httpx.AsyncClient
+) -> None:
+    for _ in range(settings.auth_failures_per_minute):
+        assert (await log_in(browser, "guess")).status_code == 401
+    assert (await log_in(browser)).status_code == 429  # even the right key waits now
+    api = await browser.get("/v1/organizations", headers={"X-API-Key": GLOBAL_KEY})
+    assert api.status_code == 429  # one counter for the API and the console
