@@ -3,13 +3,16 @@ that a page stays quick with a thousand properties."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import AriCell, Organization, Property, SyncRun
+from app.models import AriCell, Organization, Property, RatePlan, RoomType, SyncRun
+from app.models.ari import AVAILABILITY, RESTRICTIONS
+from app.services.ari_state import cell_status, read_cells
 
 PAGE_SIZE = 50
 
@@ -105,3 +108,49 @@ async def overview(session: AsyncSession, *, q: str = "", page: int = 1) -> Over
         for prop, org, dirty, failed, outcome, started in (await session.execute(stmt)).all()
     ]
     return OverviewPage(rows=rows, total=total, page=page, pages=pages)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    status: str  # in_sync | pending | failed | held | empty
+    desired: str  # shown on hover
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class GridRow:
+    kind: str
+    title: str
+    cells: list[GridCell]
+
+
+EMPTY = GridCell("empty", "", None)
+
+
+async def ari_grid(
+    session: AsyncSession, property_pk: int, date_from: date, days: int
+) -> tuple[list[date], list[GridRow]]:
+    """The property's calendar: a row per room type (availability) and rate plan
+    (restrictions), a column per date, each cell with its state."""
+    dates = [date_from + timedelta(days=n) for n in range(days)]
+    titles = await _entity_titles(session, property_pk)
+    found: dict[tuple[str, int], dict[date, GridCell]] = {key: {} for key in titles}
+    for cell in await read_cells(session, property_pk, dates[0], dates[-1]):
+        desired = json.dumps(cell.desired, sort_keys=True)
+        shown = GridCell(cell_status(cell), desired, cell.failure)
+        found.setdefault((cell.kind, cell.entity_id), {})[cell.stay_date] = shown
+    rows = [
+        GridRow(
+            kind, titles.get((kind, entity), f"#{entity}"), [by_date.get(d, EMPTY) for d in dates]
+        )
+        for (kind, entity), by_date in found.items()
+    ]
+    return dates, rows
+
+
+async def _entity_titles(session: AsyncSession, property_pk: int) -> dict[tuple[str, int], str]:
+    rooms = select(RoomType.id, RoomType.title).where(RoomType.property_id == property_pk)
+    rates = select(RatePlan.id, RatePlan.title).where(RatePlan.property_id == property_pk)
+    titles = {(AVAILABILITY, pk): t for pk, t in (await session.execute(rooms)).all()}
+    titles |= {(RESTRICTIONS, pk): t for pk, t in (await session.execute(rates)).all()}
+    return titles

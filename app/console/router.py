@@ -4,9 +4,11 @@ authentication (a signed session cookie), RequestGuard only guards /v1/."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +23,9 @@ from app.errors import AppError
 from app.jobs.requests import request_deliveries
 from app.services import bookings as booking_service
 from app.services.access import Principal, find_principal
+from app.services.ari_runs import list_runs
 from app.services.booking_problems import list_problems
+from app.services.properties import get_property
 from app.services.revision_sources import reapply_quarantined
 
 PREFIX = "/console"
@@ -29,7 +33,9 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-OPERATOR = Principal(name="console")  # a global principal for the services
+OPERATOR = Principal(name="console")
+RUNS_SHOWN = 50
+GRID_DAYS = 14  # a global principal for the services
 
 
 class LoginRequired(Exception):
@@ -128,6 +134,25 @@ async def overview(
 ) -> HTMLResponse:
     found = await queries.overview(db, q=q.strip(), page=page)
     return _page(request, "overview.html", session, overview=found, q=q)
+
+
+@router.get("/properties/{property_id}")
+async def property_page(
+    request: Request,
+    property_id: str,
+    session: ConsoleSessionDep,
+    db: SessionDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+) -> HTMLResponse:
+    prop, _ = await get_property(db, OPERATOR, property_id)
+    runs, total = await list_runs(db, OPERATOR, property_id, limit=RUNS_SHOWN, offset=0)
+    date_from = start or datetime.now(ZoneInfo(prop.timezone)).date()
+    dates, grid = await queries.ari_grid(db, prop.id, date_from, GRID_DAYS)
+    return _page(
+        request, "property.html", session,
+        prop=prop, runs=runs, total_runs=total, dates=dates, grid=grid,
+        earlier=date_from - timedelta(days=GRID_DAYS), later=date_from + timedelta(days=GRID_DAYS),
+    )  # fmt: skip
 
 
 @router.get("/bookings")

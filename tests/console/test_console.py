@@ -64,11 +64,11 @@ async def test_the_overview_lists_and_finds_an_onboarded_property(
     await log_in(browser)
     page = await browser.get("/console/")
     assert page.status_code == 200
-    assert "<td>p-1</td>" in page.text
+    assert ">p-1</a></td>" in page.text
     assert '<tr class="state-synced">' in page.text  # onboarded into the fake Channex
     assert "1 properties" in page.text
     found = await browser.get("/console/", params={"q": "SEASIDE"})
-    assert "<td>p-1</td>" in found.text
+    assert ">p-1</a></td>" in found.text
     missed = await browser.get("/console/", params={"q": "no-such-thing"})
     assert "No property found." in missed.text
     assert "0 properties" in missed.text
