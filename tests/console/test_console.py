@@ -119,3 +119,14 @@ async def test_failed_logins_count_in_the_api_throttle(
     assert (await log_in(browser)).status_code == 429  # even the right key waits now
     api = await browser.get("/v1/organizations", headers={"X-API-Key": GLOBAL_KEY})
     assert api.status_code == 429  # one counter for the API and the console
+
+
+async def test_a_replay_of_an_unknown_revision_comes_back_as_a_flash(
+    browser: httpx.AsyncClient,
+) -> None:
+    await log_in(browser)
+    token = csrf_of((await browser.get("/console/bookings")).text)
+    answer = await browser.post("/console/bookings/revisions/nope/replay", data={"csrf": token})
+    assert answer.status_code == 303
+    page = await browser.get(answer.headers["location"])
+    assert "Replay of nope failed" in page.text
