@@ -21,9 +21,11 @@ from app.api import (
     webhooks,
 )
 from app.api.access_log import AccessLog
+from app.api.auth_failures import AuthFailures
 from app.api.errors import install_error_handlers
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
+from app.console.mount import install_console
 from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
 from app.resources import open_resources
@@ -76,7 +78,8 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, settings=settings)
+    failures = AuthFailures(settings.auth_failures_per_minute)  # API keys and console logins
+    app.add_middleware(RequestGuard, settings=settings, failures=failures)
     if settings.access_log:
         app.add_middleware(AccessLog)  # outermost: it also logs what the guard refused
     routers = (
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     for module in modules:
         app.include_router(module.router)
     install_problem_docs(app, [route for module in modules for route in module.router.routes])
+    install_console(app, settings, failures)  # HTML at /console, outside the OpenAPI document
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)
     return app

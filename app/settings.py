@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CHANNEX_STAGING_URL = "https://staging.channex.io/api/v1"
@@ -19,6 +19,14 @@ class ApiKey(BaseModel):
     name: str
     key: SecretStr
     organization_id: str | None = None
+    # May log in to the operator console (/console); global keys only.
+    operator: bool = False
+
+    @model_validator(mode="after")
+    def _operator_is_global(self) -> ApiKey:
+        if self.operator and self.organization_id is not None:
+            raise ValueError("an operator key must be global (no organization_id)")
+        return self
 
 
 class Settings(BaseSettings):
@@ -63,6 +71,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # JSON list: [{"name": "pms", "key": "...", "organization_id": null}, ...]
     api_keys: list[ApiKey] = Field(default_factory=list)
+
+    # Signs the console's session cookies; unset, a random secret per process (sessions then
+    # end with a restart and do not carry over between replicas).
+    console_secret: SecretStr | None = None
 
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 

@@ -34,11 +34,14 @@ class RequestGuard:
     """Authenticate `/v1` calls before their body, cap every body as it streams, and slow
     down addresses that keep failing to authenticate."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, failures: AuthFailures | None = None
+    ) -> None:
         self._app = app
         self._settings = settings
         self._limit = settings.api_max_body_bytes
-        self.failures = AuthFailures(settings.auth_failures_per_minute)
+        # Shared with the console's login (app/console), so both count against one limit.
+        self.failures = failures or AuthFailures(settings.auth_failures_per_minute)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

@@ -1,0 +1,1 @@
+"""The operator console: server-rendered HTML pages at /console (issue 13)."""
