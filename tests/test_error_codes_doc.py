@@ -4,7 +4,8 @@ The codes are read from the source (every `AppError(...)`, `conflict(...)`, `not
 `invalid(...)` and `FieldError(...)` call, the HTTP status map and the defaults of
 app/errors.py and app/api/errors.py), so a new code without a row in docs/integration.md, or a
 row for a code no longer raised, fails here. The sandbox (app/sandbox) is left out: its
-errors are Channex's, not this API's.
+errors are Channex's, not this API's; so is the operator console (app/console), whose pages
+are for people, not for a PMS.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ CODE_FIRST = {"conflict"}
 
 
 def _source_files() -> list[Path]:
-    return [p for p in sorted((ROOT / "app").rglob("*.py")) if "sandbox" not in p.parts]
+    return [
+        p for p in sorted((ROOT / "app").rglob("*.py")) if not {"sandbox", "console"} & set(p.parts)
+    ]
 
 
 def _name(call: ast.Call) -> str | None:
