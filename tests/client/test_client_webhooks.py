@@ -1,0 +1,103 @@
+"""The receiver helper verifies what the service signs: deliveries signed with the service's
+own signing function (app.services.delivery.signer) pass, anything altered fails."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from app.services.delivery import new_secret, signer
+from channel_sync_client import RevisionDelivery, SignatureVerificationError, verify_delivery
+from channel_sync_client.webhooks import sign
+
+NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+MESSAGE_ID = "msg_0123456789abcdef"
+REVISION: dict[str, Any] = {
+    "id": "rev-1", "booking_id": "bk-1", "channex_property_id": "cp-1", "property_id": "p-1",
+    "organization_id": "org-1", "status": "new", "sequence": 1, "flags": [],
+    "inserted_at": "2026-06-01T11:59:58Z", "acked_at": "2026-06-01T11:59:59Z",
+    "pulled_at": None, "personal_data_erased": False, "revision": {"status": "new"},
+}  # fmt: skip
+
+
+def delivery_body(message_id: str = MESSAGE_ID) -> bytes:
+    # As app/services/delivery.py builds it: compact JSON, posted as it was signed.
+    envelope = {"type": "booking.revision", "delivery_id": message_id, "sequence": 1,
+                "data": REVISION}  # fmt: skip
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def signed_headers(secret: str, body: bytes, at: datetime = NOW) -> dict[str, str]:
+    """The headers the service sends, signed by its own function."""
+    return {
+        "Webhook-Id": MESSAGE_ID,
+        "Webhook-Timestamp": str(int(at.timestamp())),
+        "Webhook-Signature": signer(secret).sign(MESSAGE_ID, at, body.decode()),
+    }
+
+
+@pytest.mark.parametrize("secret", [new_secret(), "a-configured-plain-secret"])
+def test_a_delivery_signed_by_the_service_verifies(secret: str) -> None:
+    body = delivery_body()
+    delivery = verify_delivery(body, signed_headers(secret, body), secret, now=NOW.timestamp())
+    assert isinstance(delivery, RevisionDelivery)
+    assert (delivery.delivery_id, delivery.sequence, delivery.data.id) == (MESSAGE_ID, 1, "rev-1")
+    assert delivery.data.booking_id == "bk-1"
+
+
+def test_the_clients_own_signature_equals_the_services() -> None:
+    secret, body = new_secret(), delivery_body()
+    stamp = int(NOW.timestamp())
+    assert sign(secret, MESSAGE_ID, stamp, body) == signer(secret).sign(
+        MESSAGE_ID, NOW, body.decode()
+    )
+
+
+def test_the_old_or_the_new_secret_verifies_while_rotating() -> None:
+    old, new, body = new_secret(), new_secret(), delivery_body()
+    headers = signed_headers(old, body)
+    assert verify_delivery(body, headers, [new, old], now=NOW.timestamp()).sequence == 1
+    with pytest.raises(SignatureVerificationError):
+        verify_delivery(body, headers, [new], now=NOW.timestamp())
+
+
+def test_an_altered_body_fails() -> None:
+    secret, body = new_secret(), delivery_body()
+    headers = signed_headers(secret, body)
+    altered = body.replace(b'"sequence":1', b'"sequence":2')
+    with pytest.raises(SignatureVerificationError, match="no matching signature"):
+        verify_delivery(altered, headers, secret, now=NOW.timestamp())
+
+
+@pytest.mark.parametrize("skew", [-301, 301])
+def test_a_timestamp_outside_the_tolerance_fails(skew: int) -> None:
+    secret, body = new_secret(), delivery_body()
+    headers = signed_headers(secret, body)
+    with pytest.raises(SignatureVerificationError, match="tolerance"):
+        verify_delivery(body, headers, secret, now=NOW.timestamp() + skew)
+    assert verify_delivery(body, headers, secret, now=NOW.timestamp() + skew / 2).sequence == 1
+
+
+@pytest.mark.parametrize("missing", ["Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"])
+def test_a_missing_header_fails(missing: str) -> None:
+    secret, body = new_secret(), delivery_body()
+    headers = signed_headers(secret, body)
+    del headers[missing]
+    with pytest.raises(SignatureVerificationError):
+        verify_delivery(body, headers, secret, now=NOW.timestamp())
+
+
+def test_a_signed_body_of_another_delivery_id_fails() -> None:
+    secret, body = new_secret(), delivery_body("msg_other")
+    with pytest.raises(SignatureVerificationError, match="delivery_id"):
+        verify_delivery(body, signed_headers(secret, body), secret, now=NOW.timestamp())
+
+
+def test_signatures_of_other_versions_and_garbage_are_skipped() -> None:
+    secret, body = new_secret(), delivery_body()
+    headers = signed_headers(secret, body)
+    headers["Webhook-Signature"] = "v2,abc v1,@@@ " + headers["Webhook-Signature"]
+    assert verify_delivery(body, headers, secret, now=NOW.timestamp()).sequence == 1
