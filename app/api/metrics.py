@@ -13,11 +13,8 @@ from app.metrics import process_metrics, state_metrics
 router = APIRouter(tags=["health"])
 
 
-@router.get(
-    "/metrics",
-    response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
-)
+# For Prometheus, not for a PMS: outside the OpenAPI document (docs/operations.md#metrics).
+@router.get("/metrics", response_class=Response, include_in_schema=False)
 async def metrics(session: SessionDep) -> Response:
     """Prometheus metrics: counters of this process, backlogs of the whole deployment."""
     body = process_metrics() + await state_metrics(session)

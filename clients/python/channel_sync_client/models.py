@@ -269,6 +269,25 @@ class PageOrganizationRead(BaseModel):
     total: Annotated[int, Field(title="Total")]
 
 
+class ProblemField(BaseModel):
+    """
+    One rejected input field.
+    """
+
+    code: Annotated[str, Field(title="Code")]
+    """
+    Why, for a program (e.g. `string_too_long`, `missing`).
+    """
+    loc: Annotated[str, Field(title="Loc")]
+    """
+    Where: a dotted path such as `body.title`, `query.offset`, `path.org_id`.
+    """
+    message: Annotated[str, Field(title="Message")]
+    """
+    Why, for a person.
+    """
+
+
 class PropertyPut(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -695,14 +714,6 @@ class SyncRunRead(BaseModel):
     warnings: Annotated[list[dict[str, Any]], Field(title="Warnings")]
 
 
-class ValidationError(BaseModel):
-    ctx: Annotated[dict[str, Any] | None, Field(title="Context")] = None
-    input: Annotated[Any | None, Field(title="Input")] = None
-    loc: Annotated[list[str | int], Field(title="Location")]
-    msg: Annotated[str, Field(title="Message")]
-    type: Annotated[str, Field(title="Error Type")]
-
-
 class WebhookReceived(BaseModel):
     """
     Stored (or already stored): Channex need not send it again.
@@ -757,10 +768,6 @@ class BookingRead(BaseModel):
     unique_id: Annotated[str | None, Field(title="Unique Id")]
 
 
-class HTTPValidationError(BaseModel):
-    detail: Annotated[list[ValidationError] | None, Field(title="Detail")] = None
-
-
 class PagePropertyRead(BaseModel):
     items: Annotated[list[PropertyRead], Field(title="Items")]
     limit: Annotated[int, Field(title="Limit")]
@@ -775,6 +782,41 @@ class PageSyncRunRead(BaseModel):
     next_offset: Annotated[int | None, Field(title="Next Offset")]
     offset: Annotated[int, Field(title="Offset")]
     total: Annotated[int, Field(title="Total")]
+
+
+class Problem(BaseModel):
+    """
+    An error (RFC 9457 problem details). Programs branch on `code`, never on `title`.
+    """
+
+    code: Annotated[str, Field(title="Code")]
+    """
+    The stable machine-readable error code.
+    """
+    detail: Annotated[str | None, Field(title="Detail")] = None
+    """
+    What went wrong in this case.
+    """
+    errors: Annotated[list[ProblemField] | None, Field(title="Errors")] = None
+    """
+    The rejected fields, on validation errors.
+    """
+    instance: Annotated[str, Field(title="Instance")]
+    """
+    The path of the request that failed.
+    """
+    status: Annotated[int, Field(title="Status")]
+    """
+    The HTTP status, repeated.
+    """
+    title: Annotated[str, Field(title="Title")]
+    """
+    A short summary of the kind of error.
+    """
+    type: Annotated[str, Field(title="Type")]
+    """
+    `urn:channel-sync:problem:<code>`.
+    """
 
 
 class RevisionFeed(BaseModel):
