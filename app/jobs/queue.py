@@ -127,7 +127,8 @@ class _Job:
 
 
 class InProcessQueue:
-    """Runs jobs as asyncio tasks of this process, with the semantics of ArqQueue and its workers.
+    """Runs jobs as asyncio tasks of this process, with the semantics of ArqQueue and its workers:
+    at most `max_jobs` at once per queue, as one arq worker per queue runs them.
 
     Build it, build the ctx that holds it, then `await queue.start(ctx)`. Jobs enqueued before
     `start` wait for it. `start` also enqueues the sweep every `settings.sweep_interval_seconds`
@@ -145,8 +146,12 @@ class InProcessQueue:
     ) -> None:
         self._registry = registry
         self._drain_seconds = drain_seconds
-        # Bounded like an arq worker, so that a burst cannot open unbounded database sessions.
-        self._slots = asyncio.Semaphore(max_jobs)
+        # Bounded like the arq workers, one per queue (app/worker_process.py), so that a burst
+        # cannot open unbounded database sessions, and a backlog on one queue never holds up
+        # another's jobs: 500 full syncs queued must not delay a PMS change's push by the time
+        # it takes to send them (benchmarks/tenant_fairness_e2e.py).
+        self._max_jobs = max_jobs
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._started = asyncio.Event()
         self._ctx: WorkerContext | None = None
         self._closed = False
@@ -235,7 +240,7 @@ class InProcessQueue:
 
     async def _attempt(self, job: _Job, job_try: int) -> float | None:
         """One try; returns the delay before the next try when the job raised Retry."""
-        async with self._slots:
+        async with self._slots_of(job.spec.queue):
             self._running.add(job.job_id)
             try:
                 async with asyncio.timeout(job.spec.timeout_seconds):
@@ -254,6 +259,12 @@ class InProcessQueue:
             finally:
                 self._running.discard(job.job_id)
         return None
+
+    def _slots_of(self, queue: str) -> asyncio.Semaphore:
+        slots = self._slots.get(queue)
+        if slots is None:
+            slots = self._slots[queue] = asyncio.Semaphore(self._max_jobs)
+        return slots
 
     def _job_ctx(self, job: _Job, job_try: int) -> WorkerContext:
         assert self._ctx is not None, "jobs run only after start()"

@@ -138,3 +138,28 @@ async def test_start_runs_the_sweep_now_and_every_interval(
     assert first - started < 5  # the first sweep runs at start, not after an interval
     # The timer enqueues at most once per interval, so sweeps never run back to back.
     assert len(sweeps()) <= elapsed / 0.05 + 1
+
+
+async def test_a_busy_queue_does_not_hold_up_the_jobs_of_another(
+    ctx: WorkerContext, recorder: Recorder
+) -> None:
+    # One slot per queue, as one arq worker per queue: a full-sync backlog must not delay a
+    # push of a PMS change (benchmarks/tenant_fairness_e2e.py), yet each queue stays bounded.
+    specs = index_specs(
+        JobSpec("block", recorder.block, "full_sync", timeout_seconds=5, max_tries=1),
+        JobSpec("record", recorder.record, "ari", timeout_seconds=5, max_tries=1),
+        JobSpec("record_full", recorder.record, "full_sync", timeout_seconds=5, max_tries=1),
+    )
+    queue = InProcessQueue(specs, max_jobs=1, drain_seconds=0.2)
+    await queue.start(ctx)
+    await queue.enqueue("block")
+    await asyncio.wait_for(recorder.started.wait(), DRAIN_TIMEOUT_SECONDS)
+    await queue.enqueue("record_full", "behind the block")
+    await queue.enqueue("record", "other queue")
+    await eventually(lambda: len(recorder.runs) >= 1, timeout=DRAIN_TIMEOUT_SECONDS)
+    await asyncio.sleep(0.05)
+    assert [run.args for run in recorder.runs] == [("other queue",)]
+    recorder.gate.set()
+    await queue.wait_idle(DRAIN_TIMEOUT_SECONDS)
+    await queue.close()
+    assert [run.args for run in recorder.runs][1:] == [(), ("behind the block",)]
