@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from channel_sync_client import (
+    ChannelSyncClient,
     ChannelSyncError,
     ChannexRateLimitedError,
     ChannexRejectedError,
@@ -62,3 +63,12 @@ def test_retry_after_as_an_http_date_is_seconds_from_now() -> None:
     assert retry_after_seconds("Mon, 01 Jun 2026 11:00:00 GMT", now) == 0.0
     assert retry_after_seconds("soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+async def test_readiness_is_an_answer_on_503_too() -> None:
+    body = {"ready": False, "checks": {"database": {"ok": False, "detail": "down"}}}
+    transport = httpx.MockTransport(lambda _: httpx.Response(503, json=body))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        readiness = await ChannelSyncClient(http=http).ready()
+    assert readiness.ready is False
+    assert readiness.checks["database"].detail == "down"
