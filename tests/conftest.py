@@ -32,6 +32,9 @@ from tests.servers import (
     scratch_namespace,
 )
 
+# The real Chromium of the browser tests (its fixtures are only started when a test asks).
+pytest_plugins = ["tests.browser"]
+
 GLOBAL_KEY = "global-test-key"
 ORG1_KEY = "org-1-test-key"
 # Our clocks, scaled down for tests: the limiter spaces a property's ARI requests 50 ms apart
