@@ -65,7 +65,7 @@ async def test_the_overview_lists_and_finds_an_onboarded_property(
     page = await browser.get("/console/")
     assert page.status_code == 200
     assert ">p-1</a></td>" in page.text
-    assert '<tr class="state-synced">' in page.text  # onboarded into the fake Channex
+    assert '<tr class="state-synced" ' in page.text  # onboarded into the fake Channex
     assert "1 properties" in page.text
     found = await browser.get("/console/", params={"q": "SEASIDE"})
     assert ">p-1</a></td>" in found.text
