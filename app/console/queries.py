@@ -39,6 +39,7 @@ RATE_LIMIT_WINDOW = timedelta(hours=1)
 class PropertyRow:
     organization_id: str
     organization_title: str
+    organization_status: str
     property_id: str
     title: str
     sync_status: str
@@ -63,6 +64,7 @@ class OverviewPage:
     total: int
     page: int
     pages: int
+    organizations: dict[str, int]  # sync status → organizations, those without property too
 
 
 def _search(stmt: AnySelect, q: str) -> AnySelect:
@@ -144,7 +146,9 @@ async def overview(session: AsyncSession, *, q: str = "", page: int = 1) -> Over
     found = (await session.execute(stmt)).all()
     figures = await _figures(session, [prop.id for prop, *_ in found]) if found else {}
     rows = [_row(prop, org, diffs, checked, figures) for prop, org, diffs, checked in found]
-    return OverviewPage(rows=rows, total=total, page=page, pages=pages)
+    orgs = select(Organization.sync_status, func.count()).group_by(Organization.sync_status)
+    organizations = {status: int(n) for status, n in (await session.execute(orgs)).all()}
+    return OverviewPage(rows=rows, total=total, page=page, pages=pages, organizations=organizations)
 
 
 def _row(
@@ -161,6 +165,7 @@ def _row(
     return PropertyRow(
         organization_id=org.pms_organization_id,
         organization_title=org.title,
+        organization_status=org.sync_status,
         property_id=prop.pms_property_id,
         title=prop.title,
         sync_status=prop.sync_status,

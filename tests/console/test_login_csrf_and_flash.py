@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from app.console.session import Signer
+from app.settings import Settings
 from tests.console.conftest import OPERATOR_KEY, csrf_of, log_in
 
 
@@ -65,3 +67,14 @@ async def test_a_forged_flash_cookie_is_not_shown(browser: httpx.AsyncClient) ->
     page = await browser.get("/console/bookings")
     assert page.status_code == 200
     assert 'class="flash"' not in page.text
+
+
+def test_a_sealed_value_expires_and_serves_only_its_purpose() -> None:
+    signer = Signer(Settings(_env_file=None, database_url="sqlite+aiosqlite://"))
+    sealed = signer.seal("flash", "hello", 60, now=1000.0)
+    assert signer.unseal("flash", sealed, now=1059.0) == "hello"
+    assert signer.unseal("flash", sealed, now=1061.0) is None  # expired
+    assert signer.unseal("login", sealed, now=1001.0) is None  # another purpose
+    cookie, _ = signer.issue("ops")
+    assert signer.unseal("flash", cookie) is None  # a session is no flash
+    assert signer.read(sealed, now=1001.0) is None  # nor a flash a session

@@ -48,9 +48,12 @@ async def test_drift_channels_and_recent_429s_are_shown_per_property(
     assert cell(before, "drift") == "—"  # never checked is not "no drift"
     assert cell(before, "channels") == "0 / 0"
     assert cell(before, "rate-limited") == "0"
+    assert '<span class="status">1 synced</span>' in (await browser.get("/console/")).text
 
     async with resources(app).session_factory() as session:
         pk = (await session.execute(select(Property.id))).scalar_one()
+        org = (await session.execute(select(Organization))).scalar_one()
+        org.sync_status = "error"
         session.add(AriState(property_id=pk, drift_checked_at=utcnow(), drift_differences=7))
         session.add(Channel(property_id=pk, channex_channel_id="ch-1", channel="BookingCom",
                             is_active=True))  # fmt: skip
@@ -66,7 +69,11 @@ async def test_drift_channels_and_recent_429s_are_shown_per_property(
         )
         await session.commit()
 
-    after = row_of((await browser.get("/console/")).text, "p-1")
+    page = (await browser.get("/console/")).text
+    assert '1 organizations:\n<span class="state-error"><span class="status">1 error</span>' in page
+    after = row_of(page, "p-1")
+    assert 'data-testid="organization">org-1 <span class="state-error">' in after
+    assert '<span class="status">(error)</span>' in after
     assert cell(after, "drift") == "7"
     assert 'class="drift bad"' in after
     assert cell(after, "channels") == "1 / 2"
