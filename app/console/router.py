@@ -115,11 +115,13 @@ def _back(request: Request, path: str, flash: str) -> RedirectResponse:
 
 
 def _login_page(request: Request, error: str | None, status_code: int = 200) -> HTMLResponse:
-    """The login form with a fresh CSRF token, in the hidden field and in its signed cookie."""
-    token = new_login_token()
+    """The login form with its CSRF token in the hidden field and in a signed cookie; a still
+    valid token is kept, so that two open login tabs both work."""
+    signer = _signer(request)
+    token = signer.unseal("login", request.cookies.get(LOGIN_COOKIE)) or new_login_token()
     response = _page(request, "login.html", None, error=error, login_csrf=token)
     response.status_code = status_code
-    sealed = _signer(request).seal("login", token, LOGIN_LIFETIME_SECONDS)
+    sealed = signer.seal("login", token, LOGIN_LIFETIME_SECONDS)
     _set_cookie(response, request, LOGIN_COOKIE, sealed, LOGIN_LIFETIME_SECONDS, LOGIN_PATH)
     return response
 

@@ -29,6 +29,9 @@ async def test_a_login_post_without_the_forms_token_is_refused(
     cookieless = await browser.post("/console/login", data={"key": OPERATOR_KEY, "csrf": token})
     assert cookieless.status_code == 403
 
+    first_tab = csrf_of((await browser.get("/console/login")).text)
+    second_tab = csrf_of((await browser.get("/console/login")).text)
+    assert first_tab == second_tab  # a second login tab does not void the first one's form
     assert (await log_in(browser)).status_code == 303  # the form first, then the POST
     assert (await browser.get("/console/")).status_code == 200
 
