@@ -257,7 +257,7 @@ async def retry_now(
         return _back(request, "/deliveries", f"Retry of endpoint {endpoint_id} refused: {exc}")
     await db.commit()
     await request_deliveries(resources.queue, pairs)
-    flash = f"Endpoint {endpoint_id}: {len(pairs)} booking(s) with pending deliveries sent now."
+    flash = f"Endpoint {endpoint_id}: {len(pairs)} booking(s) with pending deliveries queued now."
     return _back(request, "/deliveries", flash)
 
 

@@ -10,6 +10,7 @@ import httpx
 import respx
 from fastapi import FastAPI
 
+from app.console.inbox import led_to
 from app.db import utcnow
 from app.models import WebhookEvent
 from tests.api.test_bookings import PMS_URL, book, configure_endpoint
@@ -70,7 +71,7 @@ async def test_retry_now_sends_a_backed_off_delivery_at_once_and_needs_csrf(
     await settle(app)
     assert pms.call_count == 2
     after = (await browser.get(done.headers["location"])).text
-    assert "Endpoint 1: 1 booking(s) with pending deliveries sent now." in after
+    assert "Endpoint 1: 1 booking(s) with pending deliveries queued now." in after
     row = row_of(after, "data-endpoint-id", 1)
     assert (cell(row, "pending"), cell(row, "delivered")) == ("0", "1")
     assert cell(row, "endpoint-state") == "ok"
@@ -152,3 +153,27 @@ async def test_the_inbox_shows_what_became_of_each_event(
     assert "1 events, page 1 of 1" in failed
     assert 'data-event-id="2"' in failed
     assert 'data-event-id="1"' not in failed
+
+
+def event(name: str, status: str, note: str | None = None) -> WebhookEvent:
+    return WebhookEvent(event=name, status=status, note=note)
+
+
+def test_what_an_event_led_to_is_said_by_its_kind_and_its_rows() -> None:
+    assert led_to(event("activate_channel", "done"), "p-1", None, None, None, None) == (
+        "channel rows of p-1 updated"
+    )
+    assert led_to(event("ari", "done"), "p-1", None, None, None, None) == (
+        "drift check of p-1 asked for the dates Channex named"
+    )
+    assert led_to(
+        event("review", "ignored", "event not handled"), None, None, None, None, None
+    ) == ("event not handled")
+    stale = led_to(event("booking", "done"), "p-1", None, "b-1", None, None)
+    assert stale == "revision stored for booking b-1 (stale, kept)"
+    reapplied = led_to(event("booking", "failed", "revision quarantined"), None, 2, "b-1",
+                       "Channex served it malformed", utcnow())  # fmt: skip
+    assert reapplied == (
+        "revision stored for booking b-1 (sequence 2); quarantined: Channex served it malformed"
+        " (re-applied since); revision quarantined"
+    )
