@@ -104,6 +104,13 @@ async def test_retry_now_leaves_a_disabled_endpoint_disabled(
     assert pms.call_count == 1
     flash = (await browser.get(answer.headers["location"])).text
     assert "Retry of endpoint 1 refused: the PMS answered 410 Gone" in flash
+    unknown = await browser.post(
+        "/console/deliveries/endpoints/999/retry", data={"csrf": csrf_of(page)}
+    )
+    assert (
+        "PMS endpoint &#39;999&#39; does not exist"
+        in (await browser.get(unknown.headers["location"])).text
+    )
 
 
 async def test_the_inbox_shows_what_became_of_each_event(
