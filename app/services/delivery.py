@@ -313,7 +313,11 @@ def delivery_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def due_deliveries(
-    session: AsyncSession, *, booking_ids: Sequence[int] | None = None, horizon: float = 0.0
+    session: AsyncSession,
+    *,
+    booking_ids: Sequence[int] | None = None,
+    endpoint_id: int | None = None,
+    horizon: float = 0.0,
 ) -> list[tuple[int, int]]:
     """(endpoint id, booking id) pairs with a pending delivery due within `horizon` seconds."""
     stmt = (
@@ -329,4 +333,6 @@ async def due_deliveries(
     )
     if booking_ids is not None:
         stmt = stmt.where(BookingDelivery.booking_id.in_(booking_ids))
+    if endpoint_id is not None:
+        stmt = stmt.where(BookingDelivery.endpoint_id == endpoint_id)
     return [(e, b) for e, b in (await session.execute(stmt)).all()]

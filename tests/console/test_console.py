@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from fastapi import FastAPI
 
@@ -65,7 +67,7 @@ async def test_the_overview_lists_and_finds_an_onboarded_property(
     page = await browser.get("/console/")
     assert page.status_code == 200
     assert ">p-1</a></td>" in page.text
-    assert '<tr class="state-synced">' in page.text  # onboarded into the fake Channex
+    assert '<tr class="state-synced" ' in page.text  # onboarded into the fake Channex
     assert "1 properties" in page.text
     found = await browser.get("/console/", params={"q": "SEASIDE"})
     assert ">p-1</a></td>" in found.text
@@ -130,3 +132,23 @@ async def test_a_replay_of_an_unknown_revision_comes_back_as_a_flash(
     assert answer.status_code == 303
     page = await browser.get(answer.headers["location"])
     assert "Replay of nope failed" in page.text
+
+
+async def test_every_page_links_to_every_page_and_loads_only_packaged_assets(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    await onboard(client)
+    login = await browser.get("/console/login")
+    assert re.findall(r'(?:src|href)="([^"]+)"', login.text) == ["/console/static/console.css"]
+    await log_in(browser)
+    pages = ["/console/", "/console/bookings", "/console/deliveries", "/console/inbox"]
+    for path in [*pages, "/console/properties/p-1"]:
+        page = await browser.get(path)
+        assert page.status_code == 200, path
+        links = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        for target in pages:
+            assert target in links, (path, target)
+        assert all(link.startswith(("/console/", "?")) for link in links), links
+    css = await browser.get("/console/static/console.css")
+    assert css.status_code == 200
+    assert "http" not in css.text  # no font or image from elsewhere

@@ -24,7 +24,7 @@ def overview_counts(html: str) -> tuple[int, int]:
 
 def grid_of(html: str) -> str:
     """The ARI calendar's body (not its legend)."""
-    return html.split('<table class="grid">')[1].split("</tbody>")[0]
+    return html.split('data-testid="ari-grid">')[1].split("</tbody>")[0]
 
 
 async def test_a_change_goes_from_pending_to_in_sync_on_the_pages(
