@@ -26,15 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.models.ari import AriCell
-from app.models.bookings import (
-    BookingDelivery,
-    BookingRevision,
-    DeliveryStatus,
-    EventStatus,
-    PmsEndpoint,
-    QuarantinedRevision,
-    WebhookEvent,
-)
+from app.models.bookings import QuarantinedRevision
+from app.services.backlog import read_backlog
 
 # A `_created` series beside every counter doubles a scrape for a figure nobody graphs.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -127,17 +120,14 @@ async def state_metrics(session: AsyncSession, now: datetime | None = None) -> b
     def gauge(name: str, help_text: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(f"channel_sync_{name}", help_text, labels, registry=registry)
 
-    is_pending = WebhookEvent.status == EventStatus.PENDING
-    count, first = (
-        await session.execute(
-            select(func.count(), func.min(WebhookEvent.received_at)).where(is_pending)
-        )
-    ).one()
-    gauge("webhook_events_pending", "Webhook events stored, not yet processed.").set(count)
+    backlog = await read_backlog(session)
+    gauge("webhook_events_pending", "Webhook events stored, not yet processed.").set(
+        backlog.events_pending
+    )
     gauge(
         "webhook_event_oldest_pending_age_seconds",
         "Age of the oldest unprocessed webhook event (0: none).",
-    ).set(_age(now, first))
+    ).set(_age(now, backlog.oldest_event_at))
     gauge("revisions_quarantined", "Revisions in quarantine, waiting for a person.").set(
         await _count(session, QuarantinedRevision, QuarantinedRevision.resolved_at.is_(None))
     )
@@ -154,24 +144,12 @@ async def state_metrics(session: AsyncSession, now: datetime | None = None) -> b
         "Deliveries past their retries, per PMS endpoint (replay by API).",
         ("endpoint",),
     )
-    rows = await session.execute(
-        select(
-            PmsEndpoint.scope,
-            BookingDelivery.status,
-            func.count(),
-            func.min(BookingRevision.created_at),
-        )
-        .join(BookingDelivery, BookingDelivery.endpoint_id == PmsEndpoint.id)
-        .join(BookingRevision, BookingRevision.id == BookingDelivery.revision_id)
-        .where(BookingDelivery.status != DeliveryStatus.DELIVERED)
-        .group_by(PmsEndpoint.scope, BookingDelivery.status)
-    )
-    for scope, status, number, oldest_at in rows:
-        if status == DeliveryStatus.PENDING:
-            pending.labels(scope).set(number)
-            oldest.labels(scope).set(_age(now, oldest_at))
-        else:
-            failed.labels(scope).set(number)
+    for endpoint in backlog.endpoints:
+        if endpoint.pending:
+            pending.labels(endpoint.scope).set(endpoint.pending)
+            oldest.labels(endpoint.scope).set(_age(now, endpoint.oldest_pending_at))
+        if endpoint.failed:
+            failed.labels(endpoint.scope).set(endpoint.failed)
     cells = gauge("ari_cells", "ARI cells not in sync at Channex, by state.", ("state",))
     # Failed: Channex refused the value (kept until the PMS changes it); pending: not sent yet.
     waiting = AriCell.dirty.is_(True) & AriCell.failure.is_(None)

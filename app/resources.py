@@ -24,7 +24,7 @@ from app.jobs.registry import build_registry
 from app.jobs.requests import JobQueue
 from app.jobs.spec import JobSpec
 from app.services.delivery import delivery_client
-from app.services.personal_data import require_keys
+from app.services.personal_data import with_personal_data_keys
 from app.services.secret_policy import require_strong_secrets
 from app.settings import Settings
 
@@ -112,8 +112,9 @@ def build_channex(settings: Settings, limiter: RateLimiter) -> ChannexClient | N
 def _assemble(
     settings: Settings, redis: Redis | None, queue: JobQueue, *, owns_redis: bool
 ) -> Resources:
-    # Before anything is opened: nothing to close on refusal.
-    require_keys(settings)
+    # Before anything is opened: nothing to close on refusal. Every part of the process
+    # reads its settings from here, so a generated development key reaches them all.
+    settings = with_personal_data_keys(settings)
     require_strong_secrets(settings)
     engine = create_engine(
         settings.database_url,

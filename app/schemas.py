@@ -325,6 +325,34 @@ class CheckResult(BaseModel):
     detail: str | None = None
 
 
+ReadinessWarningCode = Literal["webhook_not_registered", "channex_user_id_missing"]
+
+
+class ReadinessWarning(BaseModel):
+    """Something an operator should fix that does not stop this replica serving: it never
+    changes `ready` or the status code."""
+
+    code: ReadinessWarningCode
+    detail: str
+
+
+class ReadinessBacklog(BaseModel):
+    """Work waiting in the database, the same on every replica; facts, never a failure."""
+
+    webhook_events_pending: int
+    oldest_pending_webhook_event_at: datetime | None
+    oldest_pending_webhook_event_age_seconds: float | None
+    # Deliveries to the PMS still to be made, and those past their retries (replay by API).
+    deliveries_pending: int
+    deliveries_failed: int
+    # When the oldest revision still waiting for a delivery was stored.
+    oldest_undelivered_revision_at: datetime | None
+    oldest_undelivered_revision_age_seconds: float | None
+
+
 class Readiness(BaseModel):
     ready: bool
     checks: dict[str, CheckResult]
+    warnings: list[ReadinessWarning]
+    # Null when the database could not be read (its check then says why).
+    backlog: ReadinessBacklog | None

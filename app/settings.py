@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
@@ -126,8 +127,12 @@ class Settings(BaseSettings):
     quota_rate_plans_per_room_type: int = Field(default=30, ge=1)
     # Reading Channex's feed of unacknowledged revisions: at most this often (§7.3, §7.4).
     booking_reconcile_interval_seconds: float = Field(default=90.0, gt=0)
-    # Fernet keys: the first encrypts, all decrypt (rotation). Required in production.
+    # Fernet keys: the first encrypts, all decrypt (rotation). Required in production; in
+    # development, unset, a key is generated once into DATA_DIR (app/services/personal_data.py).
     personal_data_keys: list[SecretStr] = Field(default_factory=list)
+    # Files the service keeps beside its database: the development personal-data key. The
+    # working directory by default, like the SQLite default (/data in the Docker image).
+    data_dir: Path = Path()
     # The global PMS endpoint; an organization's own endpoint (API) takes precedence.
     pms_delivery_url: str | None = None
     pms_delivery_secret: SecretStr | None = None

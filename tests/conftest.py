@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -45,6 +46,9 @@ FAST_DEBOUNCE_SECONDS = 0.3
 # Every Settings of this run (and every worker it starts) keeps its Redis keys in a namespace
 # of this run alone, so two runs on one host never run each other's jobs.
 RUN_NAMESPACE = os.environ["REDIS_NAMESPACE"] = scratch_namespace("channel-sync-test")
+# And its files (the development personal-data key) in a directory of its own, never in the
+# checkout; a test that needs a fresh one sets `data_dir`.
+RUN_DATA_DIR = os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="channel-sync-test-data-")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -91,6 +95,13 @@ async def _remove_run_namespace() -> AsyncIterator[None]:
     yield
     if reachable(REDIS_URL):
         await delete_namespace(REDIS_URL, RUN_NAMESPACE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_run_data_dir() -> Iterator[None]:
+    """The run's files go with it."""
+    yield
+    shutil.rmtree(RUN_DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

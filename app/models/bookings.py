@@ -187,7 +187,8 @@ class BookingDelivery(Base):
 
 
 class BookingMarker(Base):
-    """When periodic booking work last ran (reconciliation, webhook check)."""
+    """When periodic booking work last ran (reconciliation, webhook check), and when the last
+    webhook check failed (`webhook:failed`, present only until one succeeds)."""
 
     __tablename__ = "booking_marker"
 

@@ -4,16 +4,21 @@ Guest name, email, phone and address live in a revision's `customer`, its rooms'
 the card holder in `guarantee`, and free text in `notes` (channex-api.md §7.1). What is kept
 in clear is an allow-list of the fields known to hold none of it; everything else, a field
 Channex adds later included, is guest data by default. Guest data is stored only as a Fernet
-token; with no key configured it is not stored at all.
+token. Production refuses to start without a key; development without one uses a key of its
+own, generated once into the data directory, so that guest names are never silently dropped.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import SecretStr
 
 from app.settings import Settings
 
@@ -64,10 +69,56 @@ def build_cipher(settings: Settings) -> MultiFernet | None:
     return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
-def require_keys(settings: Settings) -> None:
-    """At start-up: refuse to run in production without keys (and with a malformed key),
-    rather than fail later on the first booking."""
-    build_cipher(settings)
+# In the data directory, when PERSONAL_DATA_KEYS is unset outside production.
+DEVELOPMENT_KEY_FILE = "personal-data.key"
+
+
+def with_personal_data_keys(settings: Settings) -> Settings:
+    """At start-up, the settings the process then runs with: refused in production without
+    keys (and with a malformed key) rather than failing on the first booking; in development
+    without keys, given the data directory's own key, so that guest data is kept."""
+    if settings.personal_data_keys or settings.environment == "production":
+        build_cipher(settings)
+        return settings
+    path = (settings.data_dir / DEVELOPMENT_KEY_FILE).resolve()
+    key, created = load_development_key(path)
+    log.warning(
+        "PERSONAL_DATA_KEYS is not set: guest data is encrypted with the development key %s %s"
+        " (keep it with the database: without it that data is unreadable); production"
+        " requires PERSONAL_DATA_KEYS",
+        "generated now in" if created else "read from",
+        path,
+    )
+    return settings.model_copy(update={"personal_data_keys": [SecretStr(key)]})
+
+
+def load_development_key(path: Path) -> tuple[str, bool]:
+    """The Fernet key in `path` (mode 0600), generated when there is none: (key, created).
+    Processes starting together (API and worker) all end with the first one's key: it is
+    written whole to a file of its own, then linked into place, which fails if one exists."""
+    if path.exists():
+        return _read_key(path), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".personal-data-key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(key + "\n")
+        os.link(draft, path)
+    except FileExistsError:
+        return _read_key(path), False
+    finally:
+        os.unlink(draft)
+    return key, True
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    try:
+        Fernet(key.encode())
+    except ValueError as exc:
+        raise PersonalDataKeyError(f"{path} does not hold a Fernet key") from exc
+    return key
 
 
 def seal_secret(cipher: MultiFernet | None, secret: str) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 WEBHOOK_CHECK_SECONDS = 3600.0
 
 WEBHOOK_PATH = "/v1/webhooks/channex"
+# Present while the last webhook check failed (Channex refused or could not be reached).
+FAILED_MARKER = "webhook:failed"
 
 
 def callback_url(settings: Settings) -> str | None:
@@ -94,11 +97,25 @@ async def check_webhook(
     async with sessions() as session:
         if not force and not await marker_due(session, marker, WEBHOOK_CHECK_SECONDS):
             return None
-    result = await ensure_webhook(channex, settings)
+    try:
+        result = await ensure_webhook(channex, settings)
+    except Exception:
+        # In the database, not in this process: /health/ready on every replica reports it.
+        async with sessions() as session:
+            await touch_marker(session, FAILED_MARKER)
+            await session.commit()
+        raise
     async with sessions() as session:
         await touch_marker(session, marker)
+        await clear_marker(session, FAILED_MARKER)
         await session.commit()
     return result
+
+
+async def find_registration_failure(session: AsyncSession) -> datetime | None:
+    """When the last webhook check failed, or None when the last one succeeded (or none ran)."""
+    marker = await session.get(BookingMarker, FAILED_MARKER)
+    return None if marker is None else marker.at
 
 
 def webhook_marker(settings: Settings) -> str:
@@ -113,6 +130,11 @@ async def marker_due(session: AsyncSession, name: str, interval_seconds: float) 
     """True when `name` last ran over `interval_seconds` ago (or never)."""
     marker = await session.get(BookingMarker, name)
     return marker is None or marker.at <= utcnow() - timedelta(seconds=interval_seconds)
+
+
+async def clear_marker(session: AsyncSession, name: str) -> None:
+    """Forget that `name` ran."""
+    await session.execute(delete(BookingMarker).where(BookingMarker.name == name))
 
 
 async def touch_marker(session: AsyncSession, name: str) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ import pytest
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
+from app.services.personal_data import DEVELOPMENT_KEY_FILE
 from app.serving import free_port
 from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.e2e.ari_support import WEEKDAYS, Json, ok
@@ -305,3 +307,8 @@ async def test_the_readme_walkthrough_runs_as_printed_and_reads_well(
     assert (revision["status"], revision["property_id"], revision["flags"]) == ("new", "p-1", [])
     [room] = revision["revision"]["rooms"]
     assert (room["pms_room_type_id"], room["pms_rate_plan_id"]) == ("dbl", "bar")
+    # No PERSONAL_DATA_KEYS: the guest's name is kept under the key `serve` generated into
+    # its data directory (the working directory), not dropped.
+    assert revision["revision"]["customer"]["name"] == "Ada"
+    assert room["guests"][0]["name"] == "Ada"
+    assert stat.S_IMODE((tmp_path / DEVELOPMENT_KEY_FILE).stat().st_mode) == 0o600

@@ -21,5 +21,6 @@ class ChannelSyncClient(OnboardingOperations, AriOperations, BookingOperations):
         return await self._call(dict[str, Any], "GET", "/health/live")
 
     async def ready(self) -> m.Readiness:
-        """Database, Redis and Channex configuration checks; `ready` is false on a 503."""
+        """Database, Redis and Channex configuration checks (`ready` is false on a 503), with
+        warnings and the backlog, which never make it false."""
         return await self._call(m.Readiness, "GET", "/health/ready", also_ok=(503,))

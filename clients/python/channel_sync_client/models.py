@@ -482,9 +482,39 @@ class RatePlanRead(BaseModel):
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
 
 
-class Readiness(BaseModel):
-    checks: Annotated[dict[str, CheckResult], Field(title="Checks")]
-    ready: Annotated[bool, Field(title="Ready")]
+class ReadinessBacklog(BaseModel):
+    """
+    Work waiting in the database, the same on every replica; facts, never a failure.
+    """
+
+    deliveries_failed: Annotated[int, Field(title="Deliveries Failed")]
+    deliveries_pending: Annotated[int, Field(title="Deliveries Pending")]
+    oldest_pending_webhook_event_age_seconds: Annotated[
+        float | None, Field(title="Oldest Pending Webhook Event Age Seconds")
+    ]
+    oldest_pending_webhook_event_at: Annotated[
+        AwareDatetime | None, Field(title="Oldest Pending Webhook Event At")
+    ]
+    oldest_undelivered_revision_age_seconds: Annotated[
+        float | None, Field(title="Oldest Undelivered Revision Age Seconds")
+    ]
+    oldest_undelivered_revision_at: Annotated[
+        AwareDatetime | None, Field(title="Oldest Undelivered Revision At")
+    ]
+    webhook_events_pending: Annotated[int, Field(title="Webhook Events Pending")]
+
+
+class ReadinessWarning(BaseModel):
+    """
+    Something an operator should fix that does not stop this replica serving: it never
+    changes `ready` or the status code.
+    """
+
+    code: Annotated[
+        Literal["webhook_not_registered", "channex_user_id_missing"],
+        Field(title="Code"),
+    ]
+    detail: Annotated[str, Field(title="Detail")]
 
 
 class RefreshResult(BaseModel):
@@ -817,6 +847,13 @@ class Problem(BaseModel):
     """
     `urn:channel-sync:problem:<code>`.
     """
+
+
+class Readiness(BaseModel):
+    backlog: ReadinessBacklog | None
+    checks: Annotated[dict[str, CheckResult], Field(title="Checks")]
+    ready: Annotated[bool, Field(title="Ready")]
+    warnings: Annotated[list[ReadinessWarning], Field(title="Warnings")]
 
 
 class RevisionFeed(BaseModel):
