@@ -54,7 +54,7 @@ REVISIONS = Counter(
 )
 DELIVERIES = Counter(
     "channel_sync_pms_deliveries",
-    "Delivery attempts to the PMS, by outcome (delivered, retry, gone, failed).",
+    "Delivery attempts to the PMS, by outcome (delivered, retry, gone, failed, probe_failed).",
     ["outcome"],
 )
 ARI_PUSHES = Counter(

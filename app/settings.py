@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     pms_delivery_url: str | None = None
     pms_delivery_secret: SecretStr | None = None
     pms_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    # While an endpoint fails, its oldest pending delivery is sent this often, whatever its
+    # own retry schedule says: 15 s is 4 attempts a minute, and a recovered PMS gets its
+    # backlog within seconds instead of at the next scheduled retry (minutes to hours later).
+    pms_probe_interval_seconds: float = Field(default=15.0, gt=0)
     # Lets callback URLs resolve to loopback/private addresses (local development, tests).
     allow_private_callbacks: bool = False
 

@@ -21,12 +21,15 @@ from app.jobs.requests import (
     request_connection_follow_up,
     request_deliveries,
     request_drift_check,
+    request_endpoint_drain,
+    request_endpoint_probe,
     request_event_processing,
     request_reconciliation,
     request_reconciliation_step,
 )
 from app.jobs.spec import WORK_BUDGET_SECONDS
 from app.services.delivery import deliver_pending, due_deliveries
+from app.services.delivery_probe import drain_endpoint, endpoints_to_probe, probe_endpoint
 from app.services.inbox import pending_event_ids
 from app.services.reconciliation import reconcile_due, reconcile_page, reconciliation_needed
 from app.services.revision_intake import deliveries_due
@@ -102,10 +105,41 @@ async def deliver_booking(ctx: WorkerContext, endpoint_id: int, booking_id: int)
         booking_id=booking_id,
         budget_seconds=WORK_BUDGET_SECONDS,
     )
+    queue, interval = ctx["queue"], ctx["settings"].pms_probe_interval_seconds
+    if done.failed:
+        await request_endpoint_probe(queue, endpoint_id, defer=interval)
+    if done.recovered:
+        await request_endpoint_drain(queue, endpoint_id)
     if done.more:
         raise Retry(defer=0)
     if done.defer is not None and done.defer <= MAX_DELIVERY_DEFER_SECONDS:
         raise Retry(defer=done.defer)
+
+
+async def probe_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:
+    """Job: while the endpoint fails, send its oldest pending delivery every probe interval;
+    once the PMS takes it, drain the backlog that was made due."""
+    async with ctx["session_factory"]() as session:
+        probe = await probe_endpoint(session, ctx["settings"], ctx["pms_http"], endpoint_id)
+        await session.commit()
+    if probe.recovered:
+        await request_endpoint_drain(ctx["queue"], endpoint_id)
+    elif probe.retry is not None:
+        raise Retry(defer=probe.retry)
+
+
+async def drain_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:
+    """Job: send a recovered endpoint's due deliveries, a few bookings at a time; after
+    WORK_BUDGET_SECONDS the rest goes on in a run of its own."""
+    more = await drain_endpoint(
+        ctx["session_factory"],
+        ctx["settings"],
+        ctx["pms_http"],
+        endpoint_id,
+        budget_seconds=WORK_BUDGET_SECONDS,
+    )
+    if more:
+        raise Retry(defer=0)
 
 
 async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: str) -> None:
@@ -138,13 +172,15 @@ async def ensure_channex_webhook(ctx: WorkerContext, force: int = 0) -> None:
 
 
 async def scan_bookings(session: AsyncSession) -> list[JobRequest]:
-    """Sweep scanner: inbox events not yet processed, deliveries due, and the periodic
-    reconciliation and webhook check (both throttle themselves)."""
+    """Sweep scanner: inbox events not yet processed, deliveries due, a probe on each failing
+    PMS endpoint, and the periodic reconciliation and webhook check (all throttle
+    themselves)."""
     jobs = [
         requests.webhook_event(event_id)
         for event_id in await pending_event_ids(session, older_than=INBOX_GRACE_SECONDS)
     ]
     jobs += [requests.delivery(e, b) for e, b in await due_deliveries(session)]
+    jobs += [requests.endpoint_probe(e) for e in await endpoints_to_probe(session)]
     if await reconciliation_needed(session):
         jobs.append(requests.reconciliation())
     jobs.append(requests.webhook_check())

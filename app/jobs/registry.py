@@ -36,6 +36,13 @@ def build_registry() -> dict[str, JobSpec]:
         JobSpec(requests.DRAIN_INBOX, bookings.drain_inbox, BOOKINGS_QUEUE),
         JobSpec(requests.RECONCILE_BOOKINGS, bookings.reconcile_bookings, BOOKINGS_QUEUE),
         JobSpec(requests.DELIVER_BOOKING, bookings.deliver_booking, BOOKINGS_QUEUE, max_tries=50),
+        # An hour of probes at the default interval; the sweep starts another after that.
+        JobSpec(
+            requests.PROBE_PMS_ENDPOINT, bookings.probe_pms_endpoint, BOOKINGS_QUEUE, max_tries=240
+        ),
+        JobSpec(
+            requests.DRAIN_PMS_ENDPOINT, bookings.drain_pms_endpoint, BOOKINGS_QUEUE, max_tries=100
+        ),
         JobSpec(
             requests.IMPORT_CHANNEL_RESERVATIONS,
             bookings.import_channel_reservations,

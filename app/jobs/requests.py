@@ -25,6 +25,8 @@ PROCESS_WEBHOOK_EVENT = "process_webhook_event"
 DRAIN_INBOX = "drain_inbox"
 RECONCILE_BOOKINGS = "reconcile_bookings"
 DELIVER_BOOKING = "deliver_booking"
+PROBE_PMS_ENDPOINT = "probe_pms_endpoint"
+DRAIN_PMS_ENDPOINT = "drain_pms_endpoint"
 IMPORT_CHANNEL_RESERVATIONS = "import_channel_reservations"
 ENSURE_CHANNEX_WEBHOOK = "ensure_channex_webhook"
 
@@ -124,6 +126,16 @@ def delivery(endpoint_id: int, booking_id: int) -> JobRequest:
     )
 
 
+def endpoint_probe(endpoint_id: int, *, defer: float | None = None) -> JobRequest:
+    """One probe job per failing endpoint at a time (it re-runs itself while the endpoint
+    fails; the sweep starts it again if it was lost)."""
+    return JobRequest(PROBE_PMS_ENDPOINT, (endpoint_id,), f"probe:{endpoint_id}", defer)
+
+
+def endpoint_drain(endpoint_id: int) -> JobRequest:
+    return JobRequest(DRAIN_PMS_ENDPOINT, (endpoint_id,), f"drain:{endpoint_id}")
+
+
 def reconciliation() -> JobRequest:
     """The periodic round (it throttles itself to the configured interval)."""
     return JobRequest(RECONCILE_BOOKINGS, (), "reconcile")
@@ -164,6 +176,16 @@ async def request_deliveries(queue: JobQueue, pairs: Iterable[tuple[int, int]]) 
     """After the commit that gave these (endpoint, booking) pairs something to deliver."""
     for endpoint_id, booking_id in pairs:
         await delivery(endpoint_id, booking_id).send(queue)
+
+
+async def request_endpoint_probe(queue: JobQueue, endpoint_id: int, *, defer: float) -> bool:
+    """After the commit of a failed delivery: probe the endpoint until it answers again."""
+    return await endpoint_probe(endpoint_id, defer=defer).send(queue)
+
+
+async def request_endpoint_drain(queue: JobQueue, endpoint_id: int) -> bool:
+    """After the commit that made a recovered endpoint's backlog due."""
+    return await endpoint_drain(endpoint_id).send(queue)
 
 
 async def request_reconciliation(queue: JobQueue, *, defer: float | None = None) -> bool:

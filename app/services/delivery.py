@@ -2,7 +2,8 @@
 
 The `booking_delivery` table is the work list: one row per revision per endpoint, sent in
 sequence order per booking (n+1 waits until n succeeded), retried on `RETRY_SCHEDULE`.
-2xx is success; 410 disables the endpoint; `Retry-After` is honoured.
+2xx is success; 410 disables the endpoint; `Retry-After` is honoured. While an endpoint
+fails, app/services/delivery_probe.py probes it and, once it answers, drains its backlog.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
@@ -110,10 +111,14 @@ async def queue_deliveries(
 
 @dataclass(frozen=True)
 class Step:
-    """Result of one delivery step: `sent` one revision, or wait `defer` seconds, or idle."""
+    """Result of one delivery step: `sent` one revision, or wait `defer` seconds, or idle;
+    `failed`: the attempt failed (the endpoint is now failing, and wants a probe);
+    `recovered`: it succeeded on a failing endpoint, whose backlog is now due."""
 
     sent: bool = False
     defer: float | None = None
+    failed: bool = False
+    recovered: bool = False
 
 
 async def _next_delivery(
@@ -150,14 +155,17 @@ async def deliver_step(
     wait = (delivery.next_attempt_at - utcnow()).total_seconds()
     if wait > 0:
         return Step(defer=wait)
-    body = await _body(session, settings, delivery)
-    status, retry_after, error = await _post(http, settings, endpoint, delivery, body)
+    body = await delivery_body(session, settings, delivery)
+    status, retry_after, error = await post_delivery(http, settings, endpoint, delivery, body)
     delivery.attempts += 1
     delivery.last_status_code = status
     if status is not None and 200 <= status < 300:
-        _succeeded(delivery, endpoint)
+        recovered = endpoint.failing_since is not None
+        mark_delivered(delivery, endpoint)
+        if recovered:
+            await bring_forward(session, endpoint_id)
         await session.flush()
-        return Step(sent=True)
+        return Step(sent=True, recovered=recovered)
     return await _failed(session, delivery, endpoint, status, retry_after, error)
 
 
@@ -167,6 +175,8 @@ class Delivered:
 
     more: bool = False  # the time budget ran out with revisions still to send: go on at once
     defer: float | None = None  # seconds until the next one is due; None: nothing is due
+    failed: bool = False  # the last attempt failed: the endpoint wants a probe
+    recovered: bool = False  # the endpoint answers again: its backlog wants a drain
 
 
 async def deliver_pending(
@@ -181,19 +191,21 @@ async def deliver_pending(
     """Send the booking's undelivered revisions to the endpoint, oldest first, each committed
     as it goes; no new one is started after `budget_seconds`."""
     deadline = time.monotonic() + budget_seconds
+    recovered = False
     while True:
         async with sessions() as session:
             step = await deliver_step(
                 session, settings, http, endpoint_id=endpoint_id, booking_id=booking_id
             )
             await session.commit()
+        recovered = recovered or step.recovered
         if not step.sent:
-            return Delivered(defer=step.defer)
+            return Delivered(defer=step.defer, failed=step.failed, recovered=recovered)
         if time.monotonic() > deadline:
-            return Delivered(more=True)
+            return Delivered(more=True, recovered=recovered)
 
 
-def _succeeded(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
+def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
     DELIVERIES.labels("delivered").inc()
     delivery.status = DeliveryStatus.DELIVERED
     delivery.delivered_at = utcnow()
@@ -216,12 +228,7 @@ async def _failed(
     fields = {"endpoint": endpoint.id, "status": status, "error": error,
               "attempt": delivery.attempts, "revision": delivery.revision_id}  # fmt: skip
     if status == 410:
-        # Standard Webhooks: 410 Gone means "stop sending"; the PMS re-enables by PUT.
-        endpoint.disabled_at = utcnow()
-        endpoint.disabled_reason = "the PMS answered 410 Gone"
-        await session.flush()
-        DELIVERIES.labels("gone").inc()
-        log.warning("PMS endpoint answered 410 Gone: disabled", extra=fields)
+        await disable_gone(session, endpoint, fields)
         return Step()
     delay = retry_delay(delivery.attempts, retry_after)
     if delay is None:
@@ -229,15 +236,45 @@ async def _failed(
         await session.flush()
         DELIVERIES.labels("failed").inc()
         log.warning("PMS delivery failed for good: retries spent", extra=fields)
-        return Step()
+        return Step(failed=True)
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     await session.flush()
     DELIVERIES.labels("retry").inc()
     log.warning("PMS delivery failed, next retry in %.0f s", delay, extra=fields)
-    return Step(defer=delay)
+    return Step(defer=delay, failed=True)
 
 
-async def _body(session: AsyncSession, settings: Settings, delivery: BookingDelivery) -> str:
+async def bring_forward(session: AsyncSession, endpoint_id: int) -> None:
+    """Make every pending delivery of the endpoint due now: it answers again, and its backlog
+    should not wait for each delivery's next scheduled retry (app/services/delivery_probe.py
+    drains it)."""
+    stmt = (
+        update(BookingDelivery)
+        .where(
+            BookingDelivery.endpoint_id == endpoint_id,
+            BookingDelivery.status == DeliveryStatus.PENDING,
+            BookingDelivery.next_attempt_at > utcnow(),
+        )
+        .values(next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+async def disable_gone(
+    session: AsyncSession, endpoint: PmsEndpoint, fields: Mapping[str, object]
+) -> None:
+    """Standard Webhooks: 410 Gone means "stop sending"; the PMS re-enables by PUT."""
+    endpoint.disabled_at = utcnow()
+    endpoint.disabled_reason = "the PMS answered 410 Gone"
+    await session.flush()
+    DELIVERIES.labels("gone").inc()
+    log.warning("PMS endpoint answered 410 Gone: disabled", extra=fields)
+
+
+async def delivery_body(
+    session: AsyncSession, settings: Settings, delivery: BookingDelivery
+) -> str:
     stmt = revision_query().where(BookingRevision.id == delivery.revision_id)
     row = as_row((await session.execute(stmt)).one())
     read = revision_read(row, build_cipher(settings))
@@ -250,7 +287,7 @@ async def _body(session: AsyncSession, settings: Settings, delivery: BookingDeli
     return json.dumps(payload, separators=(",", ":"))
 
 
-async def _post(
+async def post_delivery(
     http: httpx.AsyncClient,
     settings: Settings,
     endpoint: PmsEndpoint,

@@ -1,0 +1,177 @@
+"""Recovery of a failing PMS endpoint: probe it, and drain its backlog once it answers.
+
+Each delivery keeps its own retry schedule (1 s, 15 s, 1 min … 4 days, app/domain/delivery.py),
+which is right for one revision the PMS refuses, but after an outage the backlog would wait
+for each delivery's next retry, minutes to hours away. So while an endpoint fails, its oldest
+pending delivery is sent every `pms_probe_interval_seconds`, whatever its schedule says. A
+failed probe changes nothing of the delivery's schedule (the schedule's length stays what
+Standard Webhooks suggests). A probe the PMS accepts makes every pending delivery of the
+endpoint due at once, and a drain sends them, several bookings at a time, each booking's
+revisions in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from app.db import utcnow
+from app.metrics import DELIVERIES
+from app.models import BookingDelivery, PmsEndpoint
+from app.models.bookings import DeliveryStatus
+from app.services.delivery import (
+    bring_forward,
+    deliver_pending,
+    delivery_body,
+    disable_gone,
+    due_deliveries,
+    mark_delivered,
+    post_delivery,
+)
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Bookings drained side by side: a PMS that just came back gets a few requests at a time,
+# not its whole backlog at once.
+DRAIN_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a probe found: `recovered` (the PMS took it: drain now), or try again in `retry`
+    seconds (still failing, or too soon after the last probe); neither: nothing to probe."""
+
+    recovered: bool = False
+    retry: float | None = None
+
+
+async def probe_target(session: AsyncSession, endpoint_id: int) -> BookingDelivery | None:
+    """The endpoint's oldest pending delivery that is next in its booking's order (no earlier
+    revision of that booking undelivered): sending it can never overtake another."""
+    earlier = aliased(BookingDelivery)
+    blocked = exists().where(
+        and_(
+            earlier.endpoint_id == BookingDelivery.endpoint_id,
+            earlier.booking_id == BookingDelivery.booking_id,
+            earlier.status != DeliveryStatus.DELIVERED,
+            earlier.sequence < BookingDelivery.sequence,
+        )
+    )
+    stmt = (
+        select(BookingDelivery)
+        .where(
+            BookingDelivery.endpoint_id == endpoint_id,
+            BookingDelivery.status == DeliveryStatus.PENDING,
+            ~blocked,
+        )
+        .order_by(BookingDelivery.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def probe_endpoint(
+    session: AsyncSession, settings: Settings, http: httpx.AsyncClient, endpoint_id: int
+) -> Probe:
+    """Send the failing endpoint's probe delivery, if one is due. The caller commits."""
+    interval = settings.pms_probe_interval_seconds
+    endpoint = await session.get(PmsEndpoint, endpoint_id)
+    if endpoint is None or endpoint.disabled_at is not None or endpoint.failing_since is None:
+        return Probe()
+    now = utcnow()
+    if endpoint.probed_at is not None:
+        wait = (endpoint.probed_at + timedelta(seconds=interval) - now).total_seconds()
+        if wait > 0:
+            return Probe(retry=wait)
+    delivery = await probe_target(session, endpoint_id)
+    if delivery is None:
+        return Probe()  # nothing deliverable waits: the next failure starts probing again
+    endpoint.probed_at = now
+    body = await delivery_body(session, settings, delivery)
+    status, _, error = await post_delivery(http, settings, endpoint, delivery, body)
+    fields = {"endpoint": endpoint.id, "status": status, "error": error,
+              "revision": delivery.revision_id}  # fmt: skip
+    if status is not None and 200 <= status < 300:
+        delivery.attempts += 1
+        delivery.last_status_code = status
+        mark_delivered(delivery, endpoint)
+        await bring_forward(session, endpoint_id)
+        log.info("PMS endpoint answers again: its backlog is due now", extra=fields)
+        return Probe(recovered=True)
+    if status == 410:
+        await disable_gone(session, endpoint, fields)
+        return Probe()
+    endpoint.last_error = error
+    await session.flush()
+    DELIVERIES.labels("probe_failed").inc()
+    log.info("PMS endpoint probe failed, next probe in %.0f s", interval, extra=fields)
+    return Probe(retry=interval)
+
+
+async def drain_endpoint(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    http: httpx.AsyncClient,
+    endpoint_id: int,
+    *,
+    budget_seconds: float,
+) -> bool:
+    """Send the endpoint's due deliveries, DRAIN_CONCURRENCY bookings at a time, each booking
+    in order; True when the budget ran out with more due (the caller goes on at once)."""
+    deadline = time.monotonic() + budget_seconds
+    gate = asyncio.Semaphore(DRAIN_CONCURRENCY)
+
+    async def one(booking_id: int) -> bool:
+        async with gate:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            done = await deliver_pending(
+                sessions,
+                settings,
+                http,
+                endpoint_id=endpoint_id,
+                booking_id=booking_id,
+                budget_seconds=left,
+            )
+            return done.more
+
+    # A booking is taken once per call: one whose turn is blocked (its oldest revision spent
+    # its retries and waits for a replay) stays due and must not keep the drain spinning.
+    seen: set[int] = set()
+    while True:
+        async with sessions() as session:
+            pairs = await due_deliveries(session, endpoint_id=endpoint_id)
+        bookings = [booking for _, booking in pairs if booking not in seen]
+        if not bookings:
+            return False
+        seen.update(bookings)
+        more = await asyncio.gather(*(one(booking) for booking in bookings))
+        if any(more) or time.monotonic() > deadline:
+            return True
+
+
+async def endpoints_to_probe(session: AsyncSession) -> list[int]:
+    """Failing, enabled endpoints with a pending delivery: the sweep keeps a probe on each."""
+    stmt = (
+        select(PmsEndpoint.id)
+        .where(
+            PmsEndpoint.failing_since.is_not(None),
+            PmsEndpoint.disabled_at.is_(None),
+            exists().where(
+                BookingDelivery.endpoint_id == PmsEndpoint.id,
+                BookingDelivery.status == DeliveryStatus.PENDING,
+            ),
+        )
+        .order_by(PmsEndpoint.id)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,25 @@
+"""pms_endpoint.probed_at: when a failing endpoint was last probed
+
+Revision ID: 0007
+Revises: 0003
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("pms_endpoint", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("probed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("pms_endpoint", schema=None) as batch_op:
+        batch_op.drop_column("probed_at")

@@ -1,0 +1,145 @@
+"""A PMS endpoint that fails is probed with its oldest pending delivery at a short interval;
+once it answers, its whole backlog is sent within seconds, in order per booking, rather than
+at each delivery's next scheduled retry (15 s, 1 min, 5 min … later)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+import respx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.jobs.bookings import scan_bookings
+from app.jobs.requests import PROBE_PMS_ENDPOINT
+from app.models import BookingDelivery, PmsEndpoint
+from app.services.delivery_probe import probe_endpoint
+from app.settings import Settings
+from tests import booking_fakes
+from tests.api.test_bookings import PMS_URL, book, configure_endpoint, verified
+from tests.api.test_webhooks import resources, settle
+from tests.booking_fakes import ChannexBookings, booking_settings
+from tests.factories import onboard
+from tests.fake_channex import FakeChannex
+from tests.waiting import eventually
+
+booking_fake = booking_fakes.booking_fake
+channex = booking_fakes.channex
+bookings = booking_fakes.bookings
+router = booking_fakes.router
+
+PROBE_SECONDS = 0.2
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return booking_settings(
+        database_url, allow_private_callbacks=True, pms_probe_interval_seconds=PROBE_SECONDS
+    )
+
+
+class Pms:
+    """The PMS's endpoint, down (503) until `up` is set."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.calls: list[tuple[float, bool, httpx.Request]] = []
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append((time.monotonic(), self.up, request))
+        return httpx.Response(204 if self.up else 503)
+
+
+async def deliveries(app: FastAPI) -> list[BookingDelivery]:
+    async with resources(app).session_factory() as session:
+        return list((await session.execute(select(BookingDelivery))).scalars())
+
+
+async def test_a_recovered_endpoint_gets_its_backlog_at_once_in_order_per_booking(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+) -> None:
+    await onboard(client)
+    secret = await configure_endpoint(client)
+    pms = Pms()
+    router.post(PMS_URL).mock(side_effect=pms.answer)
+    first = await book(client, channex, bookings, minutes=0)
+    booking = bookings.booking_of(first)
+    await book(client, channex, bookings, booking_id=booking, status="modified", minutes=3)
+    others = [await book(client, channex, bookings, minutes=n) for n in (5, 6)]
+
+    # Down long enough for every delivery's second try (after ~1 s) to fail too: the next
+    # scheduled retries are 12-18 s away.
+    await asyncio.sleep(2.5)
+    during = [c for c in pms.calls if not c[1]]
+    pms.up = True
+    recovered_at = time.monotonic()
+    await eventually(lambda: _all_delivered(app), timeout=10, poll=0.05)
+    drained_in = time.monotonic() - recovered_at
+    await settle(app)
+
+    assert drained_in < 5, f"the backlog took {drained_in:.1f} s after the PMS came back"
+    accepted = [verified(c[2], secret) for c in pms.calls if c[1]]
+    ours = [p["sequence"] for p in accepted if p["data"]["booking_id"] == booking]  # type: ignore[index]
+    assert ours == [1, 2]  # the modification did not overtake the new booking
+    delivered = {p["data"]["id"] for p in accepted}  # type: ignore[index]
+    assert set(others) <= delivered
+    # Failed probes spend none of a delivery's retries: each shows its scheduled tries only.
+    assert all(d.attempts <= 3 for d in await deliveries(app))
+    # Probes came at most once per interval (plus the scheduled tries of 3 deliveries).
+    span = during[-1][0] - during[0][0]
+    assert len(during) <= span / PROBE_SECONDS + 1 + 3 * 2
+
+
+async def _all_delivered(app: FastAPI) -> bool:
+    rows = await deliveries(app)
+    return len(rows) == 4 and all(d.status == "delivered" for d in rows)
+
+
+async def test_a_probe_waits_its_interval_and_a_failing_endpoint_is_kept_probed_by_the_sweep(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+    settings: Settings,
+) -> None:
+    await onboard(client)
+    await configure_endpoint(client)
+    pms = router.post(PMS_URL).respond(500)
+    await book(client, channex, bookings)
+    await eventually(lambda: _failing(app), timeout=10, poll=0.05)
+    sessions = resources(app).session_factory
+    slow = settings.model_copy(update={"pms_probe_interval_seconds": 60.0})
+
+    async with sessions() as session:
+        endpoint_id = (await session.execute(select(PmsEndpoint.id))).scalar_one()
+        await session.execute(
+            PmsEndpoint.__table__.update().values(probed_at=None)  # type: ignore[attr-defined]
+        )
+        await session.commit()
+    async with httpx.AsyncClient() as http, sessions() as session:
+        calls_before = pms.call_count
+        once = await probe_endpoint(session, slow, http, endpoint_id)
+        again = await probe_endpoint(session, slow, http, endpoint_id)
+        await session.commit()
+        scanned = await scan_bookings(session)
+
+    assert (once.retry, once.recovered) == (60.0, False)
+    assert again.retry is not None
+    assert 59 < again.retry <= 60  # too soon: nothing sent
+    assert pms.call_count == calls_before + 1
+    probes = [job for job in scanned if job.job_name == PROBE_PMS_ENDPOINT]
+    assert [job.args for job in probes] == [(endpoint_id,)]
+
+
+async def _failing(app: FastAPI) -> bool:
+    async with resources(app).session_factory() as session:
+        endpoint = (await session.execute(select(PmsEndpoint))).scalar_one_or_none()
+    return endpoint is not None and endpoint.failing_since is not None
