@@ -33,7 +33,7 @@ from app.console.session import (
     new_login_token,
 )
 from app.errors import AppError
-from app.jobs.requests import request_deliveries
+from app.jobs.requests import request_deliveries, request_endpoint_drain
 from app.services import bookings as booking_service
 from app.services.access import Principal, find_principal
 from app.services.ari_runs import list_runs
@@ -256,7 +256,9 @@ async def retry_now(
     except (AppError, EndpointDisabledError) as exc:
         return _back(request, "/deliveries", f"Retry of endpoint {endpoint_id} refused: {exc}")
     await db.commit()
-    await request_deliveries(resources.queue, pairs)
+    # One drain job for the endpoint: a booking's own delivery job may sit deferred in the
+    # queue until its next retry, and would refuse a second one with its id.
+    await request_endpoint_drain(resources.queue, endpoint_id)
     flash = f"Endpoint {endpoint_id}: {len(pairs)} booking(s) with pending deliveries queued now."
     return _back(request, "/deliveries", flash)
 

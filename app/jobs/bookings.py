@@ -105,9 +105,9 @@ async def deliver_booking(ctx: WorkerContext, endpoint_id: int, booking_id: int)
         booking_id=booking_id,
         budget_seconds=WORK_BUDGET_SECONDS,
     )
-    queue, interval = ctx["queue"], ctx["settings"].pms_probe_interval_seconds
-    if done.failed:
-        await request_endpoint_probe(queue, endpoint_id, defer=interval)
+    queue = ctx["queue"]
+    if done.probe_in is not None and done.probe_in <= MAX_DELIVERY_DEFER_SECONDS:
+        await request_endpoint_probe(queue, endpoint_id, defer=done.probe_in)
     if done.recovered:
         await request_endpoint_drain(queue, endpoint_id)
     if done.more:
@@ -124,8 +124,8 @@ async def probe_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:
         await session.commit()
     if probe.recovered:
         await request_endpoint_drain(ctx["queue"], endpoint_id)
-    elif probe.retry is not None:
-        raise Retry(defer=probe.retry)
+    elif probe.retry is not None and probe.retry <= MAX_DELIVERY_DEFER_SECONDS:
+        raise Retry(defer=probe.retry)  # a longer pause (Retry-After) is left to the sweep
 
 
 async def drain_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:

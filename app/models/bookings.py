@@ -158,9 +158,9 @@ class PmsEndpoint(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # The last probe while failing (app/services/delivery_probe.py): spaces probes across
-    # workers and replicas.
-    probed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # While failing, the earliest time of the next probe (app/services/delivery_probe.py):
+    # spaces probes across workers and replicas, and keeps a PMS's Retry-After.
+    next_probe_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

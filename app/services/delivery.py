@@ -15,7 +15,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from app.db import utcnow
-from app.domain.delivery import parse_retry_after, retry_delay
+from app.domain.delivery import MAX_RETRY_AFTER, parse_retry_after, retry_delay
 from app.metrics import DELIVERIES
 from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, Property
 from app.models.bookings import DeliveryStatus
@@ -112,12 +112,12 @@ async def queue_deliveries(
 @dataclass(frozen=True)
 class Step:
     """Result of one delivery step: `sent` one revision, or wait `defer` seconds, or idle;
-    `failed`: the attempt failed (the endpoint is now failing, and wants a probe);
+    `probe_in`: the attempt failed, and the endpoint wants a probe in that many seconds;
     `recovered`: it succeeded on a failing endpoint, whose backlog is now due."""
 
     sent: bool = False
     defer: float | None = None
-    failed: bool = False
+    probe_in: float | None = None
     recovered: bool = False
 
 
@@ -166,7 +166,13 @@ async def deliver_step(
             await bring_forward(session, endpoint_id)
         await session.flush()
         return Step(sent=True, recovered=recovered)
-    return await _failed(session, delivery, endpoint, status, retry_after, error)
+    step = await _failed(session, delivery, endpoint, status, retry_after, error)
+    if endpoint.disabled_at is not None:
+        return step
+    probe_in = settings.pms_probe_interval_seconds
+    if endpoint.next_probe_at is not None:
+        probe_in = max(probe_in, (endpoint.next_probe_at - utcnow()).total_seconds())
+    return replace(step, probe_in=probe_in)
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,7 @@ class Delivered:
 
     more: bool = False  # the time budget ran out with revisions still to send: go on at once
     defer: float | None = None  # seconds until the next one is due; None: nothing is due
-    failed: bool = False  # the last attempt failed: the endpoint wants a probe
+    probe_in: float | None = None  # the last attempt failed: probe the endpoint that soon
     recovered: bool = False  # the endpoint answers again: its backlog wants a drain
 
 
@@ -200,7 +206,7 @@ async def deliver_pending(
             await session.commit()
         recovered = recovered or step.recovered
         if not step.sent:
-            return Delivered(defer=step.defer, failed=step.failed, recovered=recovered)
+            return Delivered(defer=step.defer, probe_in=step.probe_in, recovered=recovered)
         if time.monotonic() > deadline:
             return Delivered(more=True, recovered=recovered)
 
@@ -212,6 +218,7 @@ def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
     delivery.last_error = None
     endpoint.failing_since = None
     endpoint.last_error = None
+    endpoint.next_probe_at = None
 
 
 async def _failed(
@@ -225,6 +232,9 @@ async def _failed(
     delivery.last_error = error
     endpoint.last_error = error
     endpoint.failing_since = endpoint.failing_since or utcnow()
+    if retry_after is not None:  # the PMS asked for a pause: its probes keep it too
+        pause = utcnow() + timedelta(seconds=min(retry_after, MAX_RETRY_AFTER))
+        endpoint.next_probe_at = max(endpoint.next_probe_at or pause, pause)
     fields = {"endpoint": endpoint.id, "status": status, "error": error,
               "attempt": delivery.attempts, "revision": delivery.revision_id}  # fmt: skip
     if status == 410:
@@ -236,12 +246,12 @@ async def _failed(
         await session.flush()
         DELIVERIES.labels("failed").inc()
         log.warning("PMS delivery failed for good: retries spent", extra=fields)
-        return Step(failed=True)
+        return Step()
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     await session.flush()
     DELIVERIES.labels("retry").inc()
     log.warning("PMS delivery failed, next retry in %.0f s", delay, extra=fields)
-    return Step(defer=delay, failed=True)
+    return Step(defer=delay)
 
 
 async def bring_forward(session: AsyncSession, endpoint_id: int) -> None:

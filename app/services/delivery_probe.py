@@ -3,7 +3,8 @@
 Each delivery keeps its own retry schedule (1 s, 15 s, 1 min … 4 days, app/domain/delivery.py),
 which is right for one revision the PMS refuses, but after an outage the backlog would wait
 for each delivery's next retry, minutes to hours away. So while an endpoint fails, its oldest
-pending delivery is sent every `pms_probe_interval_seconds`, whatever its schedule says. A
+pending delivery is sent every `pms_probe_interval_seconds`, whatever its schedule says (but
+never before a `Retry-After` the PMS gave). A
 failed probe changes nothing of the delivery's schedule (the schedule's length stays what
 Standard Webhooks suggests). A probe the PMS accepts makes every pending delivery of the
 endpoint due at once, and a drain sends them, several bookings at a time, each booking's
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.db import utcnow
+from app.domain.delivery import MAX_RETRY_AFTER
 from app.metrics import DELIVERIES
 from app.models import BookingDelivery, PmsEndpoint
 from app.models.bookings import DeliveryStatus
@@ -88,16 +90,13 @@ async def probe_endpoint(
     if endpoint is None or endpoint.disabled_at is not None or endpoint.failing_since is None:
         return Probe()
     now = utcnow()
-    if endpoint.probed_at is not None:
-        wait = (endpoint.probed_at + timedelta(seconds=interval) - now).total_seconds()
-        if wait > 0:
-            return Probe(retry=wait)
+    if endpoint.next_probe_at is not None and endpoint.next_probe_at > now:
+        return Probe(retry=(endpoint.next_probe_at - now).total_seconds())
     delivery = await probe_target(session, endpoint_id)
     if delivery is None:
         return Probe()  # nothing deliverable waits: the next failure starts probing again
-    endpoint.probed_at = now
     body = await delivery_body(session, settings, delivery)
-    status, _, error = await post_delivery(http, settings, endpoint, delivery, body)
+    status, retry_after, error = await post_delivery(http, settings, endpoint, delivery, body)
     fields = {"endpoint": endpoint.id, "status": status, "error": error,
               "revision": delivery.revision_id}  # fmt: skip
     if status is not None and 200 <= status < 300:
@@ -110,11 +109,14 @@ async def probe_endpoint(
     if status == 410:
         await disable_gone(session, endpoint, fields)
         return Probe()
+    # At most one probe per interval, and never before a Retry-After the PMS gave.
+    wait = max(interval, min(retry_after or 0.0, MAX_RETRY_AFTER))
     endpoint.last_error = error
+    endpoint.next_probe_at = now + timedelta(seconds=wait)
     await session.flush()
     DELIVERIES.labels("probe_failed").inc()
-    log.info("PMS endpoint probe failed, next probe in %.0f s", interval, extra=fields)
-    return Probe(retry=interval)
+    log.info("PMS endpoint probe failed, next probe in %.0f s", wait, extra=fields)
+    return Probe(retry=wait)
 
 
 async def drain_endpoint(

@@ -121,7 +121,7 @@ async def test_a_probe_waits_its_interval_and_a_failing_endpoint_is_kept_probed_
     async with sessions() as session:
         endpoint_id = (await session.execute(select(PmsEndpoint.id))).scalar_one()
         await session.execute(
-            PmsEndpoint.__table__.update().values(probed_at=None)  # type: ignore[attr-defined]
+            PmsEndpoint.__table__.update().values(next_probe_at=None)  # type: ignore[attr-defined]
         )
         await session.commit()
     async with httpx.AsyncClient() as http, sessions() as session:

@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from app.models import BookingDelivery, PmsEndpoint
 from app.services import callback_urls
 from app.services.callback_urls import CallbackUrlError, check_callback_url
-from app.services.delivery import _post, _send, new_secret
+from app.services.delivery import post_delivery, _send, new_secret
 from app.settings import Settings
 from tests.booking_fakes import booking_settings
 
@@ -88,9 +88,9 @@ async def test_the_post_goes_to_the_vetted_address_not_a_second_dns_answer(
 ) -> None:
     row, delivery = endpoint("https://pms.example.com:8443/hook?v=1")
 
-    status, _, _ = await _post(pms, settings(), row, delivery, "{}")
+    status, _, _ = await post_delivery(pms, settings(), row, delivery, "{}")
     # The name now resolves to loopback: the next attempt is refused, nothing is sent.
-    refused_status, _, error = await _post(pms, settings(), row, delivery, "{}")
+    refused_status, _, error = await post_delivery(pms, settings(), row, delivery, "{}")
 
     assert status == 204
     assert rebinding_dns == ["pms.example.com", "pms.example.com"]  # once per attempt
@@ -108,7 +108,9 @@ async def test_private_callbacks_when_allowed_go_to_the_url_unpinned(
 ) -> None:
     row, delivery = endpoint("http://127.0.0.1:9000/hook")
 
-    status, _, _ = await _post(pms, settings(allow_private_callbacks=True), row, delivery, "{}")
+    status, _, _ = await post_delivery(
+        pms, settings(allow_private_callbacks=True), row, delivery, "{}"
+    )
 
     assert status == 204
     assert rebinding_dns == []

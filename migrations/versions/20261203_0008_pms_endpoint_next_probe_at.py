@@ -1,6 +1,6 @@
-"""pms_endpoint.probed_at: when a failing endpoint was last probed
+"""pms_endpoint.next_probe_at: when a failing endpoint may be probed next
 
-Revision ID: 0007
+Revision ID: 0008
 Revises: 0003
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0008"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -17,9 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("pms_endpoint", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("probed_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("next_probe_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("pms_endpoint", schema=None) as batch_op:
-        batch_op.drop_column("probed_at")
+        batch_op.drop_column("next_probe_at")
