@@ -59,6 +59,15 @@ async def test_swagger_ui_renders_offline(base_url: str, browser_page: tuple[Pag
     await post_ari.locator(".opblock-summary").click()  # its parameters and body render too
     await expect(post_ari.locator(".opblock-body")).to_be_visible()
     await shots.take("swagger-ui-post-ari", full_page=False)
+    # "Try it out" calls the service from the page: the policy's connect-src lets it.
+    live = page.locator("#operations-health-live")
+    await live.locator(".opblock-summary").click()
+    await live.get_by_role("button", name="Try it out").click()
+    await live.get_by_role("button", name="Execute").click()
+    status = live.locator(".live-responses-table td.response-col_status:not(.col_header)")
+    await expect(status).to_have_text("200")
+    await status.scroll_into_view_if_needed()
+    await shots.take("swagger-ui-try-it-out", full_page=False)
     assert refused == []
 
 
