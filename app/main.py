@@ -26,6 +26,7 @@ from app.api.errors import install_error_handlers
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
 from app.console.mount import install_console
+from app.docs_pages import install_docs_pages
 from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
 from app.resources import open_resources
@@ -76,8 +77,11 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,
+        docs_url=None,  # /docs and /redoc without a CDN: app/docs_pages.py
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs_pages(app)
     failures = AuthFailures(settings.auth_failures_per_minute)  # API keys and console logins
     app.add_middleware(RequestGuard, settings=settings, failures=failures)
     if settings.access_log:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from app.docs_pages import install_docs_pages
 from app.sandbox import (
     ari,
     bookings,
@@ -65,7 +66,9 @@ def _api_router() -> APIRouter:
 
 def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     """A fresh sandbox with its own in-memory state (`app.state.sandbox`)."""
-    app = FastAPI(title="Channex sandbox", lifespan=_lifespan)
+    # /docs and /redoc without a CDN (app/docs_pages.py), as the service's own.
+    app = FastAPI(title="Channex sandbox", lifespan=_lifespan, docs_url=None, redoc_url=None)
+    install_docs_pages(app)
     app.state.sandbox = SandboxState(config or SandboxConfig())
     install_error_handlers(app)
     app.add_middleware(FaultMiddleware, state=app.state.sandbox)

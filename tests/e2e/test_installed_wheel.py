@@ -104,6 +104,14 @@ async def check_booking_reaches_the_feed(
     )
 
 
+async def check_docs_pages(api: httpx.AsyncClient) -> None:
+    """/docs and /redoc with their assets: the wheel's own scripts (app/docs_assets) and
+    fastapi-offline's bundles, installed as a dependency (the browser test shows they work)."""
+    assets = ("swagger-init.js", "swagger-ui-bundle.js", "redoc-init.js", "redoc.standalone.js")
+    for path in ("/docs", "/redoc", *(f"/docs-assets/{name}" for name in assets)):
+        assert (await api.get(path)).status_code == 200, path
+
+
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 async def test_the_installed_wheel_serves_from_any_directory(
     backend: str, installed: Installed, tmp_path: Path
@@ -120,6 +128,7 @@ async def test_the_installed_wheel_serves_from_any_directory(
             running = [sandbox, *await start_service(group, installed, api_port, backend)]
             channex, tools = sandbox_clients(sandbox_port)
             async with pms_client(api_port) as api, channex, tools:
+                await check_docs_pages(api)
                 hotel = await onboard_property(api, "org-1", "p-1")
                 await check_ari_reaches_channex(api, tools, hotel, running)
 
