@@ -37,7 +37,7 @@ OPERATOR_KEY = "console-browser-operator-key"
 DEADLINE_SECONDS = 30.0  # a hang guard; each wait takes a second or two
 # Long enough for the page to show the cell pending before the push (the tests' usual
 # debounce is 0.3 s, gone before a browser has loaded the page).
-DEBOUNCE_SECONDS = 2.0
+DEBOUNCE_SECONDS = 3.0
 IMAGES = Path(__file__).parents[2] / "docs" / "images"
 # Which screenshots the README shows, under which name.
 README_SHOTS = {
