@@ -191,7 +191,10 @@ async def test_an_operator_watches_a_cell_sync_and_reapplies_a_quarantined_revis
             problems = await ok(await api.get("/v1/bookings/problems"))
             return bad in [q["revision_id"] for q in problems["quarantined_revisions"]]
 
-        await eventually(quarantined, DEADLINE_SECONDS, poll=0.3)
+        try:
+            await eventually(quarantined, DEADLINE_SECONDS, poll=0.3)
+        except TimeoutError:
+            raise AssertionError(f"{bad} not quarantined within {DEADLINE_SECONDS} s") from None
         await page.get_by_role("link", name="Bookings").click()
         reapply = page.locator(f'form[action="/console/bookings/quarantine/{bad}/reapply"] button')
         await expect(reapply).to_be_visible()
