@@ -20,7 +20,7 @@ from app.domain.delivery import RETRY_SCHEDULE
 from app.schemas_revision import RevisionData
 from tests import booking_fakes
 from tests.api.test_bookings import book, configure_endpoint, verified
-from tests.api.test_webhooks import settle
+from tests.api.test_webhooks import ids, post_booking, settle
 from tests.booking_fakes import ChannexBookings, booking_settings
 from tests.factories import onboard
 from tests.fake_channex import FakeChannex
@@ -99,6 +99,32 @@ async def test_revisions_without_guest_data_match_the_schema(
         None,
         None,
     )
+
+
+async def test_a_revision_off_the_schema_is_quarantined_and_the_feed_goes_on(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    await onboard(client)
+    good = await book(client, channex, bookings, minutes=0)
+    prop, room, rate = ids(channex)
+    bad = bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=1)
+    bookings.revisions[bad]["amount"] = 200  # a JSON number: the schema says a decimal string
+    await post_booking(client, prop, bad, bookings.booking_of(bad))
+    await settle(app)
+
+    feed = await client.get("/v1/bookings/revisions")
+    problems = (await client.get("/v1/bookings/problems")).json()
+    again = await client.post(f"/v1/bookings/quarantine/{bad}/reapply")
+
+    assert feed.status_code == 200
+    assert [item["id"] for item in feed.json()["items"]] == [good]
+    assert sorted(bookings.acked) == sorted([good, bad])
+    (held,) = problems["quarantined_revisions"]
+    assert held["revision_id"] == bad
+    assert held["reason"].startswith("RevisionOffSchema")
+    assert again.status_code == 422
+    assert again.json()["code"] == "revision_still_failing"
+    assert "amount" in again.json()["detail"]
 
 
 def test_the_schema_refuses_what_the_service_never_sends() -> None:
