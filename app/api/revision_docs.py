@@ -141,7 +141,7 @@ def install_revision_docs(app: FastAPI) -> None:
 def document_revision(document: dict[str, Any]) -> None:
     """The webhook's replies (FastAPI documents a 200 and a 422 of its own) and the examples
     with their nulls, in place."""
-    document["webhooks"][EVENT]["post"]["responses"] = RESPONSES
+    document["webhooks"][EVENT]["post"]["responses"] = copy.deepcopy(RESPONSES)
     schemas = document["components"]["schemas"]
     for name, examples in EXAMPLES.items():
         schemas[name]["examples"] = copy.deepcopy(examples)
