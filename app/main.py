@@ -25,6 +25,7 @@ from app.api.auth_failures import AuthFailures
 from app.api.errors import install_error_handlers
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
+from app.api.revision_docs import install_revision_docs
 from app.console.mount import install_console
 from app.docs_pages import install_docs_pages
 from app.jobs.inbox_waker import InboxWaker
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     for module in modules:
         app.include_router(module.router)
     install_problem_docs(app, [route for module in modules for route in module.router.routes])
+    install_revision_docs(app)  # the push to the PMS (a webhook, not a path), examples
     install_console(app, settings, failures)  # HTML at /console, outside the OpenAPI document
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from app.api.deps import ChannexDep, OrgId, PrincipalDep, ResourcesDep, SessionDep
 from app.jobs.requests import request_deliveries
+from app.schemas_revision import RevisionRead
 from app.services import bookings as service
-from app.services.booking_payloads import BookingRead, RevisionRead, revision_read
+from app.services.booking_payloads import BookingRead, revision_read
 from app.services.booking_problems import BookingProblems, list_problems
 from app.services.personal_data import build_cipher
 from app.services.pms_endpoints import (

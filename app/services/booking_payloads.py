@@ -2,7 +2,7 @@
 
 A revision is Channex's snapshot (channex-api.md §7.1) with the PMS's ids added to each room
 (`pms_room_type_id`, `pms_rate_plan_id`; null when unmapped, see `flags`) and guest data
-decrypted back in place (null once erased).
+decrypted back in place (null once erased); its typed shape is app/schemas_revision.py.
 """
 
 from __future__ import annotations
@@ -16,30 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
 from app.models import Booking, BookingRevision, Organization, Property
+from app.schemas_revision import RevisionData, RevisionRead
 from app.services.personal_data import decrypt, merge_personal
-
-
-class RevisionRead(BaseModel):
-    """One booking revision as delivered to the PMS."""
-
-    id: str = Field(description="Channex booking revision id")
-    booking_id: str = Field(description="Channex booking id")
-    property_id: str | None = Field(description="The PMS's property id; null if unknown")
-    organization_id: str | None
-    channex_property_id: str
-    status: str = Field(description="new | modified | cancelled")
-    sequence: int | None = Field(
-        description="Position in the booking's history (1, 2, ...): a PMS can drop any "
-        "delivery whose sequence is not above the last one it applied; null when stale"
-    )
-    inserted_at: datetime
-    flags: list[str] = Field(
-        description="unmapped_room_type, unmapped_rate_plan, overbooking, unknown_property, stale"
-    )
-    acked_at: datetime | None = Field(description="When channel-sync acked it to Channex")
-    pulled_at: datetime | None = Field(description="When the PMS acked it on the pull feed")
-    personal_data_erased: bool
-    revision: dict[str, Any] = Field(description="Channex's revision attributes, PMS ids added")
 
 
 class BookingRead(BaseModel):
@@ -97,7 +75,7 @@ def revision_read(row: RevisionRow, cipher: MultiFernet | None) -> RevisionRead:
         acked_at=revision.acked_at,
         pulled_at=revision.pulled_at,
         personal_data_erased=booking.personal_data_erased_at is not None,
-        revision=merge_personal(revision.data, personal),
+        revision=RevisionData.model_validate(merge_personal(revision.data, personal)),
     )
 
 

@@ -25,10 +25,10 @@ from app.models import (
     QuarantinedRevision,
 )
 from app.models.bookings import DeliveryStatus
+from app.schemas_revision import RevisionRead
 from app.services.access import Principal
 from app.services.booking_payloads import (
     BookingRead,
-    RevisionRead,
     RevisionRow,
     RevisionSelect,
     as_row,

@@ -28,6 +28,7 @@ from app.domain.delivery import MAX_RETRY_AFTER, parse_retry_after, retry_delay
 from app.metrics import DELIVERIES
 from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, Property
 from app.models.bookings import DeliveryStatus
+from app.schemas_revision import RevisionDelivery
 from app.services.booking_payloads import as_row, revision_query, revision_read
 from app.services.callback_urls import CallbackUrlError, check_callback_url
 from app.services.personal_data import build_cipher, open_secret, seal_secret
@@ -288,13 +289,13 @@ async def delivery_body(
     stmt = revision_query().where(BookingRevision.id == delivery.revision_id)
     row = as_row((await session.execute(stmt)).one())
     read = revision_read(row, build_cipher(settings))
-    payload = {
-        "type": "booking.revision",
-        "delivery_id": delivery.message_id,
-        "sequence": delivery.sequence,
-        "data": read.model_dump(mode="json"),
-    }
-    return json.dumps(payload, separators=(",", ":"))
+    payload = RevisionDelivery(
+        type="booking.revision",
+        delivery_id=delivery.message_id,
+        sequence=delivery.sequence,
+        data=read,
+    )
+    return json.dumps(payload.model_dump(mode="json"), separators=(",", ":"))
 
 
 async def post_delivery(

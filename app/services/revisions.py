@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,9 +37,10 @@ from app.models import (
 )
 from app.models.ari import AVAILABILITY
 from app.models.bookings import RevisionFlag
+from app.schemas_revision import RevisionData
 from app.services.ari_holds import hold_booked_nights
 from app.services.delivery import queue_deliveries
-from app.services.personal_data import build_cipher, encrypt, split_personal
+from app.services.personal_data import build_cipher, encrypt, merge_personal, split_personal
 from app.services.rows import insert_ignore, lock_row
 from app.settings import Settings
 
@@ -53,6 +55,26 @@ class Outcome:
 
     revision: BookingRevision
     created: bool
+
+
+class RevisionOffSchema(ValueError):
+    """Channex sent a revision the PMS's documented schema does not describe."""
+
+
+def check_deliverable(revision_id: str, data: dict[str, Any]) -> None:
+    """What the PMS receives must match its documented schema: a revision that does not is
+    poison (quarantined, acked, re-applied once fixed), rather than a pull feed failing on it
+    and a push blocking the booking's later revisions. Logs the fields (never the values:
+    they may be guest data)."""
+    try:
+        RevisionData.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(part) for part in e["loc"]) for e in exc.errors()})
+        log.error(
+            "booking revision off the documented schema",
+            extra={"revision": revision_id, "fields": fields},
+        )
+        raise RevisionOffSchema(", ".join(fields)) from None
 
 
 async def find_revision(session: AsyncSession, channex_revision_id: str) -> BookingRevision | None:
@@ -126,6 +148,7 @@ async def _store(
         flags |= unmapped
         flags |= await _check_availability(session, prop.id, booking, rev.status, rooms)
     clean["rooms"] = rooms
+    check_deliverable(rev.id, merge_personal(clean, personal))
     inserted_at = parse_instant(rev.inserted_at)
     newest = is_newer(inserted_at, rev.id, booking.current_inserted_at, booking.current_revision_id)
     sequence = None

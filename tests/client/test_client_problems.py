@@ -66,7 +66,12 @@ def test_retry_after_as_an_http_date_is_seconds_from_now() -> None:
 
 
 async def test_readiness_is_an_answer_on_503_too() -> None:
-    body = {"ready": False, "checks": {"database": {"ok": False, "detail": "down"}}}
+    body = {
+        "ready": False,
+        "checks": {"database": {"ok": False, "detail": "down"}},
+        "warnings": [],
+        "backlog": None,  # not read while the database is down
+    }
     transport = httpx.MockTransport(lambda _: httpx.Response(503, json=body))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         readiness = await ChannelSyncClient(http=http).ready()

@@ -9,18 +9,15 @@ from typing import Any
 
 import pytest
 
+from app.schemas_revision_examples import READS
 from app.services.delivery import new_secret, signer
 from channel_sync_client import RevisionDelivery, SignatureVerificationError, verify_delivery
 from channel_sync_client.webhooks import sign
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 MESSAGE_ID = "msg_0123456789abcdef"
-REVISION: dict[str, Any] = {
-    "id": "rev-1", "booking_id": "bk-1", "channex_property_id": "cp-1", "property_id": "p-1",
-    "organization_id": "org-1", "status": "new", "sequence": 1, "flags": [],
-    "inserted_at": "2026-06-01T11:59:58Z", "acked_at": "2026-06-01T11:59:59Z",
-    "pulled_at": None, "personal_data_erased": False, "revision": {"status": "new"},
-}  # fmt: skip
+# The service's own example of a new booking, ids made short.
+REVISION: dict[str, Any] = {**READS[0], "id": "rev-1", "booking_id": "bk-1", "sequence": 1}
 
 
 def delivery_body(message_id: str = MESSAGE_ID) -> bytes:

@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from app.models import BookingDelivery, PmsEndpoint
 from app.services import callback_urls
 from app.services.callback_urls import CallbackUrlError, check_callback_url
-from app.services.delivery import post_delivery, _send, new_secret
+from app.services.delivery import _send, new_secret, post_delivery
 from app.settings import Settings
 from tests.booking_fakes import booking_settings
 

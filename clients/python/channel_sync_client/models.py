@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import date as date_aliased
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -620,50 +621,230 @@ class RestrictionsItem(BaseModel):
     type: Annotated[Literal["restrictions"], Field(title="Type")]
 
 
-class RevisionRead(BaseModel):
+class RevisionCompany(BaseModel):
     """
-    One booking revision as delivered to the PMS.
+    The customer's company.
     """
 
-    acked_at: Annotated[AwareDatetime | None, Field(title="Acked At")]
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    number: Annotated[str | None, Field(title="Number")] = None
     """
-    When channel-sync acked it to Channex
+    Its registration or tax number
     """
-    booking_id: Annotated[str, Field(title="Booking Id")]
+    number_type: Annotated[str | None, Field(title="Number Type")] = None
     """
-    Channex booking id
+    What kind of number `number` is
     """
-    channex_property_id: Annotated[str, Field(title="Channex Property Id")]
-    flags: Annotated[list[str], Field(title="Flags")]
+    title: Annotated[str | None, Field(title="Title")] = None
     """
-    unmapped_room_type, unmapped_rate_plan, overbooking, unknown_property, stale
+    Company name
     """
-    id: Annotated[str, Field(title="Id")]
+    type: Annotated[str | None, Field(title="Type")] = None
     """
-    Channex booking revision id
+    Kind of company, as the OTA gives it
     """
-    inserted_at: Annotated[AwareDatetime, Field(title="Inserted At")]
-    organization_id: Annotated[str | None, Field(title="Organization Id")]
-    personal_data_erased: Annotated[bool, Field(title="Personal Data Erased")]
-    property_id: Annotated[str | None, Field(title="Property Id")]
+
+
+class RevisionCustomer(BaseModel):
     """
-    The PMS's property id; null if unknown
+    Who booked (guest data).
     """
-    pulled_at: Annotated[AwareDatetime | None, Field(title="Pulled At")]
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    address: Annotated[str | None, Field(title="Address")] = None
     """
-    When the PMS acked it on the pull feed
+    Street address
     """
-    revision: Annotated[dict[str, Any], Field(title="Revision")]
+    city: Annotated[str | None, Field(title="City")] = None
     """
-    Channex's revision attributes, PMS ids added
+    City
     """
-    sequence: Annotated[int | None, Field(title="Sequence")]
+    company: RevisionCompany | None = None
     """
-    Position in the booking's history (1, 2, ...): a PMS can drop any delivery whose sequence is not above the last one it applied; null when stale
+    The customer's company, if any
     """
-    status: Annotated[str, Field(title="Status")]
+    country: Annotated[str | None, Field(title="Country")] = None
     """
-    new | modified | cancelled
+    Country, ISO 3166-1 alpha-2
+    """
+    language: Annotated[str | None, Field(title="Language")] = None
+    """
+    Language, ISO 639-1
+    """
+    mail: Annotated[str | None, Field(title="Mail")] = None
+    """
+    Email address (Channex calls it `mail`)
+    """
+    meta: Annotated[dict[str, Any] | None, Field(title="Meta")] = None
+    """
+    OTA details about the customer
+    """
+    name: Annotated[str | None, Field(title="Name")] = None
+    """
+    First name
+    """
+    phone: Annotated[str | None, Field(title="Phone")] = None
+    """
+    Phone number
+    """
+    surname: Annotated[str | None, Field(title="Surname")] = None
+    """
+    Last name
+    """
+    zip: Annotated[str | None, Field(title="Zip")] = None
+    """
+    Postal code
+    """
+
+
+class RevisionGuarantee(BaseModel):
+    """
+    The payment card guaranteeing the booking, masked (guest data). Full card data is
+    only on Channex's PCI hosts, never here.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    card_number: Annotated[str | None, Field(title="Card Number")] = None
+    """
+    Masked card number, e.g. `411111******1111`
+    """
+    card_type: Annotated[str | None, Field(title="Card Type")] = None
+    """
+    Card brand code: AX, MC, VI, … or `unknown`
+    """
+    cardholder_name: Annotated[str | None, Field(title="Cardholder Name")] = None
+    """
+    Name on the card
+    """
+    cvv: Annotated[str | None, Field(title="Cvv")] = None
+    """
+    Masked: `***`
+    """
+    expiration_date: Annotated[str | None, Field(title="Expiration Date")] = None
+    """
+    MM/YYYY
+    """
+    is_virtual: Annotated[bool | None, Field(title="Is Virtual")] = None
+    """
+    A virtual card issued by the OTA
+    """
+    meta: Annotated[dict[str, Any] | None, Field(title="Meta")] = None
+    """
+    Virtual card details (balance, currency, dates)
+    """
+
+
+class RevisionGuest(BaseModel):
+    """
+    A guest named on a room (guest data).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: Annotated[str | None, Field(title="Name")] = None
+    """
+    First name
+    """
+    surname: Annotated[str | None, Field(title="Surname")] = None
+    """
+    Last name
+    """
+
+
+class RevisionOccupancy(BaseModel):
+    """
+    How many people: for the booking, or for one room.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    adults: Annotated[int | None, Field(title="Adults")] = None
+    """
+    Adults
+    """
+    ages: Annotated[list[int] | None, Field(title="Ages")] = None
+    """
+    Children's ages, when there are children
+    """
+    children: Annotated[int | None, Field(title="Children")] = None
+    """
+    Children
+    """
+    infants: Annotated[int | None, Field(title="Infants")] = None
+    """
+    Infants
+    """
+
+
+class RevisionService(BaseModel):
+    """
+    An extra booked with the stay (breakfast, parking…).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: Annotated[str | None, Field(title="Name")] = None
+    """
+    What it is
+    """
+    nights: Annotated[int | None, Field(title="Nights")] = None
+    """
+    For how many nights
+    """
+    persons: Annotated[int | None, Field(title="Persons")] = None
+    """
+    For how many persons
+    """
+    price_mode: Annotated[str | None, Field(title="Price Mode")] = None
+    """
+    How it is priced (per night, per person, per stay…)
+    """
+    price_per_unit: Annotated[Decimal | None, Field(title="Price Per Unit")] = None
+    """
+    Price of one unit
+    """
+    total_price: Annotated[Decimal | None, Field(title="Total Price")] = None
+    """
+    Price of all units
+    """
+    type: Annotated[str | None, Field(title="Type")] = None
+    """
+    Its kind, as the OTA gives it
+    """
+
+
+class RevisionTax(BaseModel):
+    """
+    A tax or fee on a room.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    is_inclusive: Annotated[bool | None, Field(title="Is Inclusive")] = None
+    """
+    Whether the room's `amount` already includes it
+    """
+    name: Annotated[str | None, Field(title="Name")] = None
+    """
+    What it is, as the OTA names it
+    """
+    total_price: Annotated[Decimal | None, Field(title="Total Price")] = None
+    """
+    Its amount, in the booking's currency
+    """
+    type: Annotated[str | None, Field(title="Type")] = None
+    """
+    `fee`, `tax` or `city_tax`
     """
 
 
@@ -774,30 +955,6 @@ class BookingProblems(BaseModel):
     quarantined_revisions: Annotated[list[Quarantined], Field(title="Quarantined Revisions")]
 
 
-class BookingRead(BaseModel):
-    """
-    A booking's current state (its newest revision) and its history.
-    """
-
-    amount: Annotated[str | None, Field(title="Amount")]
-    arrival_date: Annotated[date_aliased | None, Field(title="Arrival Date")]
-    channex_property_id: Annotated[str, Field(title="Channex Property Id")]
-    currency: Annotated[str | None, Field(title="Currency")]
-    current_revision_id: Annotated[str | None, Field(title="Current Revision Id")]
-    departure_date: Annotated[date_aliased | None, Field(title="Departure Date")]
-    id: Annotated[str, Field(title="Id")]
-    """
-    Channex booking id
-    """
-    last_sequence: Annotated[int, Field(title="Last Sequence")]
-    organization_id: Annotated[str | None, Field(title="Organization Id")]
-    personal_data_erased_at: Annotated[AwareDatetime | None, Field(title="Personal Data Erased At")]
-    property_id: Annotated[str | None, Field(title="Property Id")]
-    revisions: Annotated[list[RevisionRead], Field(title="Revisions")]
-    status: Annotated[str, Field(title="Status")]
-    unique_id: Annotated[str | None, Field(title="Unique Id")]
-
-
 class PagePropertyRead(BaseModel):
     items: Annotated[list[PropertyRead], Field(title="Items")]
     limit: Annotated[int, Field(title="Limit")]
@@ -854,6 +1011,301 @@ class Readiness(BaseModel):
     checks: Annotated[dict[str, CheckResult], Field(title="Checks")]
     ready: Annotated[bool, Field(title="Ready")]
     warnings: Annotated[list[ReadinessWarning], Field(title="Warnings")]
+
+
+class RevisionRoom(BaseModel):
+    """
+    One booked room, with its PMS ids and its price per night.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    amount: Annotated[Decimal | None, Field(title="Amount")] = None
+    """
+    The room's total price for the stay
+    """
+    booking_room_id: Annotated[str | None, Field(title="Booking Room Id")] = None
+    """
+    Channex's id of the booked room
+    """
+    checkin_date: Annotated[date_aliased | None, Field(title="Checkin Date")] = None
+    """
+    Check-in day
+    """
+    checkout_date: Annotated[date_aliased | None, Field(title="Checkout Date")] = None
+    """
+    Check-out day (the last night is the day before)
+    """
+    collected_taxes: Annotated[list[dict[str, Any]] | None, Field(title="Collected Taxes")] = None
+    """
+    Taxes the OTA withheld (Booking.com), as Channex gives them
+    """
+    days: Annotated[dict[str, Decimal] | None, Field(title="Days")] = None
+    """
+    Price per night: ISO date of the night → decimal string
+    """
+    guests: Annotated[list[RevisionGuest] | None, Field(title="Guests")]
+    """
+    Guests named on the room (guest data): always present, null once erased or when no personal-data key is configured
+    """
+    is_cancelled: Annotated[bool | None, Field(title="Is Cancelled")] = None
+    """
+    The room is cancelled (the rest of the booking stands)
+    """
+    meta: Annotated[dict[str, Any] | None, Field(title="Meta")] = None
+    """
+    OTA details as Channex gives them (parent rate plan, cancellation penalties…)
+    """
+    occupancy: RevisionOccupancy | None = None
+    """
+    Who stays in the room
+    """
+    ota_unique_id: Annotated[str | None, Field(title="Ota Unique Id")] = None
+    """
+    The OTA's id of the room (Booking.com)
+    """
+    pms_rate_plan_id: Annotated[str | None, Field(title="Pms Rate Plan Id")] = None
+    """
+    The PMS's rate plan id; null when unmapped here (flag `unmapped_rate_plan`), absent when the property is unknown
+    """
+    pms_room_type_id: Annotated[str | None, Field(title="Pms Room Type Id")] = None
+    """
+    The PMS's room type id; null when unmapped here (flag `unmapped_room_type`), absent when the property is unknown (flag `unknown_property`)
+    """
+    rate_plan_id: Annotated[str | None, Field(title="Rate Plan Id")] = None
+    """
+    Channex rate plan id; null when Channex has it unmapped
+    """
+    room_type_id: Annotated[str | None, Field(title="Room Type Id")] = None
+    """
+    Channex room type id
+    """
+    services: Annotated[list[RevisionService] | None, Field(title="Services")] = None
+    """
+    Extras booked with this room
+    """
+    taxes: Annotated[list[RevisionTax] | None, Field(title="Taxes")] = None
+    """
+    Taxes and fees of the room
+    """
+
+
+class RevisionData(BaseModel):
+    """
+    Channex's booking revision as Channex sent it (a full snapshot of the booking, not a
+    diff), PMS ids added to each room, guest data in place or null.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    amount: Annotated[Decimal | None, Field(title="Amount")] = None
+    """
+    Total price of the booking
+    """
+    arrival_date: Annotated[date_aliased | None, Field(title="Arrival Date")] = None
+    """
+    Arrival day
+    """
+    arrival_hour: Annotated[str | None, Field(title="Arrival Hour")] = None
+    """
+    Expected arrival time, HH:MM
+    """
+    booking_id: Annotated[str, Field(title="Booking Id")]
+    """
+    Channex booking id
+    """
+    channel_id: Annotated[str | None, Field(title="Channel Id")] = None
+    """
+    Channex channel id
+    """
+    currency: Annotated[str | None, Field(title="Currency")] = None
+    """
+    ISO 4217 currency of every price in the revision
+    """
+    customer: RevisionCustomer | None
+    """
+    Who booked (guest data): always present, null once erased or when no personal-data key is configured
+    """
+    departure_date: Annotated[date_aliased | None, Field(title="Departure Date")] = None
+    """
+    Departure day
+    """
+    guarantee: RevisionGuarantee | None
+    """
+    The guaranteeing card, masked (guest data): always present, null when none, once erased, or when no personal-data key is configured
+    """
+    id: Annotated[str, Field(title="Id")]
+    """
+    Channex booking revision id
+    """
+    inserted_at: Annotated[str | None, Field(title="Inserted At")] = None
+    """
+    When Channex recorded the revision: ISO 8601, UTC (with `Z` or without an offset)
+    """
+    meta: Annotated[dict[str, Any] | None, Field(title="Meta")] = None
+    """
+    OTA details as Channex gives them (guest data)
+    """
+    notes: Annotated[str | None, Field(title="Notes")]
+    """
+    The guest's free-text requests (guest data): always present, null when none, once erased, or when no personal-data key is configured
+    """
+    occupancy: RevisionOccupancy | None = None
+    """
+    Who stays, all rooms together
+    """
+    ota_commission: Annotated[Decimal | None, Field(title="Ota Commission")] = None
+    """
+    The OTA's commission
+    """
+    ota_name: Annotated[str | None, Field(title="Ota Name")] = None
+    """
+    The OTA, e.g. `Booking.com`, `Airbnb`
+    """
+    ota_reservation_code: Annotated[str | None, Field(title="Ota Reservation Code")] = None
+    """
+    The OTA's reservation code
+    """
+    payment_collect: Annotated[str | None, Field(title="Payment Collect")] = None
+    """
+    Who collects the payment: `property`, `ota` or null
+    """
+    payment_type: Annotated[str | None, Field(title="Payment Type")] = None
+    """
+    `credit_card`, `bank_transfer` or null
+    """
+    property_id: Annotated[str, Field(title="Property Id")]
+    """
+    Channex property id
+    """
+    rooms: Annotated[list[RevisionRoom], Field(title="Rooms")]
+    """
+    The booked rooms (always a list)
+    """
+    services: Annotated[list[RevisionService] | None, Field(title="Services")] = None
+    """
+    Extras booked with the stay
+    """
+    status: Annotated[Literal["new", "modified", "cancelled"], Field(title="Status")]
+    """
+    What the OTA message did to the booking
+    """
+    system_id: Annotated[str | None, Field(title="System Id")] = None
+    """
+    Id of the OTA message this revision comes from
+    """
+    unique_id: Annotated[str | None, Field(title="Unique Id")] = None
+    """
+    OTA code and the OTA's reservation code, e.g. `BDC-1556013801`: map the OTA by its prefix, not by `ota_name`
+    """
+
+
+class RevisionRead(BaseModel):
+    """
+    One booking revision as delivered to the PMS, pushed or pulled.
+    """
+
+    acked_at: Annotated[AwareDatetime | None, Field(title="Acked At")]
+    """
+    When channel-sync acked it to Channex
+    """
+    booking_id: Annotated[str, Field(title="Booking Id")]
+    """
+    Channex booking id
+    """
+    channex_property_id: Annotated[str, Field(title="Channex Property Id")]
+    """
+    Channex property id
+    """
+    flags: Annotated[list[str], Field(title="Flags")]
+    """
+    unmapped_room_type, unmapped_rate_plan, overbooking, unknown_property, stale
+    """
+    id: Annotated[str, Field(title="Id")]
+    """
+    Channex booking revision id
+    """
+    inserted_at: Annotated[AwareDatetime, Field(title="Inserted At")]
+    """
+    When Channex recorded the revision (UTC)
+    """
+    organization_id: Annotated[str | None, Field(title="Organization Id")]
+    """
+    The PMS's organization id; null if the property is unknown
+    """
+    personal_data_erased: Annotated[bool, Field(title="Personal Data Erased")]
+    """
+    The booking's guest data was erased: its fields are null in every revision
+    """
+    property_id: Annotated[str | None, Field(title="Property Id")]
+    """
+    The PMS's property id; null if unknown
+    """
+    pulled_at: Annotated[AwareDatetime | None, Field(title="Pulled At")]
+    """
+    When the PMS acked it on the pull feed
+    """
+    revision: RevisionData
+    """
+    Channex's revision attributes, PMS ids added
+    """
+    sequence: Annotated[int | None, Field(title="Sequence")]
+    """
+    Position in the booking's history (1, 2, ...): a PMS can drop any delivery whose sequence is not above the last one it applied; null when stale
+    """
+    status: Annotated[Literal["new", "modified", "cancelled"], Field(title="Status")]
+    """
+    new | modified | cancelled
+    """
+
+
+class BookingRead(BaseModel):
+    """
+    A booking's current state (its newest revision) and its history.
+    """
+
+    amount: Annotated[str | None, Field(title="Amount")]
+    arrival_date: Annotated[date_aliased | None, Field(title="Arrival Date")]
+    channex_property_id: Annotated[str, Field(title="Channex Property Id")]
+    currency: Annotated[str | None, Field(title="Currency")]
+    current_revision_id: Annotated[str | None, Field(title="Current Revision Id")]
+    departure_date: Annotated[date_aliased | None, Field(title="Departure Date")]
+    id: Annotated[str, Field(title="Id")]
+    """
+    Channex booking id
+    """
+    last_sequence: Annotated[int, Field(title="Last Sequence")]
+    organization_id: Annotated[str | None, Field(title="Organization Id")]
+    personal_data_erased_at: Annotated[AwareDatetime | None, Field(title="Personal Data Erased At")]
+    property_id: Annotated[str | None, Field(title="Property Id")]
+    revisions: Annotated[list[RevisionRead], Field(title="Revisions")]
+    status: Annotated[str, Field(title="Status")]
+    unique_id: Annotated[str | None, Field(title="Unique Id")]
+
+
+class RevisionDelivery(BaseModel):
+    """
+    The body of a push: one revision, signed per Standard Webhooks.
+    """
+
+    data: RevisionRead
+    """
+    The revision, as the pull feed lists it
+    """
+    delivery_id: Annotated[str, Field(title="Delivery Id")]
+    """
+    The delivery's id, equal to the `webhook-id` header: the same on every retry and replay, so a PMS treats one it has seen as done
+    """
+    sequence: Annotated[int, Field(title="Sequence")]
+    """
+    The revision's `sequence` (1, 2, … per booking)
+    """
+    type: Annotated[Literal["booking.revision"], Field(title="Type")]
+    """
+    Always `booking.revision`
+    """
 
 
 class RevisionFeed(BaseModel):

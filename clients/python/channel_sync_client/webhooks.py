@@ -15,9 +15,8 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from channel_sync_client import models as m
 
@@ -25,15 +24,9 @@ SECRET_PREFIX = "whsec_"
 DEFAULT_TOLERANCE_SECONDS = 300  # what the Standard Webhooks libraries accept
 
 
-class RevisionDelivery(BaseModel):
-    """The body of a push: one booking revision, in `sequence` order per booking."""
-
-    type: Literal["booking.revision"]
-    delivery_id: str
-    """Equals the `webhook-id` header."""
-    sequence: int
-    """Position in the booking's history: drop a delivery not above the last one applied."""
-    data: m.RevisionRead
+# The body of a push, generated from the service's schema (its `webhooks` entry) like the
+# other models, so that it cannot drift from what the service sends.
+RevisionDelivery = m.RevisionDelivery
 
 
 class SignatureVerificationError(Exception):
