@@ -25,6 +25,7 @@ from app.api.auth_failures import AuthFailures
 from app.api.errors import install_error_handlers
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
+from app.api.tags import TAGS
 from app.console.mount import install_console
 from app.jobs.inbox_waker import InboxWaker
 from app.migrate import ensure_schema
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         title="channel-sync",
         version="0.1.0",
         description=DESCRIPTION,
+        openapi_tags=TAGS,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,
     )

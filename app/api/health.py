@@ -16,13 +16,18 @@ router = APIRouter(prefix="/health", tags=["health"])
 CHECK_TIMEOUT = 3.0
 
 
-@router.get("/live", response_model=dict[str, str])
+@router.get("/live", response_model=dict[str, str], summary="Liveness probe")
 async def live() -> dict[str, str]:
     """The process is up and serving."""
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness}},
+    summary="Readiness probe",
+)
 async def ready(resources: ResourcesDep) -> JSONResponse:
     """Database, Redis (when configured) and Channex configuration, each with its result."""
     checks = {

@@ -78,7 +78,12 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/channex", response_model=WebhookReceived, openapi_extra=_OPENAPI)
+@router.post(
+    "/channex",
+    response_model=WebhookReceived,
+    openapi_extra=_OPENAPI,
+    summary="Receive a Channex webhook",
+)
 async def receive_channex_webhook(request: Request) -> Response:
     """Receive a Channex webhook: stored once before the answer, processed by a job."""
     # No dependencies and no response validation on the hottest route: each costs a
