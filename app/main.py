@@ -23,6 +23,7 @@ from app.api import (
 from app.api.access_log import AccessLog
 from app.api.auth_failures import AuthFailures
 from app.api.errors import install_error_handlers
+from app.api.openapi_examples import install_examples
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
 from app.api.tags import TAGS
@@ -98,7 +99,9 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     modules = (webhooks, *routers, bookings)
     for module in modules:
         app.include_router(module.router)
-    install_problem_docs(app, [route for module in modules for route in module.router.routes])
+    routes = [route for module in modules for route in module.router.routes]
+    install_problem_docs(app, routes)
+    install_examples(app, routes)
     install_console(app, settings, failures)  # HTML at /console, outside the OpenAPI document
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)

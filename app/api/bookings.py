@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from app import schema_examples as ex
 from app.api.deps import ChannexDep, OrgId, PrincipalDep, ResourcesDep, SessionDep
 from app.jobs.requests import request_deliveries
 from app.services import bookings as service
@@ -38,8 +39,10 @@ class RevisionFeed(BaseModel):
 
 
 class Replayed(BaseModel):
-    revision_id: str
-    deliveries: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REPLAYED))
+
+    revision_id: str = Field(description="Channex booking revision id")
+    deliveries: int = Field(description="Deliveries queued: one per PMS endpoint it goes to")
 
 
 @router.get("/v1/bookings/revisions", response_model=RevisionFeed, summary="Pull booking revisions")

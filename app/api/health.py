@@ -16,7 +16,12 @@ router = APIRouter(prefix="/health", tags=["health"])
 CHECK_TIMEOUT = 3.0
 
 
-@router.get("/live", response_model=dict[str, str], summary="Liveness probe")
+@router.get(
+    "/live",
+    response_model=dict[str, str],
+    summary="Liveness probe",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def live() -> dict[str, str]:
     """The process is up and serving."""
     return {"status": "ok"}
