@@ -81,7 +81,7 @@ class _Read(BaseModel):
 class SyncState(_Read):
     sync_status: Literal["pending", "synced", "error", "missing"] = Field(
         description="Where the Channex side stands: pending (not sent yet), synced, error (see "
-        "`last_error`; retried), missing (deleted in Channex)."
+        "`last_error`; retried), missing (a refresh found it gone from Channex)."
     )
     last_error: str | None = Field(description="Why the last sync failed; null once synced.")
     synced_at: datetime | None = Field(

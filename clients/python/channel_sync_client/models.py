@@ -497,7 +497,7 @@ class OrganizationRead(BaseModel):
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
     """
-    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (deleted in Channex).
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
     """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
     """
@@ -732,7 +732,7 @@ class PropertyRead(BaseModel):
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
     """
-    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (deleted in Channex).
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
     """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
     """
@@ -910,7 +910,7 @@ class RatePlanRead(BaseModel):
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
     """
-    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (deleted in Channex).
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
     """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
     """
@@ -1233,7 +1233,7 @@ class RoomTypeRead(BaseModel):
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
     """
-    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (deleted in Channex).
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
     """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
     """
