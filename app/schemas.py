@@ -386,7 +386,9 @@ class ChannelRead(BaseModel):
     channel: str = Field(description="Channex's code of the OTA, e.g. BookingCom.")
     title: str | None = Field(description="The channel's title in Channex.")
     is_active: bool = Field(description="Whether the channel is connected and selling.")
-    updated_at: datetime = Field(description="When this state was last read (UTC, RFC 3339).")
+    updated_at: datetime = Field(
+        description="When channel-sync last saw it change (UTC, RFC 3339)."
+    )
 
 
 # --- health --------------------------------------------------------------------------------

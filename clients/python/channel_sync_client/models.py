@@ -145,7 +145,7 @@ class ChannelRead(BaseModel):
     """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
     """
-    When this state was last read (UTC, RFC 3339).
+    When channel-sync last saw it change (UTC, RFC 3339).
     """
 
 
