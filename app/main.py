@@ -23,9 +23,11 @@ from app.api import (
 from app.api.access_log import AccessLog
 from app.api.auth_failures import AuthFailures
 from app.api.errors import install_error_handlers
+from app.api.openapi_examples import install_examples
 from app.api.problem_docs import install_problem_docs
 from app.api.request_guard import RequestGuard
 from app.api.revision_docs import install_revision_docs
+from app.api.tags import TAGS
 from app.console.mount import install_console
 from app.docs_pages import install_docs_pages
 from app.jobs.inbox_waker import InboxWaker
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         title="channel-sync",
         version="0.1.0",
         description=DESCRIPTION,
+        openapi_tags=TAGS,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,
         docs_url=None,  # /docs and /redoc without a CDN: app/docs_pages.py
@@ -101,7 +104,9 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     modules = (webhooks, *routers, bookings)
     for module in modules:
         app.include_router(module.router)
-    install_problem_docs(app, [route for module in modules for route in module.router.routes])
+    routes = [route for module in modules for route in module.router.routes]
+    install_problem_docs(app, routes)
+    install_examples(app, routes)
     install_revision_docs(app)  # the push to the PMS (a webhook, not a path), examples
     install_console(app, settings, failures)  # HTML at /console, outside the OpenAPI document
     if sandbox is not None:

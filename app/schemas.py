@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from app import schema_examples as ex
 from app.channex.schemas import PropertyType
 
 T = TypeVar("T")
@@ -78,86 +79,110 @@ class _Read(BaseModel):
 
 
 class SyncState(_Read):
-    sync_status: Literal["pending", "synced", "error", "missing"]
-    last_error: str | None
-    synced_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    sync_status: Literal["pending", "synced", "error", "missing"] = Field(
+        description="Where the Channex side stands: pending (not sent yet), synced, error (see "
+        "`last_error`; retried), missing (a refresh found it gone from Channex)."
+    )
+    last_error: str | None = Field(description="Why the last sync failed; null once synced.")
+    synced_at: datetime | None = Field(
+        description="When Channex last accepted it (UTC, RFC 3339); null until then."
+    )
+    created_at: datetime = Field(description="When channel-sync first stored it (UTC, RFC 3339).")
+    updated_at: datetime = Field(description="When it last changed here (UTC, RFC 3339).")
+
+
+def _page_examples(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    """A page of `Page[Item]` holding Item's example: each list gets a whole page of its own."""
+    args = cls.__pydantic_generic_metadata__["args"]
+    extra = args[0].model_config.get("json_schema_extra") if args else None
+    if isinstance(extra, dict) and isinstance(extra.get("examples"), list):
+        schema["examples"] = [ex.page(item) for item in extra["examples"][:1]]
 
 
 class Page(BaseModel, Generic[T]):
     """One page of a list: `next_offset` is None on the last page."""
 
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-    next_offset: int | None
+    model_config = ConfigDict(json_schema_extra=_page_examples)
+
+    items: list[T] = Field(description="This page's items, in the list's order.")
+    total: int = Field(description="Items in the whole list, all pages together.")
+    limit: int = Field(description="The page size asked for (`?limit=`).")
+    offset: int = Field(description="Items skipped before this page (`?offset=`).")
+    next_offset: int | None = Field(
+        description="The `?offset=` of the next page; null on the last page."
+    )
 
 
 # --- organizations -------------------------------------------------------------------------
 
 
 class OrganizationPut(RequestBody):
-    title: Title
-    channex_group_id: ChannexId | None = Field(
-        default=None, description="Adopt this existing Channex group instead of creating one."
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ORGANIZATION_PUT))
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"title": "Seaside Hotels Ltd"}]}
+    title: Title = Field(description="The organization's name, also its Channex group's title.")
+    channex_group_id: ChannexId | None = Field(
+        default=None,
+        description="Adopt this existing Channex group (UUID) instead of creating one.",
     )
 
 
 class OrganizationRead(SyncState):
-    id: str = Field(validation_alias="pms_organization_id")
-    title: str
-    channex_group_id: str | None
-    disconnected_at: datetime | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ORGANIZATION_READ))
+
+    id: str = Field(validation_alias="pms_organization_id", description="The PMS's id of it.")
+    title: str = Field(description="The organization's name.")
+    channex_group_id: str | None = Field(
+        description="Its Channex group (UUID); null until first synced."
+    )
+    disconnected_at: datetime | None = Field(
+        description="When it was disconnected (UTC); null while connected."
+    )
 
 
 # --- properties ----------------------------------------------------------------------------
 
 
 class PropertyPut(RequestBody):
-    organization_id: PmsId
-    title: Title
-    currency: Currency
-    timezone: Timezone = "UTC"
-    property_type: PropertyType = "hotel"
-    country: Country | None = None
-    state: Annotated[str, StringConstraints(max_length=255)] | None = None
-    city: Annotated[str, StringConstraints(max_length=255)] | None = None
-    address: Annotated[str, StringConstraints(max_length=255)] | None = None
-    zip_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.PROPERTY_PUT))
+
+    organization_id: PmsId = Field(description="The PMS id of the organization it belongs to.")
+    title: Title = Field(description="The property's name, as guests see it.")
+    currency: Currency = Field(description="ISO 4217 code of its rates, e.g. EUR.")
+    timezone: Timezone = Field(
+        default="UTC", description="IANA time zone, e.g. Europe/Berlin: where its dates roll."
+    )
+    property_type: PropertyType = Field(default="hotel", description="Channex's property type.")
+    country: Country | None = Field(default=None, description="ISO 3166-1 alpha-2 code, e.g. DE.")
+    state: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+        default=None, description="State or region."
+    )
+    city: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+        default=None, description="City."
+    )
+    address: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+        default=None, description="Street and number."
+    )
+    zip_code: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, description="Postal code."
+    )
     email: (
         Annotated[str, StringConstraints(max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")] | None
-    ) = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    latitude: Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None = None
-    longitude: Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None = None
-    state_length: int = Field(default=500, ge=100, le=730, description="ARI horizon in days.")
-    channex_property_id: ChannexId | None = Field(
-        default=None, description="Adopt this existing Channex property instead of creating one."
+    ) = Field(default=None, description="The property's contact e-mail address.")
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, description="The property's phone number, international format."
     )
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "organization_id": "org-1",
-                    "title": "Seaside Hotel",
-                    "currency": "EUR",
-                    "timezone": "Europe/Lisbon",
-                    "country": "PT",
-                    "city": "Lisbon",
-                    "address": "Rua do Mar 1",
-                    "zip_code": "1100-001",
-                    "email": "frontdesk@seaside.example",
-                }
-            ]
-        },
+    latitude: Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None = Field(
+        default=None, description='Decimal degrees as a string, e.g. "48.1374".'
+    )
+    longitude: Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None = Field(
+        default=None, description='Decimal degrees as a string, e.g. "11.5755".'
+    )
+    state_length: int = Field(
+        default=500, ge=100, le=730, description="ARI horizon in days from today."
+    )
+    channex_property_id: ChannexId | None = Field(
+        default=None,
+        description="Adopt this existing Channex property (UUID) instead of creating one.",
     )
 
     def details(self) -> dict[str, Any]:
@@ -170,39 +195,48 @@ class PropertyPut(RequestBody):
 
 
 class PropertyRead(SyncState):
-    id: str = Field(validation_alias="pms_property_id")
-    organization_id: str = Field(validation_alias="pms_organization_id")
-    title: str
-    currency: str
-    timezone: str
-    state_length: int
-    details: dict[str, Any]
-    channex_property_id: str | None
-    disconnected_at: datetime | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PROPERTY_READ))
+
+    id: str = Field(validation_alias="pms_property_id", description="The PMS's id of it.")
+    organization_id: str = Field(
+        validation_alias="pms_organization_id", description="The PMS id of its organization."
+    )
+    title: str = Field(description="The property's name.")
+    currency: str = Field(description="ISO 4217 code of its rates.")
+    timezone: str = Field(description="IANA time zone.")
+    state_length: int = Field(description="ARI horizon in days from today.")
+    details: dict[str, Any] = Field(
+        description="The descriptive fields given in the PUT (type, address, contact, "
+        "coordinates), absent ones left out."
+    )
+    channex_property_id: str | None = Field(
+        description="Its Channex property (UUID); null until first synced."
+    )
+    disconnected_at: datetime | None = Field(
+        description="When it was disconnected (UTC); null while connected."
+    )
 
 
 # --- room types ----------------------------------------------------------------------------
 
 
 class RoomTypePut(RequestBody):
-    title: Title
-    count_of_rooms: int = Field(ge=1, le=10_000)
-    occ_adults: int = Field(ge=1, le=50)
-    occ_children: int = Field(default=0, ge=0, le=50)
-    occ_infants: int = Field(default=0, ge=0, le=50)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ROOM_TYPE_PUT))
+
+    title: Title = Field(description="The room type's name, as guests see it.")
+    count_of_rooms: int = Field(ge=1, le=10_000, description="Physical rooms (or beds) of it.")
+    occ_adults: int = Field(ge=1, le=50, description="Most adults in one room.")
+    occ_children: int = Field(default=0, ge=0, le=50, description="Most children in one room.")
+    occ_infants: int = Field(default=0, ge=0, le=50, description="Most infants in one room.")
     default_occupancy: int | None = Field(
         default=None, ge=1, description="Defaults to occ_adults; at most occ_adults."
     )
-    room_kind: Literal["room", "dorm"] = "room"
-    channex_room_type_id: ChannexId | None = Field(
-        default=None, description="Adopt this existing Channex room type instead of creating one."
+    room_kind: Literal["room", "dorm"] = Field(
+        default="room", description="room: sold whole; dorm: sold by the bed."
     )
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"title": "Double Room", "count_of_rooms": 12, "occ_adults": 2}]
-        },
+    channex_room_type_id: ChannexId | None = Field(
+        default=None,
+        description="Adopt this existing Channex room type (UUID) instead of creating one.",
     )
 
     @model_validator(mode="after")
@@ -215,91 +249,127 @@ class RoomTypePut(RequestBody):
 
 
 class RoomTypeRead(SyncState):
-    id: str = Field(validation_alias="pms_room_type_id")
-    property_id: str = Field(validation_alias="pms_property_id")
-    title: str
-    count_of_rooms: int
-    occ_adults: int
-    occ_children: int
-    occ_infants: int
-    default_occupancy: int
-    room_kind: str
-    channex_room_type_id: str | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ROOM_TYPE_READ))
+
+    id: str = Field(validation_alias="pms_room_type_id", description="The PMS's id of it.")
+    property_id: str = Field(
+        validation_alias="pms_property_id", description="The PMS id of its property."
+    )
+    title: str = Field(description="The room type's name.")
+    count_of_rooms: int = Field(description="Physical rooms (or beds) of it.")
+    occ_adults: int = Field(description="Most adults in one room.")
+    occ_children: int = Field(description="Most children in one room.")
+    occ_infants: int = Field(description="Most infants in one room.")
+    default_occupancy: int = Field(description="The occupancy Channex shows by default.")
+    room_kind: str = Field(description="room or dorm.")
+    channex_room_type_id: str | None = Field(
+        description="Its Channex room type (UUID); null until first synced."
+    )
 
 
 # --- rate plans ----------------------------------------------------------------------------
 
 
 class RatePlanOptionIn(RequestBody):
-    occupancy: int = Field(ge=1, le=50)
-    is_primary: bool = False
-    rate: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=3)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.RATE_PLAN_OPTION))
+
+    occupancy: int = Field(ge=1, le=50, description="Guests this option prices.")
+    is_primary: bool = Field(
+        default=False,
+        description="The option Channex derives the others from; at most one (default: the first).",
+    )
+    rate: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        max_digits=12,
+        decimal_places=3,
+        description="Price per night of this option in the plan's currency, as a decimal "
+        "string or number.",
+    )
 
 
 class RatePlanPut(RequestBody):
-    title: Title
-    sell_mode: Literal["per_room", "per_person"] = "per_room"
-    currency: Currency | None = None
-    meal_type: Annotated[str, StringConstraints(max_length=40)] | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.RATE_PLAN_PUT))
+
+    title: Title = Field(description="The rate plan's name, as guests see it.")
+    sell_mode: Literal["per_room", "per_person"] = Field(
+        default="per_room",
+        description="per_room: one price per night; per_person: one per occupancy option.",
+    )
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217 code; defaults to the property's currency."
+    )
+    meal_type: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="Channex's meal type, e.g. none, breakfast, half_board."
+    )
     options: list[RatePlanOptionIn] | None = Field(
         default=None,
         description="Occupancy options; default: one primary option at the room's max adults.",
     )
     channex_rate_plan_id: ChannexId | None = Field(
-        default=None, description="Adopt this existing Channex rate plan instead of creating one."
-    )
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "Best Available Rate",
-                    "options": [{"occupancy": 2, "is_primary": True, "rate": "100.00"}],
-                }
-            ]
-        },
+        default=None,
+        description="Adopt this existing Channex rate plan (UUID) instead of creating one.",
     )
 
 
 class RatePlanOptionRead(BaseModel):
-    occupancy: int
-    is_primary: bool
-    rate: Decimal
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RATE_PLAN_OPTION))
+
+    occupancy: int = Field(description="Guests this option prices.")
+    is_primary: bool = Field(description="The option Channex derives the others from.")
+    rate: Decimal = Field(description="Initial price per night in the plan's currency.")
 
 
 class RatePlanRead(SyncState):
-    id: str = Field(validation_alias="pms_rate_plan_id")
-    property_id: str = Field(validation_alias="pms_property_id")
-    room_type_id: str = Field(validation_alias="pms_room_type_id")
-    title: str
-    sell_mode: str
-    currency: str | None
-    meal_type: str | None
-    options: list[RatePlanOptionRead]
-    channex_rate_plan_id: str | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RATE_PLAN_READ))
+
+    id: str = Field(validation_alias="pms_rate_plan_id", description="The PMS's id of it.")
+    property_id: str = Field(
+        validation_alias="pms_property_id", description="The PMS id of its property."
+    )
+    room_type_id: str = Field(
+        validation_alias="pms_room_type_id", description="The PMS id of its room type."
+    )
+    title: str = Field(description="The rate plan's name.")
+    sell_mode: str = Field(description="per_room or per_person.")
+    currency: str | None = Field(description="ISO 4217 code; null: the property's currency.")
+    meal_type: str | None = Field(description="Channex's meal type; null if none was given.")
+    options: list[RatePlanOptionRead] = Field(description="Its occupancy options.")
+    channex_rate_plan_id: str | None = Field(
+        description="Its Channex rate plan (UUID); null until first synced."
+    )
 
 
 # --- what Channex holds --------------------------------------------------------------------
 
 
 class ChannexRoomTypeRead(BaseModel):
-    channex_room_type_id: str
-    title: str
-    occ_adults: int | None
-    count_of_rooms: int | None
-    mapped_room_type_id: str | None = Field(description="Our (PMS) room type id mapped to it.")
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CHANNEX_ROOM_TYPE))
+
+    channex_room_type_id: str = Field(description="Channex's id (UUID).")
+    title: str = Field(description="Its title in Channex.")
+    occ_adults: int | None = Field(description="Most adults, as Channex holds it.")
+    count_of_rooms: int | None = Field(description="Rooms, as Channex holds it.")
+    mapped_room_type_id: str | None = Field(
+        description="Our (PMS) room type id mapped to it; null if unmapped."
+    )
 
 
 class ChannexRatePlanRead(BaseModel):
-    channex_rate_plan_id: str
-    channex_room_type_id: str
-    title: str
-    sell_mode: str | None
-    mapped_rate_plan_id: str | None = Field(description="Our (PMS) rate plan id mapped to it.")
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CHANNEX_RATE_PLAN))
+
+    channex_rate_plan_id: str = Field(description="Channex's id (UUID).")
+    channex_room_type_id: str = Field(description="Channex's id of its room type (UUID).")
+    title: str = Field(description="Its title in Channex.")
+    sell_mode: str | None = Field(description="per_room or per_person, as Channex holds it.")
+    mapped_rate_plan_id: str | None = Field(
+        description="Our (PMS) rate plan id mapped to it; null if unmapped."
+    )
 
 
 class RefreshResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REFRESH_RESULT))
+
     room_types_missing: list[str] = Field(
         description="PMS room type ids whose Channex side is gone"
     )
@@ -310,19 +380,27 @@ class RefreshResult(BaseModel):
 
 
 class ChannelRead(BaseModel):
-    channex_channel_id: str
-    channel: str
-    title: str | None
-    is_active: bool
-    updated_at: datetime
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CHANNEL))
+
+    channex_channel_id: str = Field(description="Channex's id of the channel (UUID).")
+    channel: str = Field(description="Channex's code of the OTA, e.g. BookingCom.")
+    title: str | None = Field(description="The channel's title in Channex.")
+    is_active: bool = Field(description="Whether the channel is connected and selling.")
+    updated_at: datetime = Field(
+        description="When channel-sync last saw it change (UTC, RFC 3339)."
+    )
 
 
 # --- health --------------------------------------------------------------------------------
 
 
 class CheckResult(BaseModel):
-    ok: bool
-    detail: str | None = None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.CHECK_RESULT))
+
+    ok: bool = Field(description="Whether this dependency is usable.")
+    detail: str | None = Field(
+        default=None, description="What was found (an error's type when not ok), or null."
+    )
 
 
 ReadinessWarningCode = Literal["webhook_not_registered", "channex_user_id_missing"]
@@ -332,27 +410,52 @@ class ReadinessWarning(BaseModel):
     """Something an operator should fix that does not stop this replica serving: it never
     changes `ready` or the status code."""
 
-    code: ReadinessWarningCode
-    detail: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.READINESS_WARNING))
+
+    code: ReadinessWarningCode = Field(
+        description="webhook_not_registered: Channex cannot send bookings to this service "
+        "(PUBLIC_BASE_URL or CHANNEX_WEBHOOK_SECRET unset, or the last registration failed); "
+        "channex_user_id_missing: in production, our own ARI pushes echoed by Channex cannot "
+        "be told from changes made by others."
+    )
+    detail: str = Field(description="What was found and what to set or look at.")
 
 
 class ReadinessBacklog(BaseModel):
     """Work waiting in the database, the same on every replica; facts, never a failure."""
 
-    webhook_events_pending: int
-    oldest_pending_webhook_event_at: datetime | None
-    oldest_pending_webhook_event_age_seconds: float | None
-    # Deliveries to the PMS still to be made, and those past their retries (replay by API).
-    deliveries_pending: int
-    deliveries_failed: int
-    # When the oldest revision still waiting for a delivery was stored.
-    oldest_undelivered_revision_at: datetime | None
-    oldest_undelivered_revision_age_seconds: float | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.READINESS_BACKLOG))
+
+    webhook_events_pending: int = Field(description="Stored Channex webhooks not processed yet.")
+    oldest_pending_webhook_event_at: datetime | None = Field(
+        description="When the oldest of them was received; null when none waits."
+    )
+    oldest_pending_webhook_event_age_seconds: float | None = Field(
+        description="Its age in seconds; null when none waits."
+    )
+    deliveries_pending: int = Field(description="Deliveries to the PMS still to be made.")
+    deliveries_failed: int = Field(
+        description="Deliveries past their retries (replay them through the API)."
+    )
+    oldest_undelivered_revision_at: datetime | None = Field(
+        description="When the oldest revision still waiting for a delivery was stored."
+    )
+    oldest_undelivered_revision_age_seconds: float | None = Field(
+        description="Its age in seconds; null when nothing waits."
+    )
 
 
 class Readiness(BaseModel):
-    ready: bool
-    checks: dict[str, CheckResult]
-    warnings: list[ReadinessWarning]
-    # Null when the database could not be read (its check then says why).
-    backlog: ReadinessBacklog | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.READINESS))
+
+    ready: bool = Field(description="Whether every check is ok (then 200, else 503).")
+    checks: dict[str, CheckResult] = Field(
+        description="Each check by name: database, channex_config, and redis when configured."
+    )
+    warnings: list[ReadinessWarning] = Field(
+        description="What an operator should fix; warnings never make the service unready."
+    )
+    backlog: ReadinessBacklog | None = Field(
+        description="Work waiting in the database; null when it could not be read (the "
+        "database check then says why)."
+    )

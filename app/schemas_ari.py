@@ -8,11 +8,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app import schema_examples as ex
 from app.schemas import PmsId
 
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
 Rate = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
 CellStatus = Literal["in_sync", "pending", "failed", "held"]
+# Aliased: a field named `date` cannot also carry `= Field(...)` (the name would shadow the type).
+StayDate = Annotated[date, Field(description="The stay date, in the property's time zone.")]
 
 MAX_ITEMS = 1_000
 _NOT_NULL = ("room_type_id", "rate_plan_id", "date_from", "date_to", "days", "availability",
@@ -24,9 +27,9 @@ MAX_RANGE_DAYS = 731  # Channex's longest horizon (state_length ≤ 730, channex
 class _Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    room_type_id: PmsId
-    date_from: date
-    date_to: date
+    room_type_id: PmsId = Field(description="The PMS id of the room type.")
+    date_from: date = Field(description="First date (inclusive), in the property's time zone.")
+    date_to: date = Field(description="Last date (inclusive); a range spans at most 731 days.")
     days: list[Weekday] | None = Field(
         default=None, min_length=1, description="Only these weekdays inside the range."
     )
@@ -51,23 +54,31 @@ class _Item(BaseModel):
 class AvailabilityItem(_Item):
     """Rooms left to sell of a PMS room type on each date of the range."""
 
-    type: Literal["availability"]
-    availability: int = Field(ge=0, le=100_000)
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.AVAILABILITY_ITEM))
+
+    type: Literal["availability"] = Field(description="Selects this kind of item.")
+    availability: int = Field(ge=0, le=100_000, description="Rooms left to sell on each date.")
 
 
 class OccupancyRateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.OCCUPANCY_RATE))
 
-    occupancy: int = Field(ge=1, le=50)
-    rate: Rate
+    occupancy: int = Field(ge=1, le=50, description="One of the rate plan's occupancy options.")
+    rate: Rate = Field(description="Price per night for that occupancy, in the plan's currency.")
 
 
 class RestrictionsItem(_Item):
     """Rate and restrictions of a PMS rate plan (of that room type); only given fields change."""
 
-    type: Literal["restrictions"]
-    rate_plan_id: PmsId
-    rate: Rate | None = Field(default=None, description="Per-room plans: the price per night.")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.RESTRICTIONS_ITEM))
+
+    type: Literal["restrictions"] = Field(description="Selects this kind of item.")
+    rate_plan_id: PmsId = Field(description="The PMS id of the rate plan (of that room type).")
+    rate: Rate | None = Field(
+        default=None,
+        description="Per-room plans: the price per night in the plan's currency, as a decimal "
+        "string or number.",
+    )
     # At most one rate per occupancy (1 to 50): a bound also keeps the largest valid batch,
     # and so the body cap (API_MAX_BODY_BYTES), small.
     rates: list[OccupancyRateIn] | None = Field(
@@ -76,12 +87,18 @@ class RestrictionsItem(_Item):
         max_length=50,
         description="Per-person plans: one rate per occupancy option.",
     )
-    min_stay_arrival: int | None = Field(default=None, ge=1, le=730)
-    min_stay_through: int | None = Field(default=None, ge=1, le=730)
-    max_stay: int | None = Field(default=None, ge=0, le=730, description="0 = no maximum.")
-    closed_to_arrival: bool | None = None
-    closed_to_departure: bool | None = None
-    stop_sell: bool | None = None
+    min_stay_arrival: int | None = Field(
+        default=None, ge=1, le=730, description="Fewest nights of a stay arriving on the date."
+    )
+    min_stay_through: int | None = Field(
+        default=None, ge=1, le=730, description="Fewest nights of a stay that covers the date."
+    )
+    max_stay: int | None = Field(
+        default=None, ge=0, le=730, description="Most nights of a stay; 0 = no maximum."
+    )
+    closed_to_arrival: bool | None = Field(default=None, description="No arrival on the date.")
+    closed_to_departure: bool | None = Field(default=None, description="No departure on the date.")
+    stop_sell: bool | None = Field(default=None, description="Not sold at all on the date.")
 
     @model_validator(mode="after")
     def _some_field(self) -> RestrictionsItem:
@@ -100,97 +117,112 @@ AriItem = Annotated[AvailabilityItem | RestrictionsItem, Field(discriminator="ty
 
 
 class AriBatch(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "type": "availability",
-                            "room_type_id": "dbl",
-                            "date_from": "2026-06-01",
-                            "date_to": "2026-06-30",
-                            "availability": 7,
-                        },
-                        {
-                            "type": "restrictions",
-                            "room_type_id": "dbl",
-                            "rate_plan_id": "bar",
-                            "date_from": "2026-06-01",
-                            "date_to": "2026-09-30",
-                            "days": ["fr", "sa"],
-                            "rate": "149.00",
-                            "min_stay_arrival": 2,
-                        },
-                    ]
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ARI_BATCH))
 
-    items: list[AriItem] = Field(min_length=1, max_length=MAX_ITEMS)
+    items: list[AriItem] = Field(
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description="The changes, applied in order (a later item wins on the same cell); all "
+        "are stored or none.",
+    )
 
 
 class AriAccepted(BaseModel):
-    change_id: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ARI_ACCEPTED))
+
+    change_id: str = Field(description="This batch's id (32 hex digits), for the logs.")
     cells_changed: int = Field(description="Cells whose desired value actually changed.")
 
 
 class AriCellRead(BaseModel):
-    type: Literal["availability", "restrictions"]
-    room_type_id: str
-    rate_plan_id: str | None
-    date: date
-    desired: dict[str, Any]
-    status: CellStatus = Field(description="in_sync: Channex has it; pending: not sent yet.")
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ARI_CELL_RESTRICTIONS))
+
+    type: Literal["availability", "restrictions"] = Field(description="The kind of cell.")
+    room_type_id: str = Field(description="The PMS id of the room type.")
+    rate_plan_id: str | None = Field(
+        description="The PMS id of the rate plan; null on availability cells."
+    )
+    date: StayDate
+    desired: dict[str, Any] = Field(
+        description="The values the PMS asked for, by field (rates as decimal strings)."
+    )
+    status: CellStatus = Field(
+        description="in_sync: Channex has it; pending: not sent yet; failed: Channex rejected "
+        "it (see `failure`); held: waits for the PMS's next availability after a booking."
+    )
     failure: str | None = Field(description="Channex's warning when it rejected the value.")
 
 
 class AriStateRead(BaseModel):
-    property_id: str
-    date_from: date
-    date_to: date
-    cells: list[AriCellRead]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ARI_STATE))
+
+    property_id: str = Field(description="The PMS id of the property.")
+    date_from: date = Field(description="First date asked for (inclusive).")
+    date_to: date = Field(description="Last date asked for (inclusive).")
+    cells: list[AriCellRead] = Field(
+        description="Every cell the PMS has set on those dates; unset ones are left out."
+    )
 
 
 class FullSyncAccepted(BaseModel):
-    property_id: str
-    requested_at: datetime
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.FULL_SYNC_ACCEPTED))
+
+    property_id: str = Field(description="The PMS id of the property.")
+    requested_at: datetime = Field(
+        description="When the full sync was asked for (UTC, RFC 3339); a job sends it."
+    )
 
 
 class SyncRunRead(BaseModel):
-    id: int
-    kind: Literal["incremental", "full", "repair"]
-    endpoint: Literal["availability", "restrictions"]
-    outcome: Literal["success", "partial", "failed", "rate_limited"]
-    cells: int
-    values_count: int
-    requests_count: int
-    bytes_count: int
-    date_from: date | None
-    date_to: date | None
-    task_ids: list[str]
-    warnings: list[dict[str, Any]]
-    error: str | None
-    started_at: datetime
-    duration_ms: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.SYNC_RUN))
+
+    id: int = Field(description="The run's id.")
+    kind: Literal["incremental", "full", "repair"] = Field(
+        description="incremental: changed cells; full: the whole horizon; repair: drift."
+    )
+    endpoint: Literal["availability", "restrictions"] = Field(
+        description="Which Channex ARI endpoint was called."
+    )
+    outcome: Literal["success", "partial", "failed", "rate_limited"] = Field(
+        description="partial: Channex dropped some values (see `warnings`)."
+    )
+    cells: int = Field(description="Cells the run covered.")
+    values_count: int = Field(
+        description="Values sent: a run of equal values on consecutive dates counts once."
+    )
+    requests_count: int = Field(description="HTTP requests made to Channex.")
+    bytes_count: int = Field(description="Request bytes sent to Channex.")
+    date_from: date | None = Field(description="First date sent; null if none was.")
+    date_to: date | None = Field(description="Last date sent; null if none was.")
+    task_ids: list[str] = Field(description="Channex's task ids of the requests.")
+    warnings: list[dict[str, Any]] = Field(
+        description="Channex's `meta.warnings`: the values it dropped, and why."
+    )
+    error: str | None = Field(description="Why the run failed; null unless it did.")
+    started_at: datetime = Field(description="When the run started (UTC, RFC 3339).")
+    duration_ms: int = Field(description="How long it took, in milliseconds.")
 
 
 class DriftCellRead(BaseModel):
-    type: Literal["availability", "restrictions"]
-    room_type_id: str
-    rate_plan_id: str | None
-    date: date
-    field: str
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DRIFT_CELL))
+
+    type: Literal["availability", "restrictions"] = Field(description="The kind of cell.")
+    room_type_id: str = Field(description="The PMS id of the room type.")
+    rate_plan_id: str | None = Field(
+        description="The PMS id of the rate plan; null on availability cells."
+    )
+    date: StayDate
+    field: str = Field(description="The field that differs, e.g. availability or rate.")
     pushed: Any = Field(description="What channel-sync last pushed and Channex accepted.")
     channex: Any = Field(description="What Channex holds now.")
 
 
 class DriftRead(BaseModel):
-    property_id: str
-    date_from: date
-    date_to: date
-    checked_cells: int
-    differences: list[DriftCellRead]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.DRIFT))
+
+    property_id: str = Field(description="The PMS id of the property.")
+    date_from: date = Field(description="First date checked (inclusive).")
+    date_to: date = Field(description="Last date checked (inclusive).")
+    checked_cells: int = Field(description="Cells compared with Channex.")
+    differences: list[DriftCellRead] = Field(description="One entry per differing field.")
     repaired: bool = Field(description="True when the differing cells were marked for a push.")

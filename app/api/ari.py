@@ -43,7 +43,12 @@ To = Annotated[date, Query(alias="to", description="Last date (inclusive)")]
 RunId = Annotated[int, Path(description="The sync run's id", ge=1, le=MAX_INT)]
 
 
-@router.post("/ari", status_code=202, response_model=AriAccepted)
+@router.post(
+    "/ari",
+    status_code=202,
+    response_model=AriAccepted,
+    summary="Push availability, rates and restrictions",
+)
 async def post_ari(
     property_id: PropertyId,
     body: AriBatch,
@@ -60,7 +65,7 @@ async def post_ari(
     return AriAccepted(change_id=change.id, cells_changed=change.cells_changed)
 
 
-@router.get("/ari", response_model=AriStateRead)
+@router.get("/ari", response_model=AriStateRead, summary="Read the desired ARI and its sync status")
 async def get_ari(
     property_id: PropertyId,
     date_from: From,
@@ -76,7 +81,12 @@ async def get_ari(
     return AriStateRead(property_id=property_id, date_from=date_from, date_to=date_to, cells=items)
 
 
-@router.post("/sync", status_code=202, response_model=FullSyncAccepted)
+@router.post(
+    "/sync",
+    status_code=202,
+    response_model=FullSyncAccepted,
+    summary="Start a full sync of a property",
+)
 async def full_sync(
     property_id: PropertyId, session: SessionDep, principal: PrincipalDep, resources: ResourcesDep
 ) -> FullSyncAccepted:
@@ -90,7 +100,9 @@ async def full_sync(
     return FullSyncAccepted(property_id=property_id, requested_at=state.full_sync_requested_at)
 
 
-@router.get("/sync-runs", response_model=Page[SyncRunRead])
+@router.get(
+    "/sync-runs", response_model=Page[SyncRunRead], summary="List the sync runs of a property"
+)
 async def list_sync_runs(
     property_id: PropertyId, session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[SyncRunRead]:
@@ -101,7 +113,7 @@ async def list_sync_runs(
     return page_of([_run_read(run) for run in runs], total, page.limit, page.offset)
 
 
-@router.get("/sync-runs/{run_id}", response_model=SyncRunRead)
+@router.get("/sync-runs/{run_id}", response_model=SyncRunRead, summary="Get a sync run")
 async def get_sync_run(
     property_id: PropertyId, run_id: RunId, session: SessionDep, principal: PrincipalDep
 ) -> SyncRunRead:
@@ -109,7 +121,9 @@ async def get_sync_run(
     return _run_read(await ari_runs.get_run(session, principal, property_id, run_id))
 
 
-@router.get("/drift", response_model=DriftRead)
+@router.get(
+    "/drift", response_model=DriftRead, summary="Compare Channex's ARI with what was pushed"
+)
 async def get_drift(
     property_id: PropertyId,
     date_from: From,
@@ -125,7 +139,11 @@ async def get_drift(
     return _drift_read(property_id, drift)
 
 
-@router.post("/drift/repair", response_model=DriftRead)
+@router.post(
+    "/drift/repair",
+    response_model=DriftRead,
+    summary="Repair drift: push the differing cells again",
+)
 async def repair_drift(
     property_id: PropertyId,
     date_from: From,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from app import schema_examples as ex
 from app.api.deps import ChannexDep, OrgId, PrincipalDep, ResourcesDep, SessionDep
 from app.jobs.requests import request_deliveries
 from app.schemas_revision import RevisionRead
@@ -39,11 +40,13 @@ class RevisionFeed(BaseModel):
 
 
 class Replayed(BaseModel):
-    revision_id: str
-    deliveries: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.REPLAYED))
+
+    revision_id: str = Field(description="Channex booking revision id")
+    deliveries: int = Field(description="Deliveries queued: one per PMS endpoint it goes to")
 
 
-@router.get("/v1/bookings/revisions", response_model=RevisionFeed)
+@router.get("/v1/bookings/revisions", response_model=RevisionFeed, summary="Pull booking revisions")
 async def list_booking_revisions(
     session: SessionDep,
     principal: PrincipalDep,
@@ -64,7 +67,11 @@ async def list_booking_revisions(
     return RevisionFeed(items=items, next_cursor=cursor)
 
 
-@router.post("/v1/bookings/revisions/{revision_id}/ack", response_model=RevisionRead)
+@router.post(
+    "/v1/bookings/revisions/{revision_id}/ack",
+    response_model=RevisionRead,
+    summary="Acknowledge a pulled revision",
+)
 async def ack_booking_revision(
     revision_id: ChannexRevisionId,
     session: SessionDep,
@@ -77,7 +84,11 @@ async def ack_booking_revision(
     return revision_read(row, build_cipher(resources.settings))
 
 
-@router.post("/v1/bookings/revisions/{revision_id}/replay", response_model=Replayed)
+@router.post(
+    "/v1/bookings/revisions/{revision_id}/replay",
+    response_model=Replayed,
+    summary="Deliver a revision to the PMS again",
+)
 async def replay_booking_revision(
     revision_id: ChannexRevisionId,
     session: SessionDep,
@@ -92,7 +103,11 @@ async def replay_booking_revision(
     return Replayed(revision_id=revision_id, deliveries=len(pairs))
 
 
-@router.post("/v1/bookings/quarantine/{revision_id}/reapply", response_model=RevisionRead)
+@router.post(
+    "/v1/bookings/quarantine/{revision_id}/reapply",
+    response_model=RevisionRead,
+    summary="Apply a quarantined revision again",
+)
 async def reapply_quarantined_revision(
     revision_id: ChannexRevisionId,
     session: SessionDep,
@@ -111,13 +126,21 @@ async def reapply_quarantined_revision(
     return revision_read(row, build_cipher(resources.settings))
 
 
-@router.get("/v1/bookings/problems", response_model=BookingProblems)
+@router.get(
+    "/v1/bookings/problems",
+    response_model=BookingProblems,
+    summary="List booking problems that need a human",
+)
 async def list_booking_problems(session: SessionDep, principal: PrincipalDep) -> BookingProblems:
     """Unmapped, overbooked, stale and quarantined revisions, alarms and failing endpoints."""
     return await list_problems(session, principal)
 
 
-@router.get("/v1/bookings/endpoints", response_model=list[EndpointRead])
+@router.get(
+    "/v1/bookings/endpoints",
+    response_model=list[EndpointRead],
+    summary="List PMS endpoints and their health",
+)
 async def list_booking_endpoints(
     session: SessionDep, principal: PrincipalDep
 ) -> list[EndpointRead]:
@@ -125,7 +148,11 @@ async def list_booking_endpoints(
     return list(await list_endpoints(session, principal))
 
 
-@router.get("/v1/bookings/{booking_id}", response_model=BookingRead)
+@router.get(
+    "/v1/bookings/{booking_id}",
+    response_model=BookingRead,
+    summary="Get a booking with its revisions",
+)
 async def get_booking(
     booking_id: ChannexBookingId,
     session: SessionDep,
@@ -137,7 +164,11 @@ async def get_booking(
     return await service.get_booking(session, principal, cipher, booking_id)
 
 
-@router.delete("/v1/bookings/{booking_id}/personal-data", response_model=BookingRead)
+@router.delete(
+    "/v1/bookings/{booking_id}/personal-data",
+    response_model=BookingRead,
+    summary="Erase a booking's personal data",
+)
 async def erase_booking_personal_data(
     booking_id: ChannexBookingId,
     session: SessionDep,
@@ -151,7 +182,11 @@ async def erase_booking_personal_data(
     return await service.get_booking(session, principal, cipher, booking_id)
 
 
-@router.put("/v1/organizations/{org_id}/booking-endpoint", response_model=EndpointRead)
+@router.put(
+    "/v1/organizations/{org_id}/booking-endpoint",
+    response_model=EndpointRead,
+    summary="Set the organization's booking endpoint",
+)
 async def put_booking_endpoint(
     org_id: OrgId,
     body: EndpointPut,
@@ -165,7 +200,11 @@ async def put_booking_endpoint(
     return await endpoint_read(session, endpoint, org_id, secret)
 
 
-@router.get("/v1/organizations/{org_id}/booking-endpoint", response_model=EndpointRead)
+@router.get(
+    "/v1/organizations/{org_id}/booking-endpoint",
+    response_model=EndpointRead,
+    summary="Get the organization's booking endpoint",
+)
 async def get_booking_endpoint(
     org_id: OrgId, session: SessionDep, principal: PrincipalDep
 ) -> EndpointRead:

@@ -13,7 +13,11 @@ from app.services.properties import get_property
 router = APIRouter(prefix="/v1/properties/{property_id}", tags=["channex"])
 
 
-@router.get("/channex/room-types", response_model=list[ChannexRoomTypeRead])
+@router.get(
+    "/channex/room-types",
+    response_model=list[ChannexRoomTypeRead],
+    summary="List the room types Channex holds",
+)
 async def list_channex_room_types(
     property_id: PropertyId,
     session: SessionDep,
@@ -34,7 +38,11 @@ async def list_channex_room_types(
     ]
 
 
-@router.get("/channex/rate-plans", response_model=list[ChannexRatePlanRead])
+@router.get(
+    "/channex/rate-plans",
+    response_model=list[ChannexRatePlanRead],
+    summary="List the rate plans Channex holds",
+)
 async def list_channex_rate_plans(
     property_id: PropertyId,
     session: SessionDep,
@@ -55,7 +63,9 @@ async def list_channex_rate_plans(
     ]
 
 
-@router.post("/channex/refresh", response_model=RefreshResult)
+@router.post(
+    "/channex/refresh", response_model=RefreshResult, summary="Check the mappings against Channex"
+)
 async def refresh_mappings(
     property_id: PropertyId,
     session: SessionDep,
@@ -73,7 +83,9 @@ async def refresh_mappings(
     )
 
 
-@router.get("/channels", response_model=list[ChannelRead])
+@router.get(
+    "/channels", response_model=list[ChannelRead], summary="List the property's OTA channels"
+)
 async def list_channels(
     property_id: PropertyId,
     session: SessionDep,

@@ -20,13 +20,23 @@ router = APIRouter(prefix="/health", tags=["health"])
 CHECK_TIMEOUT = 3.0
 
 
-@router.get("/live", response_model=dict[str, str])
+@router.get(
+    "/live",
+    response_model=dict[str, str],
+    summary="Liveness probe",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def live() -> dict[str, str]:
     """The process is up and serving."""
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness}},
+    summary="Readiness probe",
+)
 async def ready(resources: ResourcesDep) -> JSONResponse:
     """Database, Redis (when configured) and Channex configuration, each with its result; then
     warnings and the backlog, which never change the answer's status."""

@@ -23,7 +23,9 @@ from app.services.mapped_entity import put_mapped, record_put_failure
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 
 
-@router.put("/{org_id}", response_model=OrganizationRead)
+@router.put(
+    "/{org_id}", response_model=OrganizationRead, summary="Create or update an organization"
+)
 async def put_organization(
     org_id: OrgId,
     body: OrganizationPut,
@@ -40,7 +42,7 @@ async def put_organization(
     return organization_read(org)
 
 
-@router.get("/{org_id}", response_model=OrganizationRead)
+@router.get("/{org_id}", response_model=OrganizationRead, summary="Get an organization")
 async def get_organization(
     org_id: OrgId, session: SessionDep, principal: PrincipalDep
 ) -> OrganizationRead:
@@ -48,7 +50,7 @@ async def get_organization(
     return organization_read(await service.get_organization(session, principal, org_id))
 
 
-@router.get("", response_model=Page[OrganizationRead])
+@router.get("", response_model=Page[OrganizationRead], summary="List organizations")
 async def list_organizations(
     session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[OrganizationRead]:
@@ -59,7 +61,7 @@ async def list_organizations(
     return page_of([organization_read(org) for org in rows], total, page.limit, page.offset)
 
 
-@router.delete("/{org_id}", response_model=OrganizationRead)
+@router.delete("/{org_id}", response_model=OrganizationRead, summary="Disconnect an organization")
 async def disconnect_organization(
     org_id: OrgId, session: SessionDep, principal: PrincipalDep
 ) -> OrganizationRead:

@@ -32,6 +32,12 @@ FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 class ProblemField(BaseModel):
     """One rejected input field."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"loc": "body.title", "message": "Field required", "code": "missing"}]
+        }
+    )
+
     loc: str = Field(
         description="Where: a dotted path such as `body.title`, `query.offset`, `path.org_id`."
     )

@@ -24,7 +24,7 @@ from app.services.mapped_entity import Quotas, put_mapped, record_put_failure
 router = APIRouter(prefix="/v1/properties", tags=["properties"])
 
 
-@router.put("/{property_id}", response_model=PropertyRead)
+@router.put("/{property_id}", response_model=PropertyRead, summary="Create or update a property")
 async def put_property(
     property_id: PropertyId,
     body: PropertyPut,
@@ -41,7 +41,7 @@ async def put_property(
     return property_read(prop, body.organization_id)
 
 
-@router.get("/{property_id}", response_model=PropertyRead)
+@router.get("/{property_id}", response_model=PropertyRead, summary="Get a property")
 async def get_property(
     property_id: PropertyId, session: SessionDep, principal: PrincipalDep
 ) -> PropertyRead:
@@ -49,7 +49,7 @@ async def get_property(
     return property_read(*await service.get_property(session, principal, property_id))
 
 
-@router.get("", response_model=Page[PropertyRead])
+@router.get("", response_model=Page[PropertyRead], summary="List properties")
 async def list_properties(
     session: SessionDep,
     principal: PrincipalDep,
@@ -63,7 +63,7 @@ async def list_properties(
     return page_of([property_read(*row) for row in rows], total, page.limit, page.offset)
 
 
-@router.delete("/{property_id}", response_model=PropertyRead)
+@router.delete("/{property_id}", response_model=PropertyRead, summary="Disconnect a property")
 async def disconnect_property(
     property_id: PropertyId, session: SessionDep, principal: PrincipalDep
 ) -> PropertyRead:

@@ -26,7 +26,11 @@ from app.services.room_types import get_room_type
 router = APIRouter(prefix="/v1/properties/{property_id}", tags=["mappings"])
 
 
-@router.put("/room-types/{room_type_id}/rate-plans/{rate_plan_id}", response_model=RatePlanRead)
+@router.put(
+    "/room-types/{room_type_id}/rate-plans/{rate_plan_id}",
+    response_model=RatePlanRead,
+    summary="Create, update or adopt a rate plan",
+)
 async def put_rate_plan(
     property_id: PropertyId,
     room_type_id: RoomTypeId,
@@ -46,7 +50,11 @@ async def put_rate_plan(
     return rate_plan_read(rate_plan, property_id, room_type_id)
 
 
-@router.get("/room-types/{room_type_id}/rate-plans/{rate_plan_id}", response_model=RatePlanRead)
+@router.get(
+    "/room-types/{room_type_id}/rate-plans/{rate_plan_id}",
+    response_model=RatePlanRead,
+    summary="Get a rate plan mapping",
+)
 async def get_rate_plan(
     property_id: PropertyId,
     room_type_id: RoomTypeId,
@@ -60,7 +68,11 @@ async def get_rate_plan(
     return rate_plan_read(rate_plan, property_id, room_type_id)
 
 
-@router.get("/room-types/{room_type_id}/rate-plans", response_model=list[RatePlanRead])
+@router.get(
+    "/room-types/{room_type_id}/rate-plans",
+    response_model=list[RatePlanRead],
+    summary="List a room type's rate plans",
+)
 async def list_room_type_rate_plans(
     property_id: PropertyId, room_type_id: RoomTypeId, session: SessionDep, principal: PrincipalDep
 ) -> list[RatePlanRead]:
@@ -70,7 +82,9 @@ async def list_room_type_rate_plans(
     return [rate_plan_read(rp, property_id, rt_id) for rp, rt_id in rows]
 
 
-@router.get("/rate-plans", response_model=list[RatePlanRead])
+@router.get(
+    "/rate-plans", response_model=list[RatePlanRead], summary="List a property's rate plans"
+)
 async def list_rate_plans(
     property_id: PropertyId, session: SessionDep, principal: PrincipalDep
 ) -> list[RatePlanRead]:
@@ -81,7 +95,10 @@ async def list_rate_plans(
 
 
 @router.delete(
-    "/room-types/{room_type_id}/rate-plans/{rate_plan_id}", status_code=204, response_class=Response
+    "/room-types/{room_type_id}/rate-plans/{rate_plan_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Unmap a rate plan",
 )
 async def unmap_rate_plan(
     property_id: PropertyId,

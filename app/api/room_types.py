@@ -24,7 +24,9 @@ from app.services.properties import get_property
 router = APIRouter(prefix="/v1/properties/{property_id}/room-types", tags=["mappings"])
 
 
-@router.put("/{room_type_id}", response_model=RoomTypeRead)
+@router.put(
+    "/{room_type_id}", response_model=RoomTypeRead, summary="Create, update or adopt a room type"
+)
 async def put_room_type(
     property_id: PropertyId,
     room_type_id: RoomTypeId,
@@ -44,7 +46,7 @@ async def put_room_type(
     return room_type_read(room_type, property_id)
 
 
-@router.get("/{room_type_id}", response_model=RoomTypeRead)
+@router.get("/{room_type_id}", response_model=RoomTypeRead, summary="Get a room type mapping")
 async def get_room_type(
     property_id: PropertyId, room_type_id: RoomTypeId, session: SessionDep, principal: PrincipalDep
 ) -> RoomTypeRead:
@@ -53,7 +55,7 @@ async def get_room_type(
     return room_type_read(room_type, property_id)
 
 
-@router.get("", response_model=list[RoomTypeRead])
+@router.get("", response_model=list[RoomTypeRead], summary="List a property's room types")
 async def list_room_types(
     property_id: PropertyId, session: SessionDep, principal: PrincipalDep
 ) -> list[RoomTypeRead]:
@@ -64,7 +66,9 @@ async def list_room_types(
     ]
 
 
-@router.delete("/{room_type_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{room_type_id}", status_code=204, response_class=Response, summary="Unmap a room type"
+)
 async def unmap_room_type(
     property_id: PropertyId, room_type_id: RoomTypeId, session: SessionDep, principal: PrincipalDep
 ) -> None:

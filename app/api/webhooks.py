@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from app import schema_examples as ex
 from app.api.request_guard import too_large
 from app.errors import AppError
 from app.jobs.inbox_waker import InboxWaker
@@ -60,7 +61,9 @@ _OPENAPI: dict[str, Any] = {
 class WebhookReceived(BaseModel):
     """Stored (or already stored): Channex need not send it again."""
 
-    received: bool = True
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.WEBHOOK_RECEIVED))
+
+    received: bool = Field(default=True, description="Always true: the event is stored.")
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
@@ -78,7 +81,12 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/channex", response_model=WebhookReceived, openapi_extra=_OPENAPI)
+@router.post(
+    "/channex",
+    response_model=WebhookReceived,
+    openapi_extra=_OPENAPI,
+    summary="Receive a Channex webhook",
+)
 async def receive_channex_webhook(request: Request) -> Response:
     """Receive a Channex webhook: stored once before the answer, processed by a job."""
     # No dependencies and no response validation on the hottest route: each costs a

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import schema_examples as ex
 from app.models import (
     Booking,
     BookingDelivery,
@@ -26,51 +27,78 @@ LIMIT = 200
 
 
 class FlaggedRevision(BaseModel):
-    revision_id: str
-    booking_id: str
-    property_id: str | None
-    channex_property_id: str
-    status: str
-    flags: list[str]
-    inserted_at: datetime
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.FLAGGED_REVISION))
+
+    revision_id: str = Field(description="Channex booking revision id")
+    booking_id: str = Field(description="Channex booking id")
+    property_id: str | None = Field(description="The PMS's property id; null if unknown")
+    channex_property_id: str = Field(description="Channex property id (UUID)")
+    status: str = Field(description="new | modified | cancelled")
+    flags: list[str] = Field(
+        description="unmapped_room_type, unmapped_rate_plan, overbooking, unknown_property, stale"
+    )
+    inserted_at: datetime = Field(description="When Channex created the revision (UTC)")
 
 
 class Quarantined(BaseModel):
-    revision_id: str
-    booking_id: str | None
-    channex_property_id: str | None
-    reason: str
-    quarantined_at: datetime
-    resolved_at: datetime | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.QUARANTINED))
+
+    revision_id: str = Field(description="Channex booking revision id")
+    booking_id: str | None = Field(description="Channex booking id; null if unreadable")
+    channex_property_id: str | None = Field(description="Channex property id; null if unreadable")
+    reason: str = Field(
+        description="The error's type and where it was raised (never its message: it may "
+        "quote guest data)"
+    )
+    quarantined_at: datetime = Field(description="When it was set aside (UTC)")
+    resolved_at: datetime | None = Field(description="When it was applied again; null until then")
 
 
 class EventProblem(BaseModel):
-    event_id: int
-    event: str
-    status: str
-    channex_property_id: str | None
-    channex_revision_id: str | None
-    note: str | None
-    received_at: datetime
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.EVENT_PROBLEM))
+
+    event_id: int = Field(description="The inbox row's id")
+    event: str = Field(description="Channex's event name, e.g. booking or non_acked_booking")
+    status: str = Field(description="failed or alarm")
+    channex_property_id: str | None = Field(description="Channex property id, if it had one")
+    channex_revision_id: str | None = Field(description="Channex revision id, if it had one")
+    note: str | None = Field(description="What was found, for a person")
+    received_at: datetime = Field(description="When channel-sync received it (UTC)")
 
 
 class FailedDelivery(BaseModel):
-    revision_id: str
-    booking_id: str
-    sequence: int
-    attempts: int
-    last_status_code: int | None
-    last_error: str | None
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.FAILED_DELIVERY))
+
+    revision_id: str = Field(description="Channex booking revision id")
+    booking_id: str = Field(description="Channex booking id")
+    sequence: int = Field(description="The revision's position in the booking's history")
+    attempts: int = Field(description="POSTs tried before giving up")
+    last_status_code: int | None = Field(
+        description="The PMS's last HTTP status; null if it was never reached"
+    )
+    last_error: str | None = Field(description="The last attempt's error")
 
 
 class BookingProblems(BaseModel):
     """Everything about bookings that will not fix itself."""
 
-    flagged_revisions: list[FlaggedRevision]
-    quarantined_revisions: list[Quarantined]
-    events: list[EventProblem]
-    failed_deliveries: list[FailedDelivery]
-    failing_endpoints: list[EndpointRead]
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.BOOKING_PROBLEMS))
+
+    flagged_revisions: list[FlaggedRevision] = Field(
+        description="Revisions with a flag a person should look at (unmapped, overbooking...)"
+    )
+    quarantined_revisions: list[Quarantined] = Field(
+        description="Unresolved revisions that could not be applied, newest first"
+    )
+    events: list[EventProblem] = Field(
+        description="Webhooks that could not be processed, and Channex's non-ack alarms"
+    )
+    failed_deliveries: list[FailedDelivery] = Field(
+        description="Deliveries to the PMS that gave up"
+    )
+    failing_endpoints: list[EndpointRead] = Field(
+        description="PMS endpoints that are failing or disabled"
+    )
 
 
 async def _own_channex_properties(session: AsyncSession, principal: Principal) -> set[str] | None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import schema_examples as ex
 from app.db import utcnow
 from app.errors import not_found
 from app.models import BookingDelivery, Organization, PmsEndpoint
@@ -25,28 +26,42 @@ from app.settings import Settings
 class EndpointPut(RequestBody):
     """The organization's PMS endpoint for pushed booking revisions."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"url": "https://pms.example.com/channex/bookings"}]},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ENDPOINT_PUT))
 
-    url: str = Field(max_length=2048, description="https in production; no private addresses")
+    url: str = Field(
+        max_length=2048,
+        description="Where revisions are POSTed: https in production; no private addresses",
+    )
     rotate_secret: bool = Field(default=False, description="Issue a new signing secret")
 
 
 class EndpointRead(BaseModel):
     """An endpoint and its health; `secret` only in the answer that created or rotated it."""
 
-    scope: str
-    organization_id: str | None
-    url: str
-    secret: str | None = Field(default=None, description="Standard Webhooks signing secret")
-    disabled_at: datetime | None
-    disabled_reason: str | None
-    failing_since: datetime | None
-    last_error: str | None
-    pending_deliveries: int
-    failed_deliveries: int
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ENDPOINT_READ))
+
+    scope: str = Field(description="`global` (the deployment's default) or `org:<n>`.")
+    organization_id: str | None = Field(
+        description="The PMS id of its organization; null for the global endpoint."
+    )
+    url: str = Field(description="Where revisions are POSTed.")
+    secret: str | None = Field(
+        default=None,
+        description="Standard Webhooks signing secret (`whsec_...`); only in the answer that "
+        "created or rotated it, else null",
+    )
+    disabled_at: datetime | None = Field(
+        description="When deliveries to it were stopped (UTC); null while enabled."
+    )
+    disabled_reason: str | None = Field(description="Why it was disabled; null while enabled.")
+    failing_since: datetime | None = Field(
+        description="Start of the current run of failed deliveries (UTC); null when healthy."
+    )
+    last_error: str | None = Field(description="The last delivery's error; null when healthy.")
+    pending_deliveries: int = Field(description="Deliveries waiting to be sent or retried.")
+    failed_deliveries: int = Field(
+        description="Deliveries that gave up (retries exhausted); replay them by API."
+    )
 
 
 async def put_endpoint(

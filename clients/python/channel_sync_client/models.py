@@ -18,29 +18,59 @@ class AriAccepted(BaseModel):
     Cells whose desired value actually changed.
     """
     change_id: Annotated[str, Field(title="Change Id")]
+    """
+    This batch's id (32 hex digits), for the logs.
+    """
 
 
 class AriCellRead(BaseModel):
     date: Annotated[date_aliased, Field(title="Date")]
+    """
+    The stay date, in the property's time zone.
+    """
     desired: Annotated[dict[str, Any], Field(title="Desired")]
+    """
+    The values the PMS asked for, by field (rates as decimal strings).
+    """
     failure: Annotated[str | None, Field(title="Failure")]
     """
     Channex's warning when it rejected the value.
     """
     rate_plan_id: Annotated[str | None, Field(title="Rate Plan Id")]
+    """
+    The PMS id of the rate plan; null on availability cells.
+    """
     room_type_id: Annotated[str, Field(title="Room Type Id")]
+    """
+    The PMS id of the room type.
+    """
     status: Annotated[Literal["in_sync", "pending", "failed", "held"], Field(title="Status")]
     """
-    in_sync: Channex has it; pending: not sent yet.
+    in_sync: Channex has it; pending: not sent yet; failed: Channex rejected it (see `failure`); held: waits for the PMS's next availability after a booking.
     """
     type: Annotated[Literal["availability", "restrictions"], Field(title="Type")]
+    """
+    The kind of cell.
+    """
 
 
 class AriStateRead(BaseModel):
     cells: Annotated[list[AriCellRead], Field(title="Cells")]
+    """
+    Every cell the PMS has set on those dates; unset ones are left out.
+    """
     date_from: Annotated[date_aliased, Field(title="Date From")]
+    """
+    First date asked for (inclusive).
+    """
     date_to: Annotated[date_aliased, Field(title="Date To")]
+    """
+    Last date asked for (inclusive).
+    """
     property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of the property.
+    """
 
 
 Days = TypeAliasType(
@@ -64,8 +94,17 @@ class AvailabilityItem(BaseModel):
         extra="forbid",
     )
     availability: Annotated[int, Field(ge=0, le=100000, title="Availability")]
+    """
+    Rooms left to sell on each date.
+    """
     date_from: Annotated[date_aliased, Field(title="Date From")]
+    """
+    First date (inclusive), in the property's time zone.
+    """
     date_to: Annotated[date_aliased, Field(title="Date To")]
+    """
+    Last date (inclusive); a range spans at most 731 days.
+    """
     days: Annotated[Days | None, Field(title="Days")] = None
     """
     Only these weekdays inside the range.
@@ -79,42 +118,93 @@ class AvailabilityItem(BaseModel):
             title="Room Type Id",
         ),
     ]
+    """
+    The PMS id of the room type.
+    """
     type: Annotated[Literal["availability"], Field(title="Type")]
+    """
+    Selects this kind of item.
+    """
 
 
 class ChannelRead(BaseModel):
     channel: Annotated[str, Field(title="Channel")]
+    """
+    Channex's code of the OTA, e.g. BookingCom.
+    """
     channex_channel_id: Annotated[str, Field(title="Channex Channel Id")]
+    """
+    Channex's id of the channel (UUID).
+    """
     is_active: Annotated[bool, Field(title="Is Active")]
+    """
+    Whether the channel is connected and selling.
+    """
     title: Annotated[str | None, Field(title="Title")]
+    """
+    The channel's title in Channex.
+    """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    """
+    When channel-sync last saw it change (UTC, RFC 3339).
+    """
 
 
 class ChannexRatePlanRead(BaseModel):
     channex_rate_plan_id: Annotated[str, Field(title="Channex Rate Plan Id")]
+    """
+    Channex's id (UUID).
+    """
     channex_room_type_id: Annotated[str, Field(title="Channex Room Type Id")]
+    """
+    Channex's id of its room type (UUID).
+    """
     mapped_rate_plan_id: Annotated[str | None, Field(title="Mapped Rate Plan Id")]
     """
-    Our (PMS) rate plan id mapped to it.
+    Our (PMS) rate plan id mapped to it; null if unmapped.
     """
     sell_mode: Annotated[str | None, Field(title="Sell Mode")]
+    """
+    per_room or per_person, as Channex holds it.
+    """
     title: Annotated[str, Field(title="Title")]
+    """
+    Its title in Channex.
+    """
 
 
 class ChannexRoomTypeRead(BaseModel):
     channex_room_type_id: Annotated[str, Field(title="Channex Room Type Id")]
+    """
+    Channex's id (UUID).
+    """
     count_of_rooms: Annotated[int | None, Field(title="Count Of Rooms")]
+    """
+    Rooms, as Channex holds it.
+    """
     mapped_room_type_id: Annotated[str | None, Field(title="Mapped Room Type Id")]
     """
-    Our (PMS) room type id mapped to it.
+    Our (PMS) room type id mapped to it; null if unmapped.
     """
     occ_adults: Annotated[int | None, Field(title="Occ Adults")]
+    """
+    Most adults, as Channex holds it.
+    """
     title: Annotated[str, Field(title="Title")]
+    """
+    Its title in Channex.
+    """
 
 
 class CheckResult(BaseModel):
     detail: Annotated[str | None, Field(title="Detail")] = None
+    """
+    What was found (an error's type when not ok), or null.
+    """
     ok: Annotated[bool, Field(title="Ok")]
+    """
+    Whether this dependency is usable.
+    """
 
 
 class DriftCellRead(BaseModel):
@@ -123,22 +213,52 @@ class DriftCellRead(BaseModel):
     What Channex holds now.
     """
     date: Annotated[date_aliased, Field(title="Date")]
+    """
+    The stay date, in the property's time zone.
+    """
     field: Annotated[str, Field(title="Field")]
+    """
+    The field that differs, e.g. availability or rate.
+    """
     pushed: Annotated[Any, Field(title="Pushed")]
     """
     What channel-sync last pushed and Channex accepted.
     """
     rate_plan_id: Annotated[str | None, Field(title="Rate Plan Id")]
+    """
+    The PMS id of the rate plan; null on availability cells.
+    """
     room_type_id: Annotated[str, Field(title="Room Type Id")]
+    """
+    The PMS id of the room type.
+    """
     type: Annotated[Literal["availability", "restrictions"], Field(title="Type")]
+    """
+    The kind of cell.
+    """
 
 
 class DriftRead(BaseModel):
     checked_cells: Annotated[int, Field(title="Checked Cells")]
+    """
+    Cells compared with Channex.
+    """
     date_from: Annotated[date_aliased, Field(title="Date From")]
+    """
+    First date checked (inclusive).
+    """
     date_to: Annotated[date_aliased, Field(title="Date To")]
+    """
+    Last date checked (inclusive).
+    """
     differences: Annotated[list[DriftCellRead], Field(title="Differences")]
+    """
+    One entry per differing field.
+    """
     property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of the property.
+    """
     repaired: Annotated[bool, Field(title="Repaired")]
     """
     True when the differing cells were marked for a push.
@@ -159,7 +279,7 @@ class EndpointPut(BaseModel):
     """
     url: Annotated[str, Field(max_length=2048, title="Url")]
     """
-    https in production; no private addresses
+    Where revisions are POSTed: https in production; no private addresses
     """
 
 
@@ -169,55 +289,151 @@ class EndpointRead(BaseModel):
     """
 
     disabled_at: Annotated[AwareDatetime | None, Field(title="Disabled At")]
+    """
+    When deliveries to it were stopped (UTC); null while enabled.
+    """
     disabled_reason: Annotated[str | None, Field(title="Disabled Reason")]
+    """
+    Why it was disabled; null while enabled.
+    """
     failed_deliveries: Annotated[int, Field(title="Failed Deliveries")]
+    """
+    Deliveries that gave up (retries exhausted); replay them by API.
+    """
     failing_since: Annotated[AwareDatetime | None, Field(title="Failing Since")]
+    """
+    Start of the current run of failed deliveries (UTC); null when healthy.
+    """
     last_error: Annotated[str | None, Field(title="Last Error")]
+    """
+    The last delivery's error; null when healthy.
+    """
     organization_id: Annotated[str | None, Field(title="Organization Id")]
+    """
+    The PMS id of its organization; null for the global endpoint.
+    """
     pending_deliveries: Annotated[int, Field(title="Pending Deliveries")]
+    """
+    Deliveries waiting to be sent or retried.
+    """
     scope: Annotated[str, Field(title="Scope")]
+    """
+    `global` (the deployment's default) or `org:<n>`.
+    """
     secret: Annotated[str | None, Field(title="Secret")] = None
     """
-    Standard Webhooks signing secret
+    Standard Webhooks signing secret (`whsec_...`); only in the answer that created or rotated it, else null
     """
     url: Annotated[str, Field(title="Url")]
+    """
+    Where revisions are POSTed.
+    """
 
 
 class EventProblem(BaseModel):
     channex_property_id: Annotated[str | None, Field(title="Channex Property Id")]
+    """
+    Channex property id, if it had one
+    """
     channex_revision_id: Annotated[str | None, Field(title="Channex Revision Id")]
+    """
+    Channex revision id, if it had one
+    """
     event: Annotated[str, Field(title="Event")]
+    """
+    Channex's event name, e.g. booking or non_acked_booking
+    """
     event_id: Annotated[int, Field(title="Event Id")]
+    """
+    The inbox row's id
+    """
     note: Annotated[str | None, Field(title="Note")]
+    """
+    What was found, for a person
+    """
     received_at: Annotated[AwareDatetime, Field(title="Received At")]
+    """
+    When channel-sync received it (UTC)
+    """
     status: Annotated[str, Field(title="Status")]
+    """
+    failed or alarm
+    """
 
 
 class FailedDelivery(BaseModel):
     attempts: Annotated[int, Field(title="Attempts")]
+    """
+    POSTs tried before giving up
+    """
     booking_id: Annotated[str, Field(title="Booking Id")]
+    """
+    Channex booking id
+    """
     last_error: Annotated[str | None, Field(title="Last Error")]
+    """
+    The last attempt's error
+    """
     last_status_code: Annotated[int | None, Field(title="Last Status Code")]
+    """
+    The PMS's last HTTP status; null if it was never reached
+    """
     revision_id: Annotated[str, Field(title="Revision Id")]
+    """
+    Channex booking revision id
+    """
     sequence: Annotated[int, Field(title="Sequence")]
+    """
+    The revision's position in the booking's history
+    """
 
 
 class FlaggedRevision(BaseModel):
     booking_id: Annotated[str, Field(title="Booking Id")]
+    """
+    Channex booking id
+    """
     channex_property_id: Annotated[str, Field(title="Channex Property Id")]
+    """
+    Channex property id (UUID)
+    """
     flags: Annotated[list[str], Field(title="Flags")]
+    """
+    unmapped_room_type, unmapped_rate_plan, overbooking, unknown_property, stale
+    """
     inserted_at: Annotated[AwareDatetime, Field(title="Inserted At")]
+    """
+    When Channex created the revision (UTC)
+    """
     property_id: Annotated[str | None, Field(title="Property Id")]
+    """
+    The PMS's property id; null if unknown
+    """
     revision_id: Annotated[str, Field(title="Revision Id")]
+    """
+    Channex booking revision id
+    """
     status: Annotated[str, Field(title="Status")]
+    """
+    new | modified | cancelled
+    """
 
 
 class FullSyncAccepted(BaseModel):
     property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of the property.
+    """
     requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
+    """
+    When the full sync was asked for (UTC, RFC 3339); a job sends it.
+    """
 
 
 Rate = TypeAliasType("Rate", Annotated[float, Field(gt=0.0, title="Rate")])
+"""
+Price per night for that occupancy, in the plan's currency.
+"""
 
 
 class OccupancyRateIn(BaseModel):
@@ -225,7 +441,13 @@ class OccupancyRateIn(BaseModel):
         extra="forbid",
     )
     occupancy: Annotated[int, Field(ge=1, le=50, title="Occupancy")]
+    """
+    One of the rate plan's occupancy options.
+    """
     rate: Annotated[Rate | str, Field(title="Rate")]
+    """
+    Price per night for that occupancy, in the plan's currency.
+    """
 
 
 class OrganizationPut(BaseModel):
@@ -243,31 +465,76 @@ class OrganizationPut(BaseModel):
         Field(title="Channex Group Id"),
     ] = None
     """
-    Adopt this existing Channex group instead of creating one.
+    Adopt this existing Channex group (UUID) instead of creating one.
     """
     title: Annotated[str, Field(max_length=255, min_length=1, title="Title")]
+    """
+    The organization's name, also its Channex group's title.
+    """
 
 
 class OrganizationRead(BaseModel):
     channex_group_id: Annotated[str | None, Field(title="Channex Group Id")]
+    """
+    Its Channex group (UUID); null until first synced.
+    """
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    """
+    When channel-sync first stored it (UTC, RFC 3339).
+    """
     disconnected_at: Annotated[AwareDatetime | None, Field(title="Disconnected At")]
+    """
+    When it was disconnected (UTC); null while connected.
+    """
     id: Annotated[str, Field(title="Id")]
+    """
+    The PMS's id of it.
+    """
     last_error: Annotated[str | None, Field(title="Last Error")]
+    """
+    Why the last sync failed; null once synced.
+    """
     sync_status: Annotated[
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
+    """
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
+    """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
+    """
+    When Channex last accepted it (UTC, RFC 3339); null until then.
+    """
     title: Annotated[str, Field(title="Title")]
+    """
+    The organization's name.
+    """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    """
+    When it last changed here (UTC, RFC 3339).
+    """
 
 
 class PageOrganizationRead(BaseModel):
     items: Annotated[list[OrganizationRead], Field(title="Items")]
+    """
+    This page's items, in the list's order.
+    """
     limit: Annotated[int, Field(title="Limit")]
+    """
+    The page size asked for (`?limit=`).
+    """
     next_offset: Annotated[int | None, Field(title="Next Offset")]
+    """
+    The `?offset=` of the next page; null on the last page.
+    """
     offset: Annotated[int, Field(title="Offset")]
+    """
+    Items skipped before this page (`?offset=`).
+    """
     total: Annotated[int, Field(title="Total")]
+    """
+    Items in the whole list, all pages together.
+    """
 
 
 class ProblemField(BaseModel):
@@ -296,6 +563,9 @@ class PropertyPut(BaseModel):
     address: Annotated[
         Annotated[str, StringConstraints(max_length=255)] | None, Field(title="Address")
     ] = None
+    """
+    Street and number.
+    """
     channex_property_id: Annotated[
         Annotated[
             str,
@@ -307,28 +577,46 @@ class PropertyPut(BaseModel):
         Field(title="Channex Property Id"),
     ] = None
     """
-    Adopt this existing Channex property instead of creating one.
+    Adopt this existing Channex property (UUID) instead of creating one.
     """
     city: Annotated[
         Annotated[str, StringConstraints(max_length=255)] | None, Field(title="City")
     ] = None
+    """
+    City.
+    """
     country: Annotated[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None,
         Field(title="Country"),
     ] = None
+    """
+    ISO 3166-1 alpha-2 code, e.g. DE.
+    """
     currency: Annotated[str, Field(pattern="^[A-Za-z]{3}$", title="Currency")]
+    """
+    ISO 4217 code of its rates, e.g. EUR.
+    """
     email: Annotated[
         Annotated[str, StringConstraints(max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")] | None,
         Field(title="Email"),
     ] = None
+    """
+    The property's contact e-mail address.
+    """
     latitude: Annotated[
         Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None,
         Field(title="Latitude"),
     ] = None
+    """
+    Decimal degrees as a string, e.g. "48.1374".
+    """
     longitude: Annotated[
         Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}(\.\d{1,7})?$")] | None,
         Field(title="Longitude"),
     ] = None
+    """
+    Decimal degrees as a string, e.g. "11.5755".
+    """
     organization_id: Annotated[
         str,
         Field(
@@ -338,9 +626,15 @@ class PropertyPut(BaseModel):
             title="Organization Id",
         ),
     ]
+    """
+    The PMS id of the organization it belongs to.
+    """
     phone: Annotated[
         Annotated[str, StringConstraints(max_length=32)] | None, Field(title="Phone")
     ] = None
+    """
+    The property's phone number, international format.
+    """
     property_type: Annotated[
         Literal[
             "apart_hotel",
@@ -369,49 +663,127 @@ class PropertyPut(BaseModel):
         | None,
         Field(title="Property Type"),
     ] = "hotel"
+    """
+    Channex's property type.
+    """
     state: Annotated[
         Annotated[str, StringConstraints(max_length=255)] | None, Field(title="State")
     ] = None
+    """
+    State or region.
+    """
     state_length: Annotated[int | None, Field(ge=100, le=730, title="State Length")] = 500
     """
-    ARI horizon in days.
+    ARI horizon in days from today.
     """
     timezone: Annotated[str | None, Field(title="Timezone")] = "UTC"
+    """
+    IANA time zone, e.g. Europe/Berlin: where its dates roll.
+    """
     title: Annotated[str, Field(max_length=255, min_length=1, title="Title")]
+    """
+    The property's name, as guests see it.
+    """
     zip_code: Annotated[
         Annotated[str, StringConstraints(max_length=32)] | None, Field(title="Zip Code")
     ] = None
+    """
+    Postal code.
+    """
 
 
 class PropertyRead(BaseModel):
     channex_property_id: Annotated[str | None, Field(title="Channex Property Id")]
+    """
+    Its Channex property (UUID); null until first synced.
+    """
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    """
+    When channel-sync first stored it (UTC, RFC 3339).
+    """
     currency: Annotated[str, Field(title="Currency")]
+    """
+    ISO 4217 code of its rates.
+    """
     details: Annotated[dict[str, Any], Field(title="Details")]
+    """
+    The descriptive fields given in the PUT (type, address, contact, coordinates), absent ones left out.
+    """
     disconnected_at: Annotated[AwareDatetime | None, Field(title="Disconnected At")]
+    """
+    When it was disconnected (UTC); null while connected.
+    """
     id: Annotated[str, Field(title="Id")]
+    """
+    The PMS's id of it.
+    """
     last_error: Annotated[str | None, Field(title="Last Error")]
+    """
+    Why the last sync failed; null once synced.
+    """
     organization_id: Annotated[str, Field(title="Organization Id")]
+    """
+    The PMS id of its organization.
+    """
     state_length: Annotated[int, Field(title="State Length")]
+    """
+    ARI horizon in days from today.
+    """
     sync_status: Annotated[
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
+    """
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
+    """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
+    """
+    When Channex last accepted it (UTC, RFC 3339); null until then.
+    """
     timezone: Annotated[str, Field(title="Timezone")]
+    """
+    IANA time zone.
+    """
     title: Annotated[str, Field(title="Title")]
+    """
+    The property's name.
+    """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    """
+    When it last changed here (UTC, RFC 3339).
+    """
 
 
 class Quarantined(BaseModel):
     booking_id: Annotated[str | None, Field(title="Booking Id")]
+    """
+    Channex booking id; null if unreadable
+    """
     channex_property_id: Annotated[str | None, Field(title="Channex Property Id")]
+    """
+    Channex property id; null if unreadable
+    """
     quarantined_at: Annotated[AwareDatetime, Field(title="Quarantined At")]
+    """
+    When it was set aside (UTC)
+    """
     reason: Annotated[str, Field(title="Reason")]
+    """
+    The error's type and where it was raised (never its message: it may quote guest data)
+    """
     resolved_at: Annotated[AwareDatetime | None, Field(title="Resolved At")]
+    """
+    When it was applied again; null until then
+    """
     revision_id: Annotated[str, Field(title="Revision Id")]
+    """
+    Channex booking revision id
+    """
 
 
 Rate1 = TypeAliasType("Rate1", Annotated[float, Field(ge=0.0, title="Rate")])
+"""
+Price per night of this option in the plan's currency, as a decimal string or number.
+"""
 
 
 class RatePlanOptionIn(BaseModel):
@@ -419,14 +791,32 @@ class RatePlanOptionIn(BaseModel):
         extra="forbid",
     )
     is_primary: Annotated[bool | None, Field(title="Is Primary")] = False
+    """
+    The option Channex derives the others from; at most one (default: the first).
+    """
     occupancy: Annotated[int, Field(ge=1, le=50, title="Occupancy")]
+    """
+    Guests this option prices.
+    """
     rate: Annotated[Rate1 | str | None, Field(title="Rate")] = "0"
+    """
+    Price per night of this option in the plan's currency, as a decimal string or number.
+    """
 
 
 class RatePlanOptionRead(BaseModel):
     is_primary: Annotated[bool, Field(title="Is Primary")]
+    """
+    The option Channex derives the others from.
+    """
     occupancy: Annotated[int, Field(title="Occupancy")]
+    """
+    Guests this option prices.
+    """
     rate: Annotated[str, Field(title="Rate")]
+    """
+    Initial price per night in the plan's currency.
+    """
 
 
 class RatePlanPut(BaseModel):
@@ -444,16 +834,22 @@ class RatePlanPut(BaseModel):
         Field(title="Channex Rate Plan Id"),
     ] = None
     """
-    Adopt this existing Channex rate plan instead of creating one.
+    Adopt this existing Channex rate plan (UUID) instead of creating one.
     """
     currency: Annotated[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None,
         Field(title="Currency"),
     ] = None
+    """
+    ISO 4217 code; defaults to the property's currency.
+    """
     meal_type: Annotated[
         Annotated[str, StringConstraints(max_length=40)] | None,
         Field(title="Meal Type"),
     ] = None
+    """
+    Channex's meal type, e.g. none, breakfast, half_board.
+    """
     options: Annotated[list[RatePlanOptionIn] | None, Field(title="Options")] = None
     """
     Occupancy options; default: one primary option at the room's max adults.
@@ -461,26 +857,74 @@ class RatePlanPut(BaseModel):
     sell_mode: Annotated[Literal["per_room", "per_person"] | None, Field(title="Sell Mode")] = (
         "per_room"
     )
+    """
+    per_room: one price per night; per_person: one per occupancy option.
+    """
     title: Annotated[str, Field(max_length=255, min_length=1, title="Title")]
+    """
+    The rate plan's name, as guests see it.
+    """
 
 
 class RatePlanRead(BaseModel):
     channex_rate_plan_id: Annotated[str | None, Field(title="Channex Rate Plan Id")]
+    """
+    Its Channex rate plan (UUID); null until first synced.
+    """
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    """
+    When channel-sync first stored it (UTC, RFC 3339).
+    """
     currency: Annotated[str | None, Field(title="Currency")]
+    """
+    ISO 4217 code; null: the property's currency.
+    """
     id: Annotated[str, Field(title="Id")]
+    """
+    The PMS's id of it.
+    """
     last_error: Annotated[str | None, Field(title="Last Error")]
+    """
+    Why the last sync failed; null once synced.
+    """
     meal_type: Annotated[str | None, Field(title="Meal Type")]
+    """
+    Channex's meal type; null if none was given.
+    """
     options: Annotated[list[RatePlanOptionRead], Field(title="Options")]
+    """
+    Its occupancy options.
+    """
     property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of its property.
+    """
     room_type_id: Annotated[str, Field(title="Room Type Id")]
+    """
+    The PMS id of its room type.
+    """
     sell_mode: Annotated[str, Field(title="Sell Mode")]
+    """
+    per_room or per_person.
+    """
     sync_status: Annotated[
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
+    """
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
+    """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
+    """
+    When Channex last accepted it (UTC, RFC 3339); null until then.
+    """
     title: Annotated[str, Field(title="Title")]
+    """
+    The rate plan's name.
+    """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    """
+    When it last changed here (UTC, RFC 3339).
+    """
 
 
 class ReadinessBacklog(BaseModel):
@@ -489,20 +933,41 @@ class ReadinessBacklog(BaseModel):
     """
 
     deliveries_failed: Annotated[int, Field(title="Deliveries Failed")]
+    """
+    Deliveries past their retries (replay them through the API).
+    """
     deliveries_pending: Annotated[int, Field(title="Deliveries Pending")]
+    """
+    Deliveries to the PMS still to be made.
+    """
     oldest_pending_webhook_event_age_seconds: Annotated[
         float | None, Field(title="Oldest Pending Webhook Event Age Seconds")
     ]
+    """
+    Its age in seconds; null when none waits.
+    """
     oldest_pending_webhook_event_at: Annotated[
         AwareDatetime | None, Field(title="Oldest Pending Webhook Event At")
     ]
+    """
+    When the oldest of them was received; null when none waits.
+    """
     oldest_undelivered_revision_age_seconds: Annotated[
         float | None, Field(title="Oldest Undelivered Revision Age Seconds")
     ]
+    """
+    Its age in seconds; null when nothing waits.
+    """
     oldest_undelivered_revision_at: Annotated[
         AwareDatetime | None, Field(title="Oldest Undelivered Revision At")
     ]
+    """
+    When the oldest revision still waiting for a delivery was stored.
+    """
     webhook_events_pending: Annotated[int, Field(title="Webhook Events Pending")]
+    """
+    Stored Channex webhooks not processed yet.
+    """
 
 
 class ReadinessWarning(BaseModel):
@@ -515,7 +980,13 @@ class ReadinessWarning(BaseModel):
         Literal["webhook_not_registered", "channex_user_id_missing"],
         Field(title="Code"),
     ]
+    """
+    webhook_not_registered: Channex cannot send bookings to this service (PUBLIC_BASE_URL or CHANNEX_WEBHOOK_SECRET unset, or the last registration failed); channex_user_id_missing: in production, our own ARI pushes echoed by Channex cannot be told from changes made by others.
+    """
     detail: Annotated[str, Field(title="Detail")]
+    """
+    What was found and what to set or look at.
+    """
 
 
 class RefreshResult(BaseModel):
@@ -535,28 +1006,40 @@ class RefreshResult(BaseModel):
 
 class Replayed(BaseModel):
     deliveries: Annotated[int, Field(title="Deliveries")]
+    """
+    Deliveries queued: one per PMS endpoint it goes to
+    """
     revision_id: Annotated[str, Field(title="Revision Id")]
+    """
+    Channex booking revision id
+    """
 
 
 MaxStay = TypeAliasType("MaxStay", Annotated[int, Field(ge=0, le=730, title="Max Stay")])
 """
-0 = no maximum.
+Most nights of a stay; 0 = no maximum.
 """
 
 
 MinStayArrival = TypeAliasType(
     "MinStayArrival", Annotated[int, Field(ge=1, le=730, title="Min Stay Arrival")]
 )
+"""
+Fewest nights of a stay arriving on the date.
+"""
 
 
 MinStayThrough = TypeAliasType(
     "MinStayThrough", Annotated[int, Field(ge=1, le=730, title="Min Stay Through")]
 )
+"""
+Fewest nights of a stay that covers the date.
+"""
 
 
 Rate2 = TypeAliasType("Rate2", Annotated[float, Field(gt=0.0, title="Rate")])
 """
-Per-room plans: the price per night.
+Per-room plans: the price per night in the plan's currency, as a decimal string or number.
 """
 
 
@@ -578,22 +1061,40 @@ class RestrictionsItem(BaseModel):
         extra="forbid",
     )
     closed_to_arrival: Annotated[bool | None, Field(title="Closed To Arrival")] = None
+    """
+    No arrival on the date.
+    """
     closed_to_departure: Annotated[bool | None, Field(title="Closed To Departure")] = None
+    """
+    No departure on the date.
+    """
     date_from: Annotated[date_aliased, Field(title="Date From")]
+    """
+    First date (inclusive), in the property's time zone.
+    """
     date_to: Annotated[date_aliased, Field(title="Date To")]
+    """
+    Last date (inclusive); a range spans at most 731 days.
+    """
     days: Annotated[Days | None, Field(title="Days")] = None
     """
     Only these weekdays inside the range.
     """
     max_stay: Annotated[MaxStay | None, Field(title="Max Stay")] = None
     """
-    0 = no maximum.
+    Most nights of a stay; 0 = no maximum.
     """
     min_stay_arrival: Annotated[MinStayArrival | None, Field(title="Min Stay Arrival")] = None
+    """
+    Fewest nights of a stay arriving on the date.
+    """
     min_stay_through: Annotated[MinStayThrough | None, Field(title="Min Stay Through")] = None
+    """
+    Fewest nights of a stay that covers the date.
+    """
     rate: Annotated[Rate2 | str | None, Field(title="Rate")] = None
     """
-    Per-room plans: the price per night.
+    Per-room plans: the price per night in the plan's currency, as a decimal string or number.
     """
     rate_plan_id: Annotated[
         str,
@@ -604,6 +1105,9 @@ class RestrictionsItem(BaseModel):
             title="Rate Plan Id",
         ),
     ]
+    """
+    The PMS id of the rate plan (of that room type).
+    """
     rates: Annotated[Rates | None, Field(title="Rates")] = None
     """
     Per-person plans: one rate per occupancy option.
@@ -617,8 +1121,17 @@ class RestrictionsItem(BaseModel):
             title="Room Type Id",
         ),
     ]
+    """
+    The PMS id of the room type.
+    """
     stop_sell: Annotated[bool | None, Field(title="Stop Sell")] = None
+    """
+    Not sold at all on the date.
+    """
     type: Annotated[Literal["restrictions"], Field(title="Type")]
+    """
+    Selects this kind of item.
+    """
 
 
 class RevisionCompany(BaseModel):
@@ -871,58 +1384,166 @@ class RoomTypePut(BaseModel):
         Field(title="Channex Room Type Id"),
     ] = None
     """
-    Adopt this existing Channex room type instead of creating one.
+    Adopt this existing Channex room type (UUID) instead of creating one.
     """
     count_of_rooms: Annotated[int, Field(ge=1, le=10000, title="Count Of Rooms")]
+    """
+    Physical rooms (or beds) of it.
+    """
     default_occupancy: Annotated[DefaultOccupancy | None, Field(title="Default Occupancy")] = None
     """
     Defaults to occ_adults; at most occ_adults.
     """
     occ_adults: Annotated[int, Field(ge=1, le=50, title="Occ Adults")]
+    """
+    Most adults in one room.
+    """
     occ_children: Annotated[int | None, Field(ge=0, le=50, title="Occ Children")] = 0
+    """
+    Most children in one room.
+    """
     occ_infants: Annotated[int | None, Field(ge=0, le=50, title="Occ Infants")] = 0
+    """
+    Most infants in one room.
+    """
     room_kind: Annotated[Literal["room", "dorm"] | None, Field(title="Room Kind")] = "room"
+    """
+    room: sold whole; dorm: sold by the bed.
+    """
     title: Annotated[str, Field(max_length=255, min_length=1, title="Title")]
+    """
+    The room type's name, as guests see it.
+    """
 
 
 class RoomTypeRead(BaseModel):
     channex_room_type_id: Annotated[str | None, Field(title="Channex Room Type Id")]
+    """
+    Its Channex room type (UUID); null until first synced.
+    """
     count_of_rooms: Annotated[int, Field(title="Count Of Rooms")]
+    """
+    Physical rooms (or beds) of it.
+    """
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    """
+    When channel-sync first stored it (UTC, RFC 3339).
+    """
     default_occupancy: Annotated[int, Field(title="Default Occupancy")]
+    """
+    The occupancy Channex shows by default.
+    """
     id: Annotated[str, Field(title="Id")]
+    """
+    The PMS's id of it.
+    """
     last_error: Annotated[str | None, Field(title="Last Error")]
+    """
+    Why the last sync failed; null once synced.
+    """
     occ_adults: Annotated[int, Field(title="Occ Adults")]
+    """
+    Most adults in one room.
+    """
     occ_children: Annotated[int, Field(title="Occ Children")]
+    """
+    Most children in one room.
+    """
     occ_infants: Annotated[int, Field(title="Occ Infants")]
+    """
+    Most infants in one room.
+    """
     property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of its property.
+    """
     room_kind: Annotated[str, Field(title="Room Kind")]
+    """
+    room or dorm.
+    """
     sync_status: Annotated[
         Literal["pending", "synced", "error", "missing"], Field(title="Sync Status")
     ]
+    """
+    Where the Channex side stands: pending (not sent yet), synced, error (see `last_error`; retried), missing (a refresh found it gone from Channex).
+    """
     synced_at: Annotated[AwareDatetime | None, Field(title="Synced At")]
+    """
+    When Channex last accepted it (UTC, RFC 3339); null until then.
+    """
     title: Annotated[str, Field(title="Title")]
+    """
+    The room type's name.
+    """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    """
+    When it last changed here (UTC, RFC 3339).
+    """
 
 
 class SyncRunRead(BaseModel):
     bytes_count: Annotated[int, Field(title="Bytes Count")]
+    """
+    Request bytes sent to Channex.
+    """
     cells: Annotated[int, Field(title="Cells")]
+    """
+    Cells the run covered.
+    """
     date_from: Annotated[date_aliased | None, Field(title="Date From")]
+    """
+    First date sent; null if none was.
+    """
     date_to: Annotated[date_aliased | None, Field(title="Date To")]
+    """
+    Last date sent; null if none was.
+    """
     duration_ms: Annotated[int, Field(title="Duration Ms")]
+    """
+    How long it took, in milliseconds.
+    """
     endpoint: Annotated[Literal["availability", "restrictions"], Field(title="Endpoint")]
+    """
+    Which Channex ARI endpoint was called.
+    """
     error: Annotated[str | None, Field(title="Error")]
+    """
+    Why the run failed; null unless it did.
+    """
     id: Annotated[int, Field(title="Id")]
+    """
+    The run's id.
+    """
     kind: Annotated[Literal["incremental", "full", "repair"], Field(title="Kind")]
+    """
+    incremental: changed cells; full: the whole horizon; repair: drift.
+    """
     outcome: Annotated[
         Literal["success", "partial", "failed", "rate_limited"], Field(title="Outcome")
     ]
+    """
+    partial: Channex dropped some values (see `warnings`).
+    """
     requests_count: Annotated[int, Field(title="Requests Count")]
+    """
+    HTTP requests made to Channex.
+    """
     started_at: Annotated[AwareDatetime, Field(title="Started At")]
+    """
+    When the run started (UTC, RFC 3339).
+    """
     task_ids: Annotated[list[str], Field(title="Task Ids")]
+    """
+    Channex's task ids of the requests.
+    """
     values_count: Annotated[int, Field(title="Values Count")]
+    """
+    Values sent: a run of equal values on consecutive dates counts once.
+    """
     warnings: Annotated[list[dict[str, Any]], Field(title="Warnings")]
+    """
+    Channex's `meta.warnings`: the values it dropped, and why.
+    """
 
 
 class WebhookReceived(BaseModel):
@@ -931,6 +1552,9 @@ class WebhookReceived(BaseModel):
     """
 
     received: Annotated[bool | None, Field(title="Received")] = True
+    """
+    Always true: the event is stored.
+    """
 
 
 class AriBatch(BaseModel):
@@ -941,6 +1565,9 @@ class AriBatch(BaseModel):
         list[Annotated[AvailabilityItem | RestrictionsItem, Field(discriminator="type")]],
         Field(max_length=1000, min_length=1, title="Items"),
     ]
+    """
+    The changes, applied in order (a later item wins on the same cell); all are stored or none.
+    """
 
 
 class BookingProblems(BaseModel):
@@ -949,26 +1576,71 @@ class BookingProblems(BaseModel):
     """
 
     events: Annotated[list[EventProblem], Field(title="Events")]
+    """
+    Webhooks that could not be processed, and Channex's non-ack alarms
+    """
     failed_deliveries: Annotated[list[FailedDelivery], Field(title="Failed Deliveries")]
+    """
+    Deliveries to the PMS that gave up
+    """
     failing_endpoints: Annotated[list[EndpointRead], Field(title="Failing Endpoints")]
+    """
+    PMS endpoints that are failing or disabled
+    """
     flagged_revisions: Annotated[list[FlaggedRevision], Field(title="Flagged Revisions")]
+    """
+    Revisions with a flag a person should look at (unmapped, overbooking...)
+    """
     quarantined_revisions: Annotated[list[Quarantined], Field(title="Quarantined Revisions")]
+    """
+    Unresolved revisions that could not be applied, newest first
+    """
 
 
 class PagePropertyRead(BaseModel):
     items: Annotated[list[PropertyRead], Field(title="Items")]
+    """
+    This page's items, in the list's order.
+    """
     limit: Annotated[int, Field(title="Limit")]
+    """
+    The page size asked for (`?limit=`).
+    """
     next_offset: Annotated[int | None, Field(title="Next Offset")]
+    """
+    The `?offset=` of the next page; null on the last page.
+    """
     offset: Annotated[int, Field(title="Offset")]
+    """
+    Items skipped before this page (`?offset=`).
+    """
     total: Annotated[int, Field(title="Total")]
+    """
+    Items in the whole list, all pages together.
+    """
 
 
 class PageSyncRunRead(BaseModel):
     items: Annotated[list[SyncRunRead], Field(title="Items")]
+    """
+    This page's items, in the list's order.
+    """
     limit: Annotated[int, Field(title="Limit")]
+    """
+    The page size asked for (`?limit=`).
+    """
     next_offset: Annotated[int | None, Field(title="Next Offset")]
+    """
+    The `?offset=` of the next page; null on the last page.
+    """
     offset: Annotated[int, Field(title="Offset")]
+    """
+    Items skipped before this page (`?offset=`).
+    """
     total: Annotated[int, Field(title="Total")]
+    """
+    Items in the whole list, all pages together.
+    """
 
 
 class Problem(BaseModel):
@@ -1008,9 +1680,21 @@ class Problem(BaseModel):
 
 class Readiness(BaseModel):
     backlog: ReadinessBacklog | None
+    """
+    Work waiting in the database; null when it could not be read (the database check then says why).
+    """
     checks: Annotated[dict[str, CheckResult], Field(title="Checks")]
+    """
+    Each check by name: database, channex_config, and redis when configured.
+    """
     ready: Annotated[bool, Field(title="Ready")]
+    """
+    Whether every check is ok (then 200, else 503).
+    """
     warnings: Annotated[list[ReadinessWarning], Field(title="Warnings")]
+    """
+    What an operator should fix; warnings never make the service unready.
+    """
 
 
 class RevisionRoom(BaseModel):
