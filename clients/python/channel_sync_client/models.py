@@ -821,9 +821,17 @@ class Problem(BaseModel):
 
 class RevisionFeed(BaseModel):
     """
-    A page of the pull feed; pass `next_cursor` as `after` to go on (it is never null once
-    the feed had items, so a PMS can poll with it).
+    A page of the pull feed. `next_cursor` is set only when another page follows (null on
+    the last page); `resume_after` is always set: pass it as `after` to poll for what comes
+    next, after a break as much as after the last page.
     """
 
     items: Annotated[list[RevisionRead], Field(title="Items")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+    """
+    `after` for the next page; null on the last.
+    """
+    resume_after: Annotated[str, Field(title="Resume After")]
+    """
+    The position after this page; keep it to resume from.
+    """
