@@ -154,11 +154,6 @@ class AriStateRead(BaseModel):
     cells: list[AriCellRead]
 
 
-class FullSyncAccepted(BaseModel):
-    property_id: str
-    requested_at: datetime
-
-
 class SyncRunRead(BaseModel):
     id: int
     kind: Literal["incremental", "full", "repair"]
@@ -175,6 +170,51 @@ class SyncRunRead(BaseModel):
     error: str | None
     started_at: datetime
     duration_ms: int
+    full_sync_id: int | None = Field(description="The full sync this run belongs to, if any.")
+
+
+class FullSyncRead(BaseModel):
+    """A full sync of the property, as `POST /sync` started (or joined) it."""
+
+    id: int
+    property_id: str
+    state: Literal["queued", "running", "done", "failed"] = Field(
+        description="queued: owed, not started; running: being sent; done: every request "
+        "went out (the runs say what Channex did with each); failed: Channex rejected a "
+        "request whole or was unavailable (a new full sync is then owed)."
+    )
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    runs: list[SyncRunRead] = Field(description="The sync runs it produced, oldest first.")
+
+
+class AriChangeCells(BaseModel):
+    """The cells a change changed, by what became of them."""
+
+    in_sync: int = Field(description="Channex has this change's value.")
+    pending: int = Field(description="Not sent yet (or being sent).")
+    held: int = Field(description="Waits for the PMS's next availability after a booking.")
+    failed: int = Field(description="Channex rejected this change's value.")
+    superseded: int = Field(description="A later change set the cell again: that one counts.")
+
+
+class AriChangeRead(BaseModel):
+    """An accepted batch (`change_id`), followed to Channex."""
+
+    change_id: str
+    property_id: str
+    created_at: datetime
+    items: int
+    cells_changed: int
+    state: Literal["in_sync", "pending", "held", "failed", "superseded"] = Field(
+        description="superseded: later changes set all its cells again; otherwise the worst "
+        "of its own cells' states (failed, pending, held), or in_sync."
+    )
+    cells: AriChangeCells
+    runs: list[SyncRunRead] = Field(
+        description="The sync runs that sent its values, oldest first, with Channex's task ids."
+    )
 
 
 class DriftCellRead(BaseModel):

@@ -35,6 +35,33 @@ class AriCellRead(BaseModel):
     type: Annotated[Literal["availability", "restrictions"], Field(title="Type")]
 
 
+class AriChangeCells(BaseModel):
+    """
+    The cells a change changed, by what became of them.
+    """
+
+    failed: Annotated[int, Field(title="Failed")]
+    """
+    Channex rejected this change's value.
+    """
+    held: Annotated[int, Field(title="Held")]
+    """
+    Waits for the PMS's next availability after a booking.
+    """
+    in_sync: Annotated[int, Field(title="In Sync")]
+    """
+    Channex has this change's value.
+    """
+    pending: Annotated[int, Field(title="Pending")]
+    """
+    Not sent yet (or being sent).
+    """
+    superseded: Annotated[int, Field(title="Superseded")]
+    """
+    A later change set the cell again: that one counts.
+    """
+
+
 class AriStateRead(BaseModel):
     cells: Annotated[list[AriCellRead], Field(title="Cells")]
     date_from: Annotated[date_aliased, Field(title="Date From")]
@@ -209,11 +236,6 @@ class FlaggedRevision(BaseModel):
     property_id: Annotated[str | None, Field(title="Property Id")]
     revision_id: Annotated[str, Field(title="Revision Id")]
     status: Annotated[str, Field(title="Status")]
-
-
-class FullSyncAccepted(BaseModel):
-    property_id: Annotated[str, Field(title="Property Id")]
-    requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
 
 
 Rate = TypeAliasType("Rate", Annotated[float, Field(gt=0.0, title="Rate")])
@@ -702,6 +724,10 @@ class SyncRunRead(BaseModel):
     duration_ms: Annotated[int, Field(title="Duration Ms")]
     endpoint: Annotated[Literal["availability", "restrictions"], Field(title="Endpoint")]
     error: Annotated[str | None, Field(title="Error")]
+    full_sync_id: Annotated[int | None, Field(title="Full Sync Id")]
+    """
+    The full sync this run belongs to, if any.
+    """
     id: Annotated[int, Field(title="Id")]
     kind: Annotated[Literal["incremental", "full", "repair"], Field(title="Kind")]
     outcome: Annotated[
@@ -730,6 +756,30 @@ class AriBatch(BaseModel):
         list[Annotated[AvailabilityItem | RestrictionsItem, Field(discriminator="type")]],
         Field(max_length=1000, min_length=1, title="Items"),
     ]
+
+
+class AriChangeRead(BaseModel):
+    """
+    An accepted batch (`change_id`), followed to Channex.
+    """
+
+    cells: AriChangeCells
+    cells_changed: Annotated[int, Field(title="Cells Changed")]
+    change_id: Annotated[str, Field(title="Change Id")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    items: Annotated[int, Field(title="Items")]
+    property_id: Annotated[str, Field(title="Property Id")]
+    runs: Annotated[list[SyncRunRead], Field(title="Runs")]
+    """
+    The sync runs that sent its values, oldest first, with Channex's task ids.
+    """
+    state: Annotated[
+        Literal["in_sync", "pending", "held", "failed", "superseded"],
+        Field(title="State"),
+    ]
+    """
+    superseded: later changes set all its cells again; otherwise the worst of its own cells' states (failed, pending, held), or in_sync.
+    """
 
 
 class BookingProblems(BaseModel):
@@ -766,6 +816,26 @@ class BookingRead(BaseModel):
     revisions: Annotated[list[RevisionRead], Field(title="Revisions")]
     status: Annotated[str, Field(title="Status")]
     unique_id: Annotated[str | None, Field(title="Unique Id")]
+
+
+class FullSyncRead(BaseModel):
+    """
+    A full sync of the property, as `POST /sync` started (or joined) it.
+    """
+
+    finished_at: Annotated[AwareDatetime | None, Field(title="Finished At")]
+    id: Annotated[int, Field(title="Id")]
+    property_id: Annotated[str, Field(title="Property Id")]
+    requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
+    runs: Annotated[list[SyncRunRead], Field(title="Runs")]
+    """
+    The sync runs it produced, oldest first.
+    """
+    started_at: Annotated[AwareDatetime | None, Field(title="Started At")]
+    state: Annotated[Literal["queued", "running", "done", "failed"], Field(title="State")]
+    """
+    queued: owed, not started; running: being sent; done: every request went out (the runs say what Channex did with each); failed: Channex rejected a request whole or was unavailable (a new full sync is then owed).
+    """
 
 
 class PagePropertyRead(BaseModel):
