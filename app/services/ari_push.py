@@ -112,6 +112,8 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
     prop = await session.get(Property, property_pk)
     if prop is None or prop.disconnected_at is not None or prop.channex_property_id is None:
         return None
+    # First, as every writer takes the ARI lock before cells (it is taken only when owed).
+    full_sync_id = await start_full_sync(session, property_pk)
     first, last = horizon(prop, now)
     stale = (
         AriCell.property_id == property_pk,
@@ -127,7 +129,6 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
             .values(dirty=False)
             .execution_options(synchronize_session=False)
         )
-    full_sync_id = await start_full_sync(session, property_pk)
     state = await session.get(AriState, property_pk)
     mappings = await load_mappings(session, property_pk)
     batches = []
