@@ -221,7 +221,6 @@ ARI_STATE: Example = {
     "date_to": "2027-06-04",
     "cells": [ARI_CELL_AVAILABILITY, ARI_CELL_RESTRICTIONS],
 }
-FULL_SYNC_ACCEPTED: Example = {"property_id": PROPERTY_ID, "requested_at": "2027-01-12T07:00:00Z"}
 SYNC_RUN: Example = {
     "id": 1841,
     "kind": "incremental",
@@ -238,6 +237,40 @@ SYNC_RUN: Example = {
     "error": None,
     "started_at": "2027-01-12T07:00:05Z",
     "duration_ms": 412,
+    "full_sync_id": None,
+}
+FULL_SYNC_RUN: Example = {
+    **SYNC_RUN,
+    "id": 1843,
+    "kind": "full",
+    "endpoint": "availability",
+    "cells": 5000,
+    "values_count": 212,
+    "bytes_count": 18230,
+    "date_from": "2027-01-12",
+    "date_to": "2028-05-25",
+    "started_at": "2027-01-12T07:00:01Z",
+    "full_sync_id": 77,
+}
+FULL_SYNC: Example = {
+    "id": 77,
+    "property_id": PROPERTY_ID,
+    "state": "running",
+    "requested_at": "2027-01-12T07:00:00Z",
+    "started_at": "2027-01-12T07:00:01Z",
+    "finished_at": None,
+    "runs": [FULL_SYNC_RUN],
+}
+ARI_CHANGE_CELLS: Example = {"in_sync": 60, "pending": 0, "held": 0, "failed": 4, "superseded": 0}
+ARI_CHANGE: Example = {
+    "change_id": ARI_ACCEPTED["change_id"],
+    "property_id": PROPERTY_ID,
+    "created_at": "2027-01-12T06:59:58Z",
+    "items": 2,
+    "cells_changed": 64,
+    "state": "failed",
+    "cells": ARI_CHANGE_CELLS,
+    "runs": [SYNC_RUN],
 }
 DRIFT_CELL: Example = {
     "type": "availability",

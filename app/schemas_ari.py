@@ -164,15 +164,6 @@ class AriStateRead(BaseModel):
     )
 
 
-class FullSyncAccepted(BaseModel):
-    model_config = ConfigDict(json_schema_extra=ex.examples(ex.FULL_SYNC_ACCEPTED))
-
-    property_id: str = Field(description="The PMS id of the property.")
-    requested_at: datetime = Field(
-        description="When the full sync was asked for (UTC, RFC 3339); a job sends it."
-    )
-
-
 class SyncRunRead(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.SYNC_RUN))
 
@@ -201,6 +192,59 @@ class SyncRunRead(BaseModel):
     error: str | None = Field(description="Why the run failed; null unless it did.")
     started_at: datetime = Field(description="When the run started (UTC, RFC 3339).")
     duration_ms: int = Field(description="How long it took, in milliseconds.")
+    full_sync_id: int | None = Field(description="The full sync this run belongs to, if any.")
+
+
+class FullSyncRead(BaseModel):
+    """A full sync of the property, as `POST /sync` started (or joined) it."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.FULL_SYNC))
+
+    id: int = Field(description="The full sync's id (its Location ends with it).")
+    property_id: str = Field(description="The PMS id of the property.")
+    state: Literal["queued", "running", "done", "failed"] = Field(
+        description="queued: owed, not started; running: being sent; done: every request "
+        "went out (the runs say what Channex did with each); failed: Channex rejected a "
+        "request whole or was unavailable (a new full sync is then owed)."
+    )
+    requested_at: datetime = Field(description="When it was asked for (UTC, RFC 3339).")
+    started_at: datetime | None = Field(description="When sending began; null while queued.")
+    finished_at: datetime | None = Field(
+        description="When it ended (done or failed); null until then."
+    )
+    runs: list[SyncRunRead] = Field(description="The sync runs it produced, oldest first.")
+
+
+class AriChangeCells(BaseModel):
+    """The cells a change changed, by what became of them."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ARI_CHANGE_CELLS))
+
+    in_sync: int = Field(description="Channex has this change's value.")
+    pending: int = Field(description="Not sent yet (or being sent).")
+    held: int = Field(description="Waits for the PMS's next availability after a booking.")
+    failed: int = Field(description="Channex rejected this change's value.")
+    superseded: int = Field(description="A later change set the cell again: that one counts.")
+
+
+class AriChangeRead(BaseModel):
+    """An accepted batch (`change_id`), followed to Channex."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.ARI_CHANGE))
+
+    change_id: str = Field(description="The id `POST /ari` answered.")
+    property_id: str = Field(description="The PMS id of the property.")
+    created_at: datetime = Field(description="When the batch was accepted (UTC, RFC 3339).")
+    items: int = Field(description="Items in the batch.")
+    cells_changed: int = Field(description="Cells whose desired value the batch changed.")
+    state: Literal["in_sync", "pending", "held", "failed", "superseded"] = Field(
+        description="superseded: later changes set all its cells again; otherwise the worst "
+        "of its own cells' states (failed, pending, held), or in_sync."
+    )
+    cells: AriChangeCells = Field(description="Its changed cells, by what became of them.")
+    runs: list[SyncRunRead] = Field(
+        description="The sync runs that sent its values, oldest first, with Channex's task ids."
+    )
 
 
 class DriftCellRead(BaseModel):

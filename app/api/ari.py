@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import (
     PageDep,
@@ -18,21 +19,22 @@ from app.api.deps import (
 from app.api.views import page_of
 from app.db import MAX_INT
 from app.jobs.requests import request_push
-from app.models import AriCell, SyncRun
+from app.models import AriCell, FullSync, SyncRun
 from app.schemas import Page
 from app.schemas_ari import (
     AriAccepted,
     AriBatch,
     AriCellRead,
+    AriChangeCells,
+    AriChangeRead,
     AriStateRead,
     DriftCellRead,
     DriftRead,
-    FullSyncAccepted,
+    FullSyncRead,
     SyncRunRead,
 )
-from app.services import ari_drift, ari_runs, ari_state
+from app.services import ari_changes, ari_drift, ari_full_syncs, ari_runs, ari_state
 from app.services.ari_mappings import Mappings
-from app.services.ari_push import request_full_sync
 from app.services.properties import get_property
 from app.services.room_types import require_synced_property
 
@@ -41,12 +43,16 @@ router = APIRouter(prefix="/v1/properties/{property_id}", tags=["ari"])
 From = Annotated[date, Query(alias="from", description="First date (inclusive)")]
 To = Annotated[date, Query(alias="to", description="Last date (inclusive)")]
 RunId = Annotated[int, Path(description="The sync run's id", ge=1, le=MAX_INT)]
+FullSyncId = Annotated[int, Path(description="The full sync's id", ge=1, le=MAX_INT)]
+ChangeId = Annotated[str, Path(description="`change_id` from POST /ari", pattern=r"^[0-9a-f]{32}$")]
+LOCATION = {"Location": {"description": "Where to follow it", "schema": {"type": "string"}}}
 
 
 @router.post(
     "/ari",
     status_code=202,
     response_model=AriAccepted,
+    responses={202: {"headers": LOCATION}},
     summary="Push availability, rates and restrictions",
 )
 async def post_ari(
@@ -55,10 +61,12 @@ async def post_ari(
     session: SessionDep,
     principal: PrincipalDep,
     resources: ResourcesDep,
+    response: Response,
 ) -> AriAccepted:
     """Store a batch of ARI changes (all or nothing); Channex gets them in the background."""
     prop, change = await ari_state.apply_changes(session, principal, property_id, body)
     await session.commit()
+    response.headers["Location"] = f"/v1/properties/{property_id}/ari/changes/{change.id}"
     if change.cells_changed:
         debounce = resources.settings.ari_push_debounce_seconds
         await request_push(resources.queue, prop.id, defer=debounce)
@@ -84,20 +92,53 @@ async def get_ari(
 @router.post(
     "/sync",
     status_code=202,
-    response_model=FullSyncAccepted,
+    response_model=FullSyncRead,
+    responses={202: {"headers": LOCATION}},
     summary="Start a full sync of a property",
 )
 async def full_sync(
-    property_id: PropertyId, session: SessionDep, principal: PrincipalDep, resources: ResourcesDep
-) -> FullSyncAccepted:
-    """Send the whole horizon again: one availability and one restrictions request."""
+    property_id: PropertyId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    resources: ResourcesDep,
+    response: Response,
+) -> FullSyncRead:
+    """Send the whole horizon again; answers the full sync started, or the queued one joined."""
     prop, _ = await get_property(session, principal, property_id)
     require_synced_property(prop)
-    state = await request_full_sync(session, prop.id)
+    owed = await ari_full_syncs.request_full_sync(session, prop.id)
     await session.commit()
     await request_push(resources.queue, prop.id, full=True)
-    assert state.full_sync_requested_at is not None  # just set
-    return FullSyncAccepted(property_id=property_id, requested_at=state.full_sync_requested_at)
+    runs = await ari_full_syncs.list_full_sync_runs(session, owed.id)
+    response.headers["Location"] = f"/v1/properties/{property_id}/full-syncs/{owed.id}"
+    return _full_sync_read(property_id, owed, runs)
+
+
+@router.get("/full-syncs/{full_sync_id}", response_model=FullSyncRead, summary="Follow a full sync")
+async def get_full_sync(
+    property_id: PropertyId, full_sync_id: FullSyncId, session: SessionDep, principal: PrincipalDep
+) -> FullSyncRead:
+    """A full sync: queued, running, done or failed, and the sync runs it produced."""
+    owed, runs = await ari_full_syncs.get_full_sync(session, principal, property_id, full_sync_id)
+    return _full_sync_read(property_id, owed, runs)
+
+
+@router.get(
+    "/ari/changes/{change_id}",
+    response_model=AriChangeRead,
+    summary="Follow an ARI change to Channex",
+)
+async def get_ari_change(
+    property_id: PropertyId, change_id: ChangeId, session: SessionDep, principal: PrincipalDep
+) -> AriChangeRead:
+    """What became of an accepted batch's cells, and the sync runs that carried them."""
+    trace = await ari_changes.trace_change(session, principal, property_id, change_id)
+    change = trace.change
+    return AriChangeRead(
+        change_id=change.id, property_id=property_id, created_at=change.created_at,
+        items=change.items, cells_changed=change.cells_changed, state=trace.state,
+        cells=AriChangeCells(**trace.cells), runs=[_run_read(run) for run in trace.runs],
+    )  # fmt: skip
 
 
 @router.get(
@@ -199,6 +240,14 @@ def _cell_read(mappings: Mappings, cell: AriCell) -> AriCellRead:
             "failure": cell.failure,
         }
     )
+
+
+def _full_sync_read(property_id: str, owed: FullSync, runs: Sequence[SyncRun]) -> FullSyncRead:
+    return FullSyncRead(
+        id=owed.id, property_id=property_id, state=owed.state,
+        requested_at=owed.requested_at, started_at=owed.started_at,
+        finished_at=owed.finished_at, runs=[_run_read(run) for run in runs],
+    )  # fmt: skip
 
 
 def _run_read(run: SyncRun) -> SyncRunRead:

@@ -32,11 +32,13 @@ ChannexBookingId = Annotated[str, Path(description="Channex booking id", max_len
 
 
 class RevisionFeed(BaseModel):
-    """A page of the pull feed; pass `next_cursor` as `after` to go on (it is never null once
-    the feed had items, so a PMS can poll with it)."""
+    """A page of the pull feed. `next_cursor` is set only when another page follows (null on
+    the last page); `resume_after` is always set: pass it as `after` to poll for what comes
+    next, after a break as much as after the last page."""
 
     items: list[RevisionRead]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="`after` for the next page; null on the last.")
+    resume_after: str = Field(description="The position after this page; keep it to resume from.")
 
 
 class Replayed(BaseModel):
@@ -56,7 +58,7 @@ async def list_booking_revisions(
     pending: Annotated[bool, Query(description="Only revisions not yet acked here")] = False,
 ) -> RevisionFeed:
     """Booking revisions in a stable order (the order they were applied), after a cursor."""
-    items, cursor = await service.list_revisions(
+    page = await service.list_revisions(
         session,
         principal,
         build_cipher(resources.settings),
@@ -64,7 +66,9 @@ async def list_booking_revisions(
         limit=limit,
         pending_only=pending,
     )
-    return RevisionFeed(items=items, next_cursor=cursor)
+    return RevisionFeed(
+        items=page.items, next_cursor=page.next_cursor, resume_after=page.resume_after
+    )
 
 
 @router.post(

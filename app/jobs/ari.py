@@ -18,8 +18,9 @@ from app.jobs.context import WorkerContext
 from app.jobs.requests import JobRequest, request_push
 from app.models import AriCell, AriState, Property
 from app.services.ari_drift import check_property_drift
+from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_mappings import lock_ari_state
-from app.services.ari_push import PushLeft, push_property, request_full_sync
+from app.services.ari_push import PushLeft, push_property
 
 log = logging.getLogger(__name__)
 

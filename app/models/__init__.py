@@ -1,6 +1,6 @@
 """SQLAlchemy tables, one module per area; importing this package registers them all."""
 
-from app.models.ari import AriCell, AriChange, AriState, SyncRun
+from app.models.ari import AriCell, AriChange, AriState, FullSync, SyncRun, SyncRunChange
 from app.models.bookings import (
     Booking,
     BookingDelivery,
@@ -30,6 +30,7 @@ __all__ = [
     "BookingRevision",
     "Channel",
     "FeedCounter",
+    "FullSync",
     "Organization",
     "PmsEndpoint",
     "Property",
@@ -37,6 +38,7 @@ __all__ = [
     "RatePlan",
     "RoomType",
     "SyncRun",
+    "SyncRunChange",
     "SyncStatus",
     "WebhookEvent",
 ]

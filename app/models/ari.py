@@ -42,6 +42,10 @@ class AriCell(Base):
     # Availability only: Channex lowered it by itself for a new booking (channex-api.md §3),
     # so our older desired value must not go back over it; the PMS's next value releases it.
     held_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The PMS change (ari_change.id) that last changed `desired`: what a run sending the cell
+    # carries, and what a later change supersedes. No foreign key: the batch upsert of
+    # thousands of cells would check it row by row for a value written just before.
+    change_id: Mapped[str | None] = mapped_column(String(32), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -84,6 +88,25 @@ class AriChange(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+FULL_SYNC_STATES = ("queued", "running", "done", "failed")
+
+
+class FullSync(Base):
+    """One full sync owed to a property: queued until a push starts it, running until both
+    endpoints went out, then done (or failed: Channex rejected a request or was unavailable).
+    At most one is queued per property (requests coalesce into it, under the ARI lock)."""
+
+    __tablename__ = "full_sync"
+    __table_args__ = (Index("ix_full_sync_property_state", "property_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("property.id"))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class SyncRun(Base):
     """One ARI request to Channex (or its failure): what was sent and what Channex said."""
 
@@ -106,3 +129,15 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # The full sync this run belongs to (kind full only).
+    full_sync_id: Mapped[int | None] = mapped_column(ForeignKey("full_sync.id"), index=True)
+
+
+class SyncRunChange(Base):
+    """A PMS change a run carried: the change that last set a cell whose value the run sent
+    because Channex lacked it. Written in the run's transaction; keyed for lookup by change."""
+
+    __tablename__ = "sync_run_change"
+
+    change_id: Mapped[str] = mapped_column(ForeignKey("ari_change.id"), primary_key=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_run.id"), primary_key=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
@@ -25,6 +25,12 @@ from app.db import utcnow
 from app.domain.ari import compress, compress_disjoint
 from app.models import AriCell, AriState, Property
 from app.models.ari import AVAILABILITY, ENDPOINTS
+from app.services.ari_full_syncs import (
+    another_queued,
+    finish_full_sync,
+    request_full_sync,
+    start_full_sync,
+)
 from app.services.ari_mappings import Mappings, horizon, load_mappings, lock_ari_state
 from app.services.ari_outcome import (
     DomainCells,
@@ -58,6 +64,8 @@ class Batch:
     kind: str  # incremental | full
     cells: dict[Key, Fields]
     versions: dict[Key, int]
+    # The PMS change behind each cell Channex lacks (what a run sending it carries).
+    changes: dict[Key, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +77,7 @@ class Plan:
     first: date
     last: date
     tenant: str  # the organization, whose share of the account's request budget it uses
+    full_sync_id: int | None = None  # the full sync the full batches serve
 
 
 async def push_property(
@@ -90,6 +99,10 @@ async def push_property(
         if left is not None:
             return left
     async with session_factory() as session:
+        if plan.full_sync_id is not None:
+            await lock_ari_state(session, property_pk)
+            await finish_full_sync(session, plan.full_sync_id)
+            await session.commit()
         more = await has_pending(session, property_pk, plan.first, plan.last)
     return PushLeft("more") if more else None
 
@@ -99,6 +112,8 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
     prop = await session.get(Property, property_pk)
     if prop is None or prop.disconnected_at is not None or prop.channex_property_id is None:
         return None
+    # First, as every writer takes the ARI lock before cells (it is taken only when owed).
+    full_sync_id = await start_full_sync(session, property_pk)
     first, last = horizon(prop, now)
     stale = (
         AriCell.property_id == property_pk,
@@ -121,7 +136,9 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
         full = state is not None and bool(getattr(state, f"full_{endpoint}"))
         batches.append(await _batch(session, property_pk, mappings, endpoint, full, first, last))
     tenant = str(prop.organization_id)
-    return Plan(property_pk, prop.channex_property_id, mappings, batches, first, last, tenant)
+    return Plan(
+        property_pk, prop.channex_property_id, mappings, batches, first, last, tenant, full_sync_id
+    )
 
 
 async def _batch(
@@ -136,7 +153,12 @@ async def _batch(
     """Full: every stored field in the horizon. Incremental: only fields Channex lacks."""
     # Columns, not ORM objects: a full sync reads 20,000 cells per property.
     stmt = select(
-        AriCell.entity_id, AriCell.stay_date, AriCell.desired, AriCell.pushed, AriCell.version
+        AriCell.entity_id,
+        AriCell.stay_date,
+        AriCell.desired,
+        AriCell.pushed,
+        AriCell.version,
+        AriCell.change_id,
     ).where(
         AriCell.property_id == property_pk,
         AriCell.kind == endpoint,
@@ -149,15 +171,19 @@ async def _batch(
     mapped: dict[int, bool] = {}
     # Core rows, not the ORM's: no per-row ORM processing for 20,000 rows.
     rows = (await (await session.connection()).execute(stmt)).all()
-    for entity_id, stay_date, desired, pushed, version in rows:
+    for entity_id, stay_date, desired, pushed, version, change_id in rows:
         if (is_mapped := mapped.get(entity_id)) is None:
             is_mapped = mapped[entity_id] = mappings.channex_id(endpoint, entity_id) is not None
         if not is_mapped:
             continue  # unmapped since: nothing to send it to
-        fields = dict(desired) if full else {f: v for f, v in desired.items() if pushed.get(f) != v}
+        lacking = {f: v for f, v in desired.items() if pushed.get(f) != v}
+        fields = dict(desired) if full else lacking
         if fields:
             batch.cells[(entity_id, stay_date)] = fields
             batch.versions[(entity_id, stay_date)] = version
+        # A full sync re-sends cells Channex has: it carries only the changes it lacked.
+        if lacking and change_id is not None:
+            batch.changes[(entity_id, stay_date)] = change_id
     if orphans := {entity_id for entity_id, is_mapped in mapped.items() if not is_mapped}:
         await session.execute(
             update(AriCell)
@@ -179,8 +205,8 @@ async def _send_batch(
     cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
     messages = _messages(plan.channex_property_id, batch.endpoint, cells, plan.tenant)
     for number, message in enumerate(messages, start=1):
-        record = _run_record(plan.property_pk, batch, message)
         sending = run_cells(message.runs, entity_of)
+        record = _run_record(plan, batch, message, sending)
         await forget_in_flight(session_factory, plan.property_pk, batch.endpoint, sending)
         started = time.perf_counter()
         try:
@@ -192,7 +218,10 @@ async def _send_batch(
         except ChannexUnavailableError as exc:
             # Channex is down (the client's own retries are spent): recover with a full sync
             # once it answers again, as Channex advises (channex-api.md §6.7).
-            await _record_error(session_factory, record, started, "failed", exc, owe_full=True)
+            await _record_error(
+                session_factory, record, started, "failed", exc,
+                owe_full=True, full_sync_id=plan.full_sync_id,
+            )  # fmt: skip
             return PushLeft("unavailable")
         except ChannexError as exc:
             # A 4xx for the whole message: resending it cannot help, so its cells are failed.
@@ -222,10 +251,13 @@ def _messages(
     return ari_messages("restrictions", channex_property_id, runs, tenant=tenant)
 
 
-def _run_record(property_pk: int, batch: Batch, message: AriMessage) -> RunRecord:
+def _run_record(
+    plan: Plan, batch: Batch, message: AriMessage, sending: dict[Key, Fields]
+) -> RunRecord:
     days = [day for _, day in batch.cells]
+    changes = {batch.changes[key] for key in sending if key in batch.changes}
     return RunRecord(
-        property_id=property_pk,
+        property_id=plan.property_pk,
         kind=batch.kind,
         endpoint=batch.endpoint,
         started_at=utcnow(),
@@ -235,6 +267,8 @@ def _run_record(property_pk: int, batch: Batch, message: AriMessage) -> RunRecor
         bytes_count=len(message.body),
         date_from=min(days) if days else None,
         date_to=max(days) if days else None,
+        full_sync_id=plan.full_sync_id if batch.kind == "full" else None,
+        change_ids=sorted(changes),
     )
 
 
@@ -250,6 +284,7 @@ async def _record_error(
     exc: ChannexError,
     *,
     owe_full: bool = False,
+    full_sync_id: int | None = None,
 ) -> None:
     record.outcome, record.error, record.duration_ms = outcome, _describe(exc), _ms(started)
     log.warning(
@@ -258,8 +293,12 @@ async def _record_error(
     )
     async with session_factory() as session:
         if owe_full:
+            await lock_ari_state(session, record.property_id)
+            # The full sync under way cannot finish: it failed, and a new one is owed.
+            if full_sync_id is not None:
+                await finish_full_sync(session, full_sync_id, failed=True)
             await request_full_sync(session, record.property_id)
-        add_run(session, record)
+        await add_run(session, record)
         await session.commit()
 
 
@@ -302,9 +341,10 @@ async def _record_result(
         state = await lock_ari_state(session, plan.property_pk)
         await update_cells(session, plan.property_pk, batch.endpoint, batch.versions, sent, failed)
         if finish_full and batch.kind == "full":
-            setattr(state, f"full_{batch.endpoint}", False)
+            if not await another_queued(session, plan.property_pk):
+                setattr(state, f"full_{batch.endpoint}", False)
             state.last_full_sync_at = utcnow()
-        add_run(session, record)
+        await add_run(session, record)
         await session.commit()
 
 
@@ -313,7 +353,8 @@ async def _clear_full(
 ) -> None:
     async with session_factory() as session:
         state = await lock_ari_state(session, property_pk)
-        setattr(state, f"full_{endpoint}", False)
+        if not await another_queued(session, property_pk):
+            setattr(state, f"full_{endpoint}", False)
         state.last_full_sync_at = utcnow()
         await session.commit()
 
@@ -330,13 +371,3 @@ async def has_pending(session: AsyncSession, property_pk: int, first: date, last
         or_(AriState.full_availability, AriState.full_restrictions),
     )
     return bool((await session.execute(select(or_(dirty, full)))).scalar())
-
-
-async def request_full_sync(session: AsyncSession, property_pk: int) -> AriState:
-    """Owe the property a full sync of both endpoints (sent by the next ARI job)."""
-    state = await lock_ari_state(session, property_pk)
-    state.full_availability = True
-    state.full_restrictions = True
-    state.full_sync_requested_at = utcnow()
-    await session.flush()
-    return state

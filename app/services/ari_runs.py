@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import not_found
 from app.metrics import ARI_PUSHES
-from app.models import SyncRun
+from app.models import SyncRun, SyncRunChange
 from app.services.access import Principal
 from app.services.properties import get_property
 
@@ -36,11 +36,20 @@ class RunRecord:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     duration_ms: int = 0
+    full_sync_id: int | None = None
+    # The PMS changes whose cells the request sent (a sync_run_change row each).
+    change_ids: list[str] = field(default_factory=list)
 
 
-def add_run(session: AsyncSession, record: RunRecord) -> SyncRun:
-    run = SyncRun(**record.__dict__)
+async def add_run(session: AsyncSession, record: RunRecord) -> SyncRun:
+    """The run and the changes it carried, in the caller's transaction (so a change is never
+    shown as sent by a run that was not recorded, nor the reverse)."""
+    columns = {k: v for k, v in record.__dict__.items() if k != "change_ids"}
+    run = SyncRun(**columns)
     session.add(run)
+    if record.change_ids:
+        await session.flush()  # the run's id
+        session.add_all(SyncRunChange(change_id=c, sync_run_id=run.id) for c in record.change_ids)
     ARI_PUSHES.labels(record.endpoint, record.outcome).inc()
     return run
 

@@ -43,13 +43,14 @@ async def apply_changes(
     if errors:
         raise invalid("the batch was rejected; nothing was stored", errors)
     await lock_ari_state(session, prop.id)
-    rows = _merge(await _existing(session, prop.id, wanted), wanted, prop.id)
-    await upsert_cells(session, rows)
+    change_id = uuid.uuid4().hex
+    rows = _merge(await _existing(session, prop.id, wanted), wanted, prop.id, change_id)
     change = AriChange(
-        id=uuid.uuid4().hex, property_id=prop.id, items=len(batch.items), cells_changed=len(rows)
+        id=change_id, property_id=prop.id, items=len(batch.items), cells_changed=len(rows)
     )
     session.add(change)
     await session.flush()
+    await upsert_cells(session, rows)
     return prop, change
 
 
@@ -172,9 +173,13 @@ def differs(desired: Fields, pushed: Fields) -> bool:
 
 
 def _merge(
-    existing: dict[CellKey, AriCell], wanted: dict[CellKey, Fields], property_pk: int
+    existing: dict[CellKey, AriCell],
+    wanted: dict[CellKey, Fields],
+    property_pk: int,
+    change_id: str,
 ) -> list[dict[str, Any]]:
-    """Rows to upsert: only cells whose desired value actually changes get a new version."""
+    """Rows to upsert: only cells whose desired value actually changes get a new version, and
+    become the change's (an earlier change's value there is superseded)."""
     rows: list[dict[str, Any]] = []
     now = utcnow()
     for (kind, entity, day), fields in wanted.items():
@@ -191,7 +196,7 @@ def _merge(
                 "property_id": property_pk, "kind": kind, "entity_id": entity, "stay_date": day,
                 "desired": desired, "pushed": pushed, "version": (cell.version + 1) if cell else 1,
                 "dirty": differs(desired, pushed), "failure": None, "held_at": None,
-                "updated_at": now,
+                "change_id": change_id, "updated_at": now,
             }
         )  # fmt: skip
     return rows
@@ -205,7 +210,9 @@ async def upsert_cells(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(AriCell)
-    updated = ("desired", "pushed", "version", "dirty", "failure", "held_at", "updated_at")
+    updated = (
+        "desired", "pushed", "version", "dirty", "failure", "held_at", "change_id", "updated_at"
+    )  # fmt: skip
     stmt = stmt.on_conflict_do_update(
         index_elements=["property_id", "kind", "entity_id", "stay_date"],
         set_={name: stmt.excluded[name] for name in updated},
@@ -232,13 +239,19 @@ async def read_cells(
 
 
 def cell_status(cell: AriCell) -> str:
+    return status_of(cell.desired, cell.pushed, cell.failure, cell.held_at)
+
+
+def status_of(
+    desired: Fields, pushed: Fields, failure: str | None, held_at: datetime | None
+) -> str:
     """in_sync: Channex has every desired field; failed: Channex rejected it; held: waits for
     the PMS's next availability after a booking; else pending."""
-    if cell.held_at is not None:
+    if held_at is not None:
         return "held"
-    if not differs(cell.desired, cell.pushed):
+    if not differs(desired, pushed):
         return "in_sync"
-    return "failed" if cell.failure is not None else "pending"
+    return "failed" if failure is not None else "pending"
 
 
 async def read_state(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy import select, update
@@ -37,6 +38,16 @@ from app.services.booking_payloads import (
     revision_read,
 )
 from app.services.delivery import due_deliveries
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """A page of the pull feed: `next_cursor` only when another page follows; `resume_after`
+    always, the position after this page (or the one asked for), to poll from later."""
+
+    items: list[RevisionRead]
+    resume_after: str
+    next_cursor: str | None
 
 
 def encode_cursor(position: int) -> str:
@@ -70,19 +81,22 @@ async def list_revisions(
     after: str | None,
     limit: int,
     pending_only: bool,
-) -> tuple[list[RevisionRead], str | None]:
-    """Revisions in feed order (the order they were applied), and the cursor to go on with."""
+) -> FeedPage:
+    """Revisions in feed order (the order they were applied), and where to go on from."""
     stmt = _scoped(revision_query(), principal).where(BookingRevision.feed_position.is_not(None))
     if after is not None:
         stmt = stmt.where(BookingRevision.feed_position > decode_cursor(after))
     if pending_only:
         stmt = stmt.where(BookingRevision.pulled_at.is_(None))
-    stmt = stmt.order_by(BookingRevision.feed_position).limit(limit)
+    # One row past the page says whether another page follows, without a count.
+    stmt = stmt.order_by(BookingRevision.feed_position).limit(limit + 1)
     rows = [as_row(r) for r in (await session.execute(stmt)).all()]
+    more = len(rows) > limit
+    rows = rows[:limit]
     items = [revision_read(r, cipher) for r in rows]
     last = rows[-1][0].feed_position if rows else None
-    cursor = encode_cursor(last) if last is not None else after
-    return items, cursor
+    resume = encode_cursor(last) if last is not None else (after or encode_cursor(0))
+    return FeedPage(items, resume_after=resume, next_cursor=resume if more else None)
 
 
 async def get_revision_row(

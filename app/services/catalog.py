@@ -13,7 +13,7 @@ from app.channex.client import ChannexClient
 from app.channex.schemas import RatePlan as ChannexRatePlan
 from app.channex.schemas import RoomType as ChannexRoomType
 from app.models import Channel, Property, RatePlan, RoomType, SyncStatus
-from app.services.ari_push import request_full_sync
+from app.services.ari_full_syncs import request_full_sync
 from app.services.channel_events import ChannelChange, insert_channel
 from app.services.rate_plans import list_rate_plans
 from app.services.room_types import list_room_types, require_synced_property

@@ -23,7 +23,7 @@ from app.domain.revisions import (
 )
 from app.models import WebhookEvent
 from app.models.bookings import EventStatus
-from app.services.ari_push import request_full_sync
+from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_watch import mark_ari_event
 from app.services.channel_events import ChannelChange, handle_channel_event
 from app.services.inbox import mark_event

@@ -63,18 +63,58 @@ async def test_pull_feed_pages_with_a_stable_cursor_and_acks(
     rest = (
         await client.get("/v1/bookings/revisions", params={"after": first["next_cursor"]})
     ).json()
-    end = (await client.get("/v1/bookings/revisions", params={"after": rest["next_cursor"]})).json()
+    end = (
+        await client.get("/v1/bookings/revisions", params={"after": rest["resume_after"]})
+    ).json()
     acked = await client.post(f"/v1/bookings/revisions/{made[0]}/ack")
     pending = (await client.get("/v1/bookings/revisions", params={"pending": "true"})).json()
     bad = await client.get("/v1/bookings/revisions", params={"after": "garbage!"})
 
     assert sorted(i["id"] for i in first["items"] + rest["items"]) == sorted(made)
     assert len(first["items"]) == 2
-    assert end == {"items": [], "next_cursor": rest["next_cursor"]}
+    assert first["next_cursor"] == first["resume_after"]
+    assert len(rest["items"]) == 3
+    assert rest["next_cursor"] is None  # the last page
+    assert end == {"items": [], "next_cursor": None, "resume_after": rest["resume_after"]}
     assert acked.status_code == 200
     assert acked.json()["pulled_at"] is not None
     assert made[0] not in [i["id"] for i in pending["items"]]
     assert bad.status_code == 422
+
+
+async def test_the_feed_says_a_full_last_page_is_the_last_and_where_to_resume(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    empty = (await client.get("/v1/bookings/revisions")).json()
+    await onboard(client)
+    made = [await book(client, channex, bookings, minutes=n) for n in range(4)]
+    await settle(app)
+
+    first = (await client.get("/v1/bookings/revisions", params={"limit": 2})).json()
+    last = (
+        await client.get(
+            "/v1/bookings/revisions", params={"limit": 2, "after": first["next_cursor"]}
+        )
+    ).json()
+    from_start = (
+        await client.get("/v1/bookings/revisions", params={"after": empty["resume_after"]})
+    ).json()
+    newer = await book(client, channex, bookings, minutes=9)
+    await settle(app)
+    resumed = (
+        await client.get("/v1/bookings/revisions", params={"after": last["resume_after"]})
+    ).json()
+
+    assert empty["items"] == []
+    assert empty["next_cursor"] is None
+    assert first["next_cursor"] is not None
+    assert len(last["items"]) == 2
+    assert last["next_cursor"] is None  # exactly `limit` items, and nothing after them
+    assert [i["id"] for i in from_start["items"]] == [
+        i["id"] for i in first["items"] + last["items"]
+    ]
+    assert sorted(i["id"] for i in from_start["items"]) == sorted(made)
+    assert [i["id"] for i in resumed["items"]] == [newer]
 
 
 async def test_an_organization_key_sees_only_its_own_bookings(

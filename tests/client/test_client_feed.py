@@ -66,8 +66,31 @@ async def test_the_feed_iterator_pages_to_the_end_in_feed_order(
     assert seen == [r.id for r in whole.items]
     assert len(pages_fetched) == 1 + 3  # the whole page, then pages of 2, 2 and 1
     pages = [page async for page in pms.iter_booking_revision_pages(limit=2)]
-    after_all = [r async for r in pms.iter_booking_revisions(after=pages[-1].next_cursor)]
+    assert [page.next_cursor is None for page in pages] == [False, False, True]
+    after_all = [r async for r in pms.iter_booking_revisions(after=pages[-1].resume_after)]
     assert after_all == []
+
+
+async def test_the_feed_iterator_stops_at_a_full_last_page_and_resumes_after_it(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    pms: ChannelSyncClient,
+    pages_fetched: list[str],
+) -> None:
+    await onboard(client)
+    made = [await book(client, channex, bookings, minutes=n) for n in range(4)]
+    await settle(app)
+
+    pages = [page async for page in pms.iter_booking_revision_pages(limit=2)]
+    newer = await book(client, channex, bookings, minutes=9)
+    await settle(app)
+    resumed = [r.id async for r in pms.iter_booking_revisions(after=pages[-1].resume_after)]
+
+    assert len(pages) == 2  # no third request for an empty page: the second says it is last
+    assert sorted(r.id for page in pages for r in page.items) == sorted(made)
+    assert resumed == [newer]
 
 
 async def test_pending_revisions_acked_as_they_come_are_not_seen_again(

@@ -124,6 +124,24 @@ async def push_ari(pms: ChannelSyncClient, first: date, last: date) -> None:
     runs = [run async for run in pms.iter_sync_runs("p-1", limit=1)]
     assert {run.endpoint for run in runs} == {"availability", "restrictions"}
     assert (await pms.get_sync_run("p-1", runs[0].id)).id == runs[0].id
+    change = await pms.get_ari_change("p-1", accepted.change_id)
+    assert (change.state, change.cells.in_sync) == ("in_sync", accepted.cells_changed)
+    assert {run.id for run in change.runs} == {run.id for run in runs}
+    assert all(run.task_ids for run in change.runs)
+
+
+async def full_sync(pms: ChannelSyncClient) -> None:
+    """A full sync, followed until done: one request per endpoint, none carrying a change."""
+    started = await pms.full_sync("p-1")
+    assert started.state in ("queued", "running")
+
+    async def done() -> bool:
+        return (await pms.get_full_sync("p-1", started.id)).state == "done"
+
+    await poll(done, "the full sync done")
+    finished = await pms.get_full_sync("p-1", started.id)
+    assert sorted(run.endpoint for run in finished.runs) == ["availability", "restrictions"]
+    assert {run.full_sync_id for run in finished.runs} == {started.id}
 
 
 async def test_a_pms_drives_the_whole_flow_through_the_client(database_url: str) -> None:
@@ -142,6 +160,7 @@ async def test_a_pms_drives_the_whole_flow_through_the_client(database_url: str)
         await w.tools_post(f"/properties/{cp}/channels", {"channel": "BookingCom"})
         today = datetime.now(UTC).date()
         await push_ari(pms, today + timedelta(days=7), today + timedelta(days=60))
+        await full_sync(pms)
 
         arrival = today + timedelta(days=10)
         booked = await w.tools_post(
@@ -164,6 +183,9 @@ async def test_a_pms_drives_the_whole_flow_through_the_client(database_url: str)
         acked = await pms.ack_booking_revision(revision_id)
         assert acked.pulled_at is not None
         assert [r async for r in pms.iter_booking_revisions(pending=True)] == []
+        [page] = [p async for p in pms.iter_booking_revision_pages()]
+        assert (page.next_cursor, [r.id for r in page.items]) == (None, [revision_id])
+        assert [r async for r in pms.iter_booking_revisions(after=page.resume_after)] == []
         booking = await pms.get_booking(acked.booking_id)
         assert booking.current_revision_id == revision_id
 

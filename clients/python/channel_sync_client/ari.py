@@ -23,10 +23,22 @@ class AriOperations(Transport):
         path, params = {"property_id": property_id}, {"from": from_, "to": to}
         return await self._call(m.AriStateRead, "GET", PROPERTY + "/ari", path, params=params)
 
-    async def full_sync(self, property_id: str) -> m.FullSyncAccepted:
-        """Send the whole horizon again: one availability and one restrictions request."""
+    async def get_ari_change(self, property_id: str, change_id: str) -> m.AriChangeRead:
+        """What became of an accepted batch's cells, and the sync runs that carried them."""
+        path = {"property_id": property_id, "change_id": change_id}
+        template = PROPERTY + "/ari/changes/{change_id}"
+        return await self._call(m.AriChangeRead, "GET", template, path)
+
+    async def full_sync(self, property_id: str) -> m.FullSyncRead:
+        """Send the whole horizon again; the full sync started, or the queued one joined."""
         path = {"property_id": property_id}
-        return await self._call(m.FullSyncAccepted, "POST", PROPERTY + "/sync", path)
+        return await self._call(m.FullSyncRead, "POST", PROPERTY + "/sync", path)
+
+    async def get_full_sync(self, property_id: str, full_sync_id: int) -> m.FullSyncRead:
+        """A full sync: queued, running, done or failed, and the sync runs it produced."""
+        path: dict[str, str | int] = {"property_id": property_id, "full_sync_id": full_sync_id}
+        template = PROPERTY + "/full-syncs/{full_sync_id}"
+        return await self._call(m.FullSyncRead, "GET", template, path)
 
     async def list_sync_runs(
         self, property_id: str, *, limit: int = 100, offset: int = 0

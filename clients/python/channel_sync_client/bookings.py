@@ -25,12 +25,11 @@ class BookingOperations(Transport):
     def iter_booking_revision_pages(
         self, *, after: str | None = None, limit: int = 100, pending: bool = False
     ) -> AsyncIterator[m.RevisionFeed]:
-        """Feed pages from `after` until the feed is drained; keep a page's `next_cursor`
-        (when not null) to resume from there later."""
+        """Feed pages from `after` until the last one; keep the last page's `resume_after`
+        and pass it as `after` to resume from there later."""
         return iter_feed_pages(
             lambda cursor: self.list_booking_revisions(after=cursor, limit=limit, pending=pending),
             after,
-            limit,
         )
 
     async def iter_booking_revisions(

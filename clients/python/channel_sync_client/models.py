@@ -54,6 +54,33 @@ class AriCellRead(BaseModel):
     """
 
 
+class AriChangeCells(BaseModel):
+    """
+    The cells a change changed, by what became of them.
+    """
+
+    failed: Annotated[int, Field(title="Failed")]
+    """
+    Channex rejected this change's value.
+    """
+    held: Annotated[int, Field(title="Held")]
+    """
+    Waits for the PMS's next availability after a booking.
+    """
+    in_sync: Annotated[int, Field(title="In Sync")]
+    """
+    Channex has this change's value.
+    """
+    pending: Annotated[int, Field(title="Pending")]
+    """
+    Not sent yet (or being sent).
+    """
+    superseded: Annotated[int, Field(title="Superseded")]
+    """
+    A later change set the cell again: that one counts.
+    """
+
+
 class AriStateRead(BaseModel):
     cells: Annotated[list[AriCellRead], Field(title="Cells")]
     """
@@ -416,17 +443,6 @@ class FlaggedRevision(BaseModel):
     status: Annotated[str, Field(title="Status")]
     """
     new | modified | cancelled
-    """
-
-
-class FullSyncAccepted(BaseModel):
-    property_id: Annotated[str, Field(title="Property Id")]
-    """
-    The PMS id of the property.
-    """
-    requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
-    """
-    When the full sync was asked for (UTC, RFC 3339); a job sends it.
     """
 
 
@@ -1510,6 +1526,10 @@ class SyncRunRead(BaseModel):
     """
     Why the run failed; null unless it did.
     """
+    full_sync_id: Annotated[int | None, Field(title="Full Sync Id")]
+    """
+    The full sync this run belongs to, if any.
+    """
     id: Annotated[int, Field(title="Id")]
     """
     The run's id.
@@ -1570,6 +1590,48 @@ class AriBatch(BaseModel):
     """
 
 
+class AriChangeRead(BaseModel):
+    """
+    An accepted batch (`change_id`), followed to Channex.
+    """
+
+    cells: AriChangeCells
+    """
+    Its changed cells, by what became of them.
+    """
+    cells_changed: Annotated[int, Field(title="Cells Changed")]
+    """
+    Cells whose desired value the batch changed.
+    """
+    change_id: Annotated[str, Field(title="Change Id")]
+    """
+    The id `POST /ari` answered.
+    """
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    """
+    When the batch was accepted (UTC, RFC 3339).
+    """
+    items: Annotated[int, Field(title="Items")]
+    """
+    Items in the batch.
+    """
+    property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of the property.
+    """
+    runs: Annotated[list[SyncRunRead], Field(title="Runs")]
+    """
+    The sync runs that sent its values, oldest first, with Channex's task ids.
+    """
+    state: Annotated[
+        Literal["in_sync", "pending", "held", "failed", "superseded"],
+        Field(title="State"),
+    ]
+    """
+    superseded: later changes set all its cells again; otherwise the worst of its own cells' states (failed, pending, held), or in_sync.
+    """
+
+
 class BookingProblems(BaseModel):
     """
     Everything about bookings that will not fix itself.
@@ -1594,6 +1656,41 @@ class BookingProblems(BaseModel):
     quarantined_revisions: Annotated[list[Quarantined], Field(title="Quarantined Revisions")]
     """
     Unresolved revisions that could not be applied, newest first
+    """
+
+
+class FullSyncRead(BaseModel):
+    """
+    A full sync of the property, as `POST /sync` started (or joined) it.
+    """
+
+    finished_at: Annotated[AwareDatetime | None, Field(title="Finished At")]
+    """
+    When it ended (done or failed); null until then.
+    """
+    id: Annotated[int, Field(title="Id")]
+    """
+    The full sync's id (its Location ends with it).
+    """
+    property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS id of the property.
+    """
+    requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
+    """
+    When it was asked for (UTC, RFC 3339).
+    """
+    runs: Annotated[list[SyncRunRead], Field(title="Runs")]
+    """
+    The sync runs it produced, oldest first.
+    """
+    started_at: Annotated[AwareDatetime | None, Field(title="Started At")]
+    """
+    When sending began; null while queued.
+    """
+    state: Annotated[Literal["queued", "running", "done", "failed"], Field(title="State")]
+    """
+    queued: owed, not started; running: being sent; done: every request went out (the runs say what Channex did with each); failed: Channex rejected a request whole or was unavailable (a new full sync is then owed).
     """
 
 
@@ -1994,9 +2091,17 @@ class RevisionDelivery(BaseModel):
 
 class RevisionFeed(BaseModel):
     """
-    A page of the pull feed; pass `next_cursor` as `after` to go on (it is never null once
-    the feed had items, so a PMS can poll with it).
+    A page of the pull feed. `next_cursor` is set only when another page follows (null on
+    the last page); `resume_after` is always set: pass it as `after` to poll for what comes
+    next, after a break as much as after the last page.
     """
 
     items: Annotated[list[RevisionRead], Field(title="Items")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+    """
+    `after` for the next page; null on the last.
+    """
+    resume_after: Annotated[str, Field(title="Resume After")]
+    """
+    The position after this page; keep it to resume from.
+    """

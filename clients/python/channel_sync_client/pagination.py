@@ -1,5 +1,5 @@
 """Iterators over the API's two kinds of pages: offset pages (`Page_*`: `items`,
-`next_offset`) and the booking feed (`items`, `next_cursor`)."""
+`next_offset`) and the booking feed (`items`, `next_cursor`, `resume_after`)."""
 
 from __future__ import annotations
 
@@ -33,14 +33,13 @@ async def iter_offset_pages(
 
 
 async def iter_feed_pages(
-    fetch: Callable[[str | None], Awaitable[m.RevisionFeed]], after: str | None, limit: int
+    fetch: Callable[[str | None], Awaitable[m.RevisionFeed]], after: str | None
 ) -> AsyncIterator[m.RevisionFeed]:
-    """Feed pages from `after` until the feed is drained. The end is a page shorter than
-    `limit` or a null `next_cursor`; the last page's cursor (or the one before, if it is
-    null) is where to resume."""
+    """Feed pages from `after` until the last one (its `next_cursor` is null); the last
+    page's `resume_after` is where to poll from next time."""
     while True:
         page = await fetch(after)
         yield page
-        if page.next_cursor is None or len(page.items) < limit:
+        if page.next_cursor is None:
             return
         after = page.next_cursor

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.models import AriCell, RoomType
+from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_holds import hold_booked_nights
-from app.services.ari_push import request_full_sync
 from app.services.ari_state import cell_status
 from tests.factories import Seeded, availability_item
 from tests.services.ari.support import TODAY, Clock, cells, change, push

@@ -15,8 +15,9 @@ from app.jobs.context import WorkerContext
 from app.jobs.queue import InProcessQueue
 from app.jobs.registry import build_registry
 from app.jobs.requests import PUSH_ARI
+from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_mappings import channex_today
-from app.services.ari_push import PushLeft, push_property, request_full_sync
+from app.services.ari_push import PushLeft, push_property
 from app.services.ari_state import cell_status
 from app.services.delivery import delivery_client
 from app.settings import Settings
