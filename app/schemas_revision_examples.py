@@ -134,6 +134,29 @@ def _cancelled() -> dict[str, Any]:
 READS = [_new(), _modified(), _cancelled()]
 # Typed as pydantic's `json_schema_extra` wants them.
 REVISION_EXAMPLES: list[JsonValue] = list(READS)
+# A page of the pull feed with the three, the last page (no next_cursor).
+FEED_EXAMPLES: list[JsonValue] = [
+    {"items": list(READS), "next_cursor": None, "resume_after": "MTI3"},
+]
+# The booking after its cancellation: its newest revision's state, and its history.
+BOOKING_EXAMPLES: list[JsonValue] = [
+    {
+        "id": BOOKING_ID,
+        "property_id": "hotel-lisbon-01",
+        "organization_id": "org-1",
+        "channex_property_id": CHANNEX_PROPERTY_ID,
+        "status": "cancelled",
+        "unique_id": READS[2]["revision"]["unique_id"],
+        "arrival_date": READS[2]["revision"]["arrival_date"],
+        "departure_date": READS[2]["revision"]["departure_date"],
+        "amount": "0.00",
+        "currency": READS[2]["revision"]["currency"],
+        "current_revision_id": READS[2]["id"],
+        "last_sequence": 3,
+        "personal_data_erased_at": None,
+        "revisions": list(READS),
+    }
+]
 DELIVERY_EXAMPLES: list[JsonValue] = [
     {
         "type": "booking.revision",

@@ -90,9 +90,7 @@ async def ok(response: httpx.Response) -> Any:
 
 
 @asynccontextmanager
-async def stack(
-    probe: float | None,
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, FlakyPms]]:
+async def stack() -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, FlakyPms]]:
     """(the service's API, the sandbox's tools, the PMS) until the block ends."""
     sandbox = create_sandbox_app(SandboxConfig(api_key=SANDBOX_KEY, seed=7))
     pms = FlakyPms(port=free_port(), secret=new_secret())

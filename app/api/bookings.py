@@ -11,6 +11,7 @@ from app import schema_examples as ex
 from app.api.deps import ChannexDep, OrgId, PrincipalDep, ResourcesDep, SessionDep
 from app.jobs.requests import request_deliveries
 from app.schemas_revision import RevisionRead
+from app.schemas_revision_examples import FEED_EXAMPLES
 from app.services import bookings as service
 from app.services.booking_payloads import BookingRead, revision_read
 from app.services.booking_problems import BookingProblems, list_problems
@@ -36,7 +37,9 @@ class RevisionFeed(BaseModel):
     the last page); `resume_after` is always set: pass it as `after` to poll for what comes
     next, after a break as much as after the last page."""
 
-    items: list[RevisionRead]
+    model_config = ConfigDict(json_schema_extra={"examples": FEED_EXAMPLES})
+
+    items: list[RevisionRead] = Field(description="The page's revisions, oldest first.")
     next_cursor: str | None = Field(description="`after` for the next page; null on the last.")
     resume_after: str = Field(description="The position after this page; keep it to resume from.")
 

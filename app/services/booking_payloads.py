@@ -12,31 +12,46 @@ from datetime import date, datetime
 from typing import Any
 
 from cryptography.fernet import MultiFernet
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
 
 from app.models import Booking, BookingRevision, Organization, Property
 from app.schemas_revision import RevisionData, RevisionRead
+from app.schemas_revision_examples import BOOKING_EXAMPLES
 from app.services.personal_data import decrypt, merge_personal
 
 
 class BookingRead(BaseModel):
     """A booking's current state (its newest revision) and its history."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": BOOKING_EXAMPLES})
+
     id: str = Field(description="Channex booking id")
-    property_id: str | None
-    organization_id: str | None
-    channex_property_id: str
-    status: str
-    unique_id: str | None
-    arrival_date: date | None
-    departure_date: date | None
-    amount: str | None
-    currency: str | None
-    current_revision_id: str | None
-    last_sequence: int
-    personal_data_erased_at: datetime | None
-    revisions: list[RevisionRead]
+    property_id: str | None = Field(
+        description="The PMS id of the property; null if Channex's property is not mapped."
+    )
+    organization_id: str | None = Field(
+        description="The PMS id of the property's organization; null if unmapped."
+    )
+    channex_property_id: str = Field(description="Channex property id")
+    status: str = Field(description="new, modified or cancelled: its newest revision's status.")
+    unique_id: str | None = Field(
+        description="The OTA's booking reference with its channel prefix (BDC-…), if sent."
+    )
+    arrival_date: date | None = Field(description="First night (ISO date), if known.")
+    departure_date: date | None = Field(description="Check-out day (ISO date), if known.")
+    amount: str | None = Field(
+        description="The booking's total as a decimal string in `currency`, if known."
+    )
+    currency: str | None = Field(description="ISO 4217 currency code, if known.")
+    current_revision_id: str | None = Field(
+        description="Channex id of its newest revision; null before any was stored."
+    )
+    last_sequence: int = Field(description="The newest revision's `sequence` (1, 2, …).")
+    personal_data_erased_at: datetime | None = Field(
+        description="When the guest's personal data was erased; null if it was not."
+    )
+    revisions: list[RevisionRead] = Field(description="Every revision, oldest first.")
 
 
 RevisionRow = tuple[BookingRevision, Booking, str | None, str | None]

@@ -2048,22 +2048,61 @@ class BookingRead(BaseModel):
     """
 
     amount: Annotated[str | None, Field(title="Amount")]
+    """
+    The booking's total as a decimal string in `currency`, if known.
+    """
     arrival_date: Annotated[date_aliased | None, Field(title="Arrival Date")]
+    """
+    First night (ISO date), if known.
+    """
     channex_property_id: Annotated[str, Field(title="Channex Property Id")]
+    """
+    Channex property id
+    """
     currency: Annotated[str | None, Field(title="Currency")]
+    """
+    ISO 4217 currency code, if known.
+    """
     current_revision_id: Annotated[str | None, Field(title="Current Revision Id")]
+    """
+    Channex id of its newest revision; null before any was stored.
+    """
     departure_date: Annotated[date_aliased | None, Field(title="Departure Date")]
+    """
+    Check-out day (ISO date), if known.
+    """
     id: Annotated[str, Field(title="Id")]
     """
     Channex booking id
     """
     last_sequence: Annotated[int, Field(title="Last Sequence")]
+    """
+    The newest revision's `sequence` (1, 2, …).
+    """
     organization_id: Annotated[str | None, Field(title="Organization Id")]
+    """
+    The PMS id of the property's organization; null if unmapped.
+    """
     personal_data_erased_at: Annotated[AwareDatetime | None, Field(title="Personal Data Erased At")]
+    """
+    When the guest's personal data was erased; null if it was not.
+    """
     property_id: Annotated[str | None, Field(title="Property Id")]
+    """
+    The PMS id of the property; null if Channex's property is not mapped.
+    """
     revisions: Annotated[list[RevisionRead], Field(title="Revisions")]
+    """
+    Every revision, oldest first.
+    """
     status: Annotated[str, Field(title="Status")]
+    """
+    new, modified or cancelled: its newest revision's status.
+    """
     unique_id: Annotated[str | None, Field(title="Unique Id")]
+    """
+    The OTA's booking reference with its channel prefix (BDC-…), if sent.
+    """
 
 
 class RevisionDelivery(BaseModel):
@@ -2097,6 +2136,9 @@ class RevisionFeed(BaseModel):
     """
 
     items: Annotated[list[RevisionRead], Field(title="Items")]
+    """
+    The page's revisions, oldest first.
+    """
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
     """
     `after` for the next page; null on the last.
