@@ -40,6 +40,14 @@ def retry_schedule_text() -> str:
     )
 
 
+RECOVERY = (
+    "While an endpoint fails, its oldest pending delivery is also sent every "
+    "`PMS_PROBE_INTERVAL_SECONDS` (15 s by default), never before a `Retry-After` it gave; a "
+    "failed probe spends none of that delivery's attempts. Once the endpoint accepts one, its "
+    "whole backlog is sent at once, each booking in `sequence` order."
+)
+
+
 def _description() -> str:
     return (
         "Each booking revision is POSTed to the organization's endpoint (`PUT "
@@ -47,7 +55,7 @@ def _description() -> str:
         "signed per Standard Webhooks. Revisions of one booking are sent one at a time in "
         "`sequence` order: revision n+1 waits until n is delivered. A revision can arrive more "
         "than once (a retry after a lost answer, a replay): treat a `webhook-id` seen before "
-        "as done.\n\n" + retry_schedule_text()
+        "as done.\n\n" + retry_schedule_text() + "\n\n" + RECOVERY
     )
 
 
