@@ -55,8 +55,10 @@ async def post_ari(
     prop, change = await ari_state.apply_changes(session, principal, property_id, body)
     await session.commit()
     if change.cells_changed:
+        # No wait by default: the push takes the endpoint's slot at once if it is free, and
+        # the limiter defers it to the slot otherwise (app/jobs/ari.py).
         debounce = resources.settings.ari_push_debounce_seconds
-        await request_push(resources.queue, prop.id, defer=debounce)
+        await request_push(resources.queue, prop.id, defer=debounce or None)
     return AriAccepted(change_id=change.id, cells_changed=change.cells_changed)
 
 

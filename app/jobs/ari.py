@@ -19,12 +19,14 @@ from app.jobs.requests import JobRequest, request_push
 from app.models import AriCell, AriState, Property
 from app.services.ari_drift import check_property_drift
 from app.services.ari_mappings import lock_ari_state
-from app.services.ari_push import PushLeft, push_property, request_full_sync
+from app.services.ari_push import PushLeft, owed_push, push_property, request_full_sync
 
 log = logging.getLogger(__name__)
 
-# Cells changed during a push go this soon after it (the limiter may stretch it to 6 s).
-AGAIN_SECONDS = 1.0
+# Cells changed during a push: the next try plans at once. An endpoint whose slot is free
+# (nothing went to it in this push) sends them now; for one that just sent, the limiter
+# defers the try to its next slot, and whatever changes meanwhile rides along.
+AGAIN_SECONDS = 0.0
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -46,6 +48,18 @@ async def _push(ctx: WorkerContext, property_pk: int) -> None:
     if left is not None:
         # Never sleep in a worker slot: the queue runs this job again later (same id).
         raise Retry(defer=retry_delay(left, ctx.get("job_try", 1)))
+
+
+async def push_again_if_owed(ctx: WorkerContext, property_pk: int) -> None:
+    """After a push ended with nothing left and its job id is free (JobSpec.after_end): cells
+    changed after the push's last look, whose own request found the id still taken, get a
+    push of their own now. Without this they would wait for the sweep."""
+    if ctx["channex"] is None:
+        return  # sync disabled: the job sends nothing, so asking again would only spin
+    async with ctx["session_factory"]() as session:
+        owed = await owed_push(session, property_pk, utcnow())
+    if owed is not None:
+        await request_push(ctx["queue"], property_pk, full=owed == "full")
 
 
 def retry_delay(left: PushLeft, job_try: int) -> float:
