@@ -287,7 +287,8 @@ async def main(args: argparse.Namespace) -> None:
             )
             sandbox = Sandbox(state, target.channex_property_id)
             ids = {"room": target.channex_room_type_id, "plan": plan["channex_rate_plan_id"]}
-            print(f"ARI latency, {mode}; production limits, no debounce (the default)")
+            debounce = settings.ari_push_debounce_seconds
+            print(f"ARI latency, {mode}; production limits, debounce {debounce:g} s")
             print(f"1. {args.changes} single availability changes, {args.gap:.0f} s apart")
             latencies = await singles(args, api, sandbox, ids["room"], today)
             figures = None
