@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.channex.ratelimit import MemoryRateLimiter
+from app.jobs.ari import push_again_if_owed, push_ari
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import ArqQueue, InProcessQueue, create_json_pool
 from app.jobs.registry import build_registry
-from app.jobs.requests import JobQueue, request_push
+from app.jobs.requests import PUSH_ARI, JobQueue, request_push
 from app.jobs.spec import ALL_QUEUES
 from app.jobs.worker import (
     WorkerGroup,
@@ -33,7 +34,7 @@ from app.services import ari_push
 from app.settings import Settings
 from tests.conftest import FAST_RATE_LIMIT_PER_MINUTE
 from tests.factories import Seeded, availability_item, make_ctx, restrictions_item
-from tests.services.ari.support import BASE, change
+from tests.services.ari.support import BASE, Clock, change
 from tests.services.ari_support import FakeAri
 from tests.workers import production_redis
 
@@ -224,3 +225,57 @@ async def test_a_change_that_lands_as_a_push_ends_is_pushed(
     assert turned_away == [True]
     assert running.fake.availability[("cx-r0", day)] == 5
     assert running.fake.restrictions[("cx-r0-bar", day)]["rate"] == "99.00"
+
+
+@dataclass
+class RecordingQueue:
+    """A JobQueue that only records what is asked of it."""
+
+    local: bool = True
+    asked: list[tuple[str, tuple[str | int, ...], str | None]] = field(default_factory=list)
+
+    async def start(self, ctx: object) -> None: ...
+
+    async def enqueue(
+        self,
+        job_name: str,
+        *args: str | int,
+        job_id: str | None = None,
+        defer: float | None = None,
+    ) -> bool:
+        self.asked.append((job_name, args, job_id))
+        return True
+
+    async def close(self) -> None: ...
+
+
+async def test_cells_left_by_a_push_go_to_a_fresh_job_not_a_retry(
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    fake: FakeAri,
+    seeded: Seeded,
+    clock: Clock,
+) -> None:
+    """A Retry per slot would spend the job's tries while the PMS never pauses: the run ends
+    and its after_end queues the next push."""
+    day = today()
+    await change(session_factory, availability_item("r0", day, day, 3), now=None)
+
+    async def pms_changes_meanwhile(endpoint: str) -> None:
+        fake.during = None
+        await change(session_factory, availability_item("r0", day, day, 4), now=None)
+
+    fake.during = pms_changes_meanwhile
+    queue = RecordingQueue()
+    ctx = make_ctx(Settings(_env_file=None), session_factory, channex, queue)
+    await push_ari(ctx, seeded.property_pk)  # no Retry, though a cell is left
+    assert fake.availability[("cx-r0", day)] == 3
+    assert queue.asked == []
+    await push_again_if_owed(ctx, seeded.property_pk)
+    pk = seeded.property_pk
+    assert queue.asked == [(PUSH_ARI, (pk,), f"ari:{pk}")]
+    clock.now += 10  # past the slot
+    await push_ari(ctx, pk)
+    assert fake.availability[("cx-r0", day)] == 4
+    await push_again_if_owed(ctx, pk)
+    assert len(queue.asked) == 1  # nothing left: no further job
