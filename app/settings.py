@@ -79,8 +79,11 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
-    # A burst of PMS changes becomes one push: the push waits this long after the first change.
-    ari_push_debounce_seconds: float = Field(default=2.0, ge=0)
+    # 0: a change after a quiet spell goes out at once (the leading edge); changes made while
+    # the next rate-limit slot is awaited ride along in it, so a burst stays one push per slot.
+    # A positive value holds the first push of a quiet spell this long, for a PMS that sends
+    # one edit as several quick batches: they then share one request, at this much latency.
+    ari_push_debounce_seconds: float = Field(default=0.0, ge=0)
 
     # --- ARI nightly work (issue 4), off-peak in each property's timezone, spread across them ---
     # Read Channex back and compare with what we pushed; repair the differing cells too if set.

@@ -68,8 +68,10 @@ async def post_ari(
     await session.commit()
     response.headers["Location"] = f"/v1/properties/{property_id}/ari/changes/{change.id}"
     if change.cells_changed:
+        # No wait by default: the push takes the endpoint's slot at once if it is free, and
+        # the limiter defers it to the slot otherwise (app/jobs/ari.py).
         debounce = resources.settings.ari_push_debounce_seconds
-        await request_push(resources.queue, prop.id, defer=debounce)
+        await request_push(resources.queue, prop.id, defer=debounce or None)
     return AriAccepted(change_id=change.id, cells_changed=change.cells_changed)
 
 

@@ -20,17 +20,16 @@ from app.models import AriCell, AriState, Property
 from app.services.ari_drift import check_property_drift
 from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_mappings import lock_ari_state
-from app.services.ari_push import PushLeft, push_property
+from app.services.ari_push import PushLeft, owed_push, push_property
 
 log = logging.getLogger(__name__)
 
-# Cells changed during a push go this soon after it (the limiter may stretch it to 6 s).
-AGAIN_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 
 
 async def push_ari(ctx: WorkerContext, property_pk: int) -> None:
-    """Job: send the property's unsent cells; runs again (Retry) while anything is left."""
+    """Job: send the property's unsent cells; runs again (Retry) while Channex makes it wait,
+    and is followed by a fresh push (after_end) when cells changed while it ran."""
     await _push(ctx, property_pk)
 
 
@@ -44,17 +43,35 @@ async def _push(ctx: WorkerContext, property_pk: int) -> None:
     if channex is None:
         return  # sync disabled: the cells stay pending, the sweep brings them back later
     left = await push_property(ctx["session_factory"], channex, property_pk)
-    if left is not None:
-        # Never sleep in a worker slot: the queue runs this job again later (same id).
-        raise Retry(defer=retry_delay(left, ctx.get("job_try", 1)))
+    if left is None or left.reason == "more":
+        # Cells changed during the push: this run ends, and once its id is free the job's
+        # after_end (push_again_if_owed) queues a fresh push at once. An endpoint that sent
+        # nothing in this push sends them then; for one that just sent, the limiter defers
+        # that push to the next slot, and whatever changes meanwhile rides along. A fresh
+        # job, not a Retry: a PMS that never pauses would spend the job's tries, two a slot,
+        # in about five minutes.
+        return
+    # Never sleep in a worker slot: the queue runs this job again later (same id).
+    raise Retry(defer=retry_delay(left, ctx.get("job_try", 1)))
+
+
+async def push_again_if_owed(ctx: WorkerContext, property_pk: int) -> None:
+    """After an ARI job's run ended and its id is free (JobSpec.after_end): a fresh push of
+    the cells changed while it ran. That covers cells the push saw left (`more`) and cells
+    committed after its last look, whose own request found the id still taken and which
+    would otherwise wait for the sweep."""
+    if ctx["channex"] is None:
+        return  # sync disabled: the job sends nothing, so asking again would only spin
+    async with ctx["session_factory"]() as session:
+        owed = await owed_push(session, property_pk, utcnow())
+    if owed is not None:
+        await request_push(ctx["queue"], property_pk, full=owed == "full")
 
 
 def retry_delay(left: PushLeft, job_try: int) -> float:
-    """When the property's next push runs: soon for cells changed meanwhile (the limiter may
-    stretch it to its spacing), when Channex says after a rate limit, and backing off
-    (5 s doubling, at most MAX_BACKOFF_SECONDS) while Channex is unavailable."""
-    if left.reason == "more":
-        return AGAIN_SECONDS
+    """When the property's push runs again after Channex made it wait: when the limiter (or
+    Channex) says after a rate limit, and backing off (5 s doubling, at most
+    MAX_BACKOFF_SECONDS) while Channex is unavailable."""
     if left.reason == "rate_limited":
         return left.retry_after
     return min(MAX_BACKOFF_SECONDS, 5.0 * 2.0 ** (job_try - 1))

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from app.jobs.context import WorkerContext
 from app.jobs.namespace import RedisNames
 from app.jobs.requests import SWEEP, JobArg
-from app.jobs.spec import REQUEST_ID_KWARG, JobSpec, get_spec
+from app.jobs.spec import REQUEST_ID_KWARG, JobSpec, get_spec, run_after_end
 from app.logs import request_id
 
 logger = logging.getLogger(__name__)
@@ -220,31 +220,40 @@ class InProcessQueue:
             await asyncio.sleep(interval)
 
     async def _run(self, job: _Job, defer: float | None) -> None:
-        """Run the job up to `max_tries` times, as long as it raises Retry."""
+        """Run the job up to `max_tries` times, as long as it raises Retry; then, its id free
+        again, its spec's `after_end` if the last run ended cleanly (as arq's worker does)."""
+        ctx: WorkerContext | None = None
         try:
             for job_try in range(1, job.spec.max_tries + 1):
                 if defer:
                     await asyncio.sleep(defer)
                 await self._started.wait()
-                defer = await self._attempt(job, job_try)
+                ctx = self._job_ctx(job, job_try)
+                defer = await self._attempt(job, ctx)
                 if defer is None:
-                    return
+                    break
                 if self._closed:
                     logger.info("job %s retry dropped at shutdown", job.name, extra=_fields(job))
                     return
-            logger.warning(
-                "job %s gave up after %d tries", job.name, job.spec.max_tries, extra=_fields(job)
-            )
+            else:
+                logger.warning(
+                    "job %s gave up after %d tries",
+                    job.name,
+                    job.spec.max_tries,
+                    extra=_fields(job),
+                )
         finally:
             self._jobs.pop(job.job_id, None)
+        if ctx is not None and not self._closed:
+            await run_after_end(self._registry, cast(dict[str, Any], ctx))
 
-    async def _attempt(self, job: _Job, job_try: int) -> float | None:
+    async def _attempt(self, job: _Job, ctx: WorkerContext) -> float | None:
         """One try; returns the delay before the next try when the job raised Retry."""
         async with self._slots_of(job.spec.queue):
             self._running.add(job.job_id)
             try:
                 async with asyncio.timeout(job.spec.timeout_seconds):
-                    await job.spec.function(self._job_ctx(job, job_try), *job.args)
+                    await job.spec.function(ctx, *job.args)
             except Retry as retry:
                 return (retry.defer_score or 0) / 1000
             except TimeoutError:

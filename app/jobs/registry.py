@@ -23,8 +23,20 @@ def build_registry() -> dict[str, JobSpec]:
     return index_specs(
         JobSpec(requests.SWEEP, sweep, DEFAULT_QUEUE),
         JobSpec(requests.SYNC_ONBOARDING, onboarding.sync_onboarding, DEFAULT_QUEUE),
-        JobSpec(requests.PUSH_ARI, ari.push_ari, ARI_QUEUE, max_tries=100),
-        JobSpec(requests.FULL_SYNC_ARI, ari.full_sync_ari, FULL_SYNC_QUEUE, max_tries=100),
+        JobSpec(
+            requests.PUSH_ARI,
+            ari.push_ari,
+            ARI_QUEUE,
+            max_tries=100,
+            after_end=ari.push_again_if_owed,
+        ),
+        JobSpec(
+            requests.FULL_SYNC_ARI,
+            ari.full_sync_ari,
+            FULL_SYNC_QUEUE,
+            max_tries=100,
+            after_end=ari.push_again_if_owed,
+        ),
         JobSpec(requests.NIGHTLY_ARI, ari.nightly_ari, FULL_SYNC_QUEUE, max_tries=12),
         JobSpec(requests.CHECK_ARI_DRIFT, ari_watch.check_ari_drift, ARI_QUEUE, max_tries=100),
         JobSpec(

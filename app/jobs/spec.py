@@ -3,14 +3,18 @@ the limits every job keeps. Imports no job, so that every job module may import 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from functools import wraps
+from typing import Any
 
 from arq.worker import Retry
 
 from app.logs import request_id
 from app.metrics import JOBS
+
+logger = logging.getLogger(__name__)
 
 # The service's queues; in Redis each is `<REDIS_NAMESPACE>:<queue>` (app/jobs/namespace.py).
 BOOKINGS_QUEUE = "bookings"
@@ -44,6 +48,11 @@ class JobSpec:
     queue: str
     timeout_seconds: float = MAX_JOB_SECONDS
     max_tries: int = CRASH_TRIES
+    # Runs with the job's ctx and args once a run ended without asking to run again and the
+    # job's id is free again (`run_after_end`). A job id turns a request away while its job
+    # runs, and the job may have read the database before the requested work was committed:
+    # this second look, made when a new request can no longer be turned away, finds it.
+    after_end: JobFunction | None = None
 
 
 def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
@@ -57,7 +66,8 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
             )
         if spec.name in registry:
             raise ValueError(f"two jobs are named {spec.name!r}")
-        registry[spec.name] = replace(spec, function=instrumented(spec.name, spec.function))
+        function = instrumented(spec.name, spec.function, mark_end=spec.after_end is not None)
+        registry[spec.name] = replace(spec, function=function)
     return registry
 
 
@@ -66,9 +76,15 @@ def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:
 REQUEST_ID_KWARG = "request_id"
 
 
-def instrumented(name: str, function: JobFunction) -> JobFunction:
+# The ctx key under which a run that ended cleanly leaves its job's name and args, for
+# `run_after_end`: arq's `after_job_end` hook gets the run's ctx and nothing else.
+ENDED_KEY = "ended"
+
+
+def instrumented(name: str, function: JobFunction, *, mark_end: bool = False) -> JobFunction:
     """`function`, with the id of the request that asked for it in its log lines, and its
-    runs counted in JOBS: ok, retry (it asked to run again) or failed."""
+    runs counted in JOBS: ok, retry (it asked to run again) or failed. With `mark_end`, a run
+    that returned leaves (name, args) in its ctx for `run_after_end`."""
 
     @wraps(function)
     async def run(ctx: object, *args: object, **kwargs: object) -> None:
@@ -86,8 +102,26 @@ def instrumented(name: str, function: JobFunction) -> JobFunction:
             if token is not None:
                 request_id.reset(token)
         JOBS.labels(name, "ok").inc()
+        if mark_end and isinstance(ctx, dict):
+            ctx[ENDED_KEY] = (name, args)
 
     return run
+
+
+async def run_after_end(registry: Mapping[str, JobSpec], ctx: dict[str, Any]) -> None:
+    """The `after_end` of the job whose run left its mark in `ctx`, if any. Called by both
+    queues after the job's id is freed; a failure is logged, never raised into the queue."""
+    ended = ctx.pop(ENDED_KEY, None)
+    if ended is None:
+        return
+    name, args = ended
+    spec = registry.get(name)
+    if spec is None or spec.after_end is None:
+        return
+    try:
+        await spec.after_end(ctx, *args)
+    except Exception:
+        logger.exception("after_end of job %s failed", name, extra={"job": name})
 
 
 def get_spec(registry: Mapping[str, JobSpec], job_name: str) -> JobSpec:

@@ -9,8 +9,9 @@ import logging
 import math
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from arq.connections import ArqRedis, RedisSettings
@@ -23,7 +24,7 @@ from app.jobs.namespace import RedisNames
 from app.jobs.queue import dump_json, lazy_json_pool, load_json
 from app.jobs.registry import build_registry
 from app.jobs.requests import SWEEP
-from app.jobs.spec import JobSpec
+from app.jobs.spec import ARI_QUEUE, JobSpec, run_after_end
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 # On SIGTERM, stop taking jobs and give running ones this long before cancelling them.
 JOB_COMPLETION_WAIT_SECONDS = 20
 MAX_JOBS_PER_WORKER = 10
+# How often a worker looks for due jobs (arq's default). A job waits for the next look: the
+# ARI queue looks 20 times a second so that an idle PMS change reaches Channex within 0.5 s
+# (issue 14); each look is one ZRANGEBYSCORE on Redis.
+POLL_SECONDS = 0.5
+ARI_POLL_SECONDS = 0.05
 # While Redis is away, each queue's loop tries again after a wait that doubles up to this.
 RECONNECT_MAX_SECONDS = 30.0
 RECONNECT_FIRST_SECONDS = 0.5
@@ -59,6 +65,9 @@ class QueueWorkerSettings:
     health_check_interval: int = HEALTH_CHECK_INTERVAL_SECONDS
     job_completion_wait: int = JOB_COMPLETION_WAIT_SECONDS
     max_jobs: int = MAX_JOBS_PER_WORKER
+    poll_delay: float = POLL_SECONDS
+    # After a job's keys are gone (its id free again): its spec's `after_end`, if any.
+    after_job_end: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
 
 def build_worker_settings(
@@ -73,6 +82,8 @@ def build_worker_settings(
         functions=_functions(registry, queue),
         cron_jobs=_cron_jobs(registry, queue, settings.sweep_interval_seconds, names),
         redis_settings=RedisSettings.from_dsn(require_redis_url(settings)),
+        after_job_end=partial(run_after_end, registry),
+        poll_delay=ARI_POLL_SECONDS if queue == ARI_QUEUE else POLL_SECONDS,
     )
 
 

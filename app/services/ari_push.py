@@ -94,10 +94,18 @@ async def push_property(
         await session.commit()
     if plan is None:
         return None
+    waits = []
     for batch in plan.batches:
         left = await _send_batch(session_factory, channex, plan, batch)
-        if left is not None:
+        if left is None:
+            continue
+        if left.reason != "rate_limited":
             return left
+        # One endpoint's slot is taken: the other's budget is its own, so its cells still go
+        # now (the leading edge is per endpoint); the job comes back at the first slot.
+        waits.append(left.retry_after)
+    if waits:
+        return PushLeft("rate_limited", min(waits))
     async with session_factory() as session:
         if plan.full_sync_id is not None:
             await lock_ari_state(session, property_pk)
@@ -371,3 +379,18 @@ async def has_pending(session: AsyncSession, property_pk: int, first: date, last
         or_(AriState.full_availability, AriState.full_restrictions),
     )
     return bool((await session.execute(select(or_(dirty, full)))).scalar())
+
+
+async def owed_push(
+    session: AsyncSession, property_pk: int, now: datetime
+) -> Literal["incremental", "full"] | None:
+    """What the property's ARI job would find to send now: a full sync owed, cells left in
+    the horizon, or nothing (also when the property is not connected)."""
+    prop = await session.get(Property, property_pk)
+    if prop is None or prop.disconnected_at is not None or prop.channex_property_id is None:
+        return None
+    state = await session.get(AriState, property_pk)
+    if state is not None and (state.full_availability or state.full_restrictions):
+        return "full"
+    first, last = horizon(prop, now)
+    return "incremental" if await has_pending(session, property_pk, first, last) else None

@@ -40,6 +40,7 @@ class Recorder:
     runs: list[Run] = field(default_factory=list)
     started: asyncio.Event = field(default_factory=asyncio.Event)
     gate: asyncio.Event = field(default_factory=asyncio.Event)
+    after_ends: list[bool] = field(default_factory=list)
 
     def _record(self, job: str, ctx: WorkerContext, args: tuple[str | int, ...]) -> None:
         run = Run(job, tuple(args), ctx["job_try"], time.monotonic(), request_id.get())
@@ -69,6 +70,10 @@ class Recorder:
     async def fail(self, ctx: WorkerContext, *args: str | int) -> None:
         raise RuntimeError("boom")
 
+    async def after(self, ctx: WorkerContext, job_id: str) -> None:
+        """An `after_end`: records whether the ended job's id takes a new request already."""
+        self.after_ends.append(await ctx["queue"].enqueue("record", "again", job_id=job_id))
+
     def tries(self, job: str) -> list[int]:
         return [run.job_try for run in self.runs if run.job == job]
 
@@ -87,6 +92,15 @@ class Recorder:
                 max_tries=1,
             ),
             JobSpec("fail", self.fail, queue, timeout_seconds=2, max_tries=1),
+            JobSpec(
+                "retry_once_then_after",
+                self.retry_once,
+                queue,
+                timeout_seconds=2,
+                max_tries=3,
+                after_end=self.after,
+            ),
+            JobSpec("fail_then_after", self.fail, queue, max_tries=1, after_end=self.after),
         )
 
 

@@ -51,6 +51,24 @@ async def test_job_id_is_refused_while_running(harness: Harness, recorder: Recor
     assert recorder.tries("block") == [1]
 
 
+async def test_after_end_runs_once_the_job_id_is_free(harness: Harness, recorder: Recorder) -> None:
+    """A request turned away by the job id while the job ran gets its second look here."""
+    job_id = new_id()
+    assert await harness.queue.enqueue("retry_once_then_after", job_id, job_id=job_id)
+    await harness.drain()
+    assert recorder.tries("retry_once") == [1, 2]
+    assert recorder.after_ends == [True]  # once, after the clean run, with the id free
+    await harness.drain()
+    assert [run.args for run in recorder.runs if run.job == "record"] == [("again",)]
+
+
+async def test_after_end_does_not_run_after_a_failure(harness: Harness, recorder: Recorder) -> None:
+    job_id = new_id()
+    assert await harness.queue.enqueue("fail_then_after", job_id, job_id=job_id)
+    await harness.drain()
+    assert recorder.after_ends == []
+
+
 async def test_defer_delays_the_job(harness: Harness, recorder: Recorder) -> None:
     enqueued_at = time.monotonic()
     assert await harness.queue.enqueue("record", "later", defer=0.3)
