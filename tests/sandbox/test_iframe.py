@@ -4,6 +4,7 @@ rate plans; the channel created inactive (`new_channel`), then approved (`activa
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.sandbox.server import RedactTokens
 from app.sandbox.state import SandboxState
 from tests.factories import Hotel, created, make_hotel, make_webhook
 from tests.sandbox.servers import Receiver
@@ -217,3 +219,18 @@ async def test_a_form_without_a_session_is_refused(
 
     assert (response.status_code, approve.status_code) == (401, 401)
     assert sandbox.store.channels == {}
+
+
+def test_the_standalone_sandbox_s_access_log_masks_the_token() -> None:
+    # uvicorn's access line: client, method, full path with query, HTTP version, status.
+    path = "/auth/exchange?oauth_session_key=s3cr3t-Token_x&app_mode=headless&property_id=p"
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", 200), None,
+    )  # fmt: skip
+
+    assert RedactTokens().filter(record)
+
+    line = record.getMessage()
+    assert "s3cr3t" not in line
+    assert "oauth_session_key=[redacted]&app_mode=headless&property_id=p" in line
