@@ -138,12 +138,13 @@ def _mapping_row(state: SandboxState, plan_id: str, values: dict[str, str]) -> s
     checked = " checked" if values.get(f"map:{plan_id}") else ""
     room_code = escape(values.get(f"room_code:{plan_id}", ""))
     rate_code = escape(values.get(f"rate_code:{plan_id}", ""))
+    ident = escape(plan_id)
     return (
-        f'<tr><td><input type="checkbox" name="map:{plan_id}" value="on"'
+        f'<tr><td><input type="checkbox" name="map:{ident}" value="on"'
         f' aria-label="map {escape(label)}"{checked}></td><td>{escape(label)}</td>'
-        f'<td><input name="room_code:{plan_id}" value="{room_code}"'
+        f'<td><input name="room_code:{ident}" value="{room_code}"'
         f' aria-label="OTA room code of {escape(label)}"></td>'
-        f'<td><input name="rate_code:{plan_id}" value="{rate_code}"'
+        f'<td><input name="rate_code:{ident}" value="{rate_code}"'
         f' aria-label="OTA rate code of {escape(label)}"></td></tr>'
     )
 
