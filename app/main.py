@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.api import (
     ari,
     bookings,
+    channel_sessions,
     channex_catalog,
     health,
     metrics,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
         room_types,
         rate_plans,
         channex_catalog,
+        channel_sessions,
         ari,
     )
     # The webhook intake first: routes are matched in order, and it is the busiest one.

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
 
     channex_api_url: str = CHANNEX_STAGING_URL
+    # Channex's web app, the `server` of the channel iframe's URL (channex-api.md §9.4);
+    # unset, CHANNEX_API_URL without its `/api/v1` (`channex_app_base_url`).
+    channex_app_url: str | None = None
     channex_api_key: SecretStr | None = None
     channex_webhook_secret: SecretStr | None = None
     # Channex allows 10 (channex-api.md §6.5); tests allow thousands, so that the limiter's
@@ -150,6 +153,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def channex_app_base_url(self) -> str:
+        """Where the hotel's browser opens Channex's pages: CHANNEX_APP_URL, else the API's
+        host (the web app and the API share it: staging.channex.io, app.channex.io, and a
+        sandbox's root, whose pages sit beside its `/api/v1`)."""
+        if self.channex_app_url:
+            return self.channex_app_url.rstrip("/")
+        return self.channex_api_url.rstrip("/").removesuffix("/api/v1")
 
 
 @lru_cache

@@ -49,6 +49,8 @@ class FakeChannex:
     fail_next: list[httpx.Response] = field(default_factory=list)
     # ARI endpoints (`/availability`, `/restrictions`), answered by a test's own handler.
     ari: Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]] | None = None
+    # `POST /auth/one_time_token` bodies' attributes with the token answered, in order.
+    tokens: list[tuple[Entity, str]] = field(default_factory=list)
 
     def creates(self, collection: str) -> int:
         return sum(
@@ -70,6 +72,10 @@ class FakeChannex:
         collection = parts[0]
         if collection in ("availability", "restrictions") and self.ari is not None:
             return self.ari(request)
+        if parts == ["auth", "one_time_token"] and request.method == "POST":
+            token = f"ott-{uuid.uuid4().hex}"
+            self.tokens.append((json.loads(request.content)["one_time_token"], token))
+            return httpx.Response(200, json={"data": {"token": token}})
         if collection not in _TYPES:
             return _error(404, "resource_not_found", "Resource Not Found")
         if len(parts) == 1:

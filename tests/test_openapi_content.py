@@ -23,6 +23,7 @@ import app.api.problem_docs
 import app.api.webhooks
 import app.schemas
 import app.schemas_ari
+import app.schemas_channel_session
 import app.services.booking_problems
 import app.services.pms_endpoints
 from app.openapi import render_openapi
@@ -36,6 +37,7 @@ UNDESCRIBED: dict[str, str] = {}
 MODEL_MODULES: tuple[ModuleType, ...] = (
     app.schemas,
     app.schemas_ari,
+    app.schemas_channel_session,
     app.services.booking_problems,
     app.services.pms_endpoints,
     app.api.bookings,

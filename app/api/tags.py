@@ -30,6 +30,11 @@ TAGS: list[dict[str, Any]] = [
         "and OTA channels, and a check of the mappings against them.",
     },
     {
+        "name": "channels",
+        "description": "The hotel connects an OTA itself: a one-time session URL of "
+        "Channex's channel iframe, where it picks the OTA and maps its rooms.",
+    },
+    {
         "name": "ari",
         "description": "Availability, rates and restrictions: the PMS states what it wants per "
         "date, channel-sync pushes it to Channex in the background and records every push; "

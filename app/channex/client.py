@@ -189,6 +189,21 @@ class ChannexClient:
         params: Params = {"filter[property_id]": property_id}
         return _parse_all(Channel, await self._list("channels", params))
 
+    async def one_time_token(
+        self, property_id: str, *, username: str, group_id: str | None = None
+    ) -> str:
+        """A token that opens Channex's channel iframe for one property: single use, valid
+        15 minutes (§9.4). A credential: never log it, nor the URL that carries it."""
+        attrs: dict[str, str] = {"property_id": property_id, "username": username}
+        if group_id is not None:
+            attrs["group_id"] = group_id
+        body = await self._request("POST", "auth/one_time_token", json={"one_time_token": attrs})
+        data = body.get("data")
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ChannexError("Channex answered without a token", code="invalid_response")
+        return token
+
     async def execute_channel_action(self, channel_id: str, action: str) -> None:
         """Run an OTA action such as `load_future_reservations` (POST runs it, §9.2)."""
         await self._request("POST", f"channels/{_seg(channel_id)}/execute/{_seg(action)}")

@@ -1,6 +1,7 @@
 """The Channex sandbox as a FastAPI app: Channex routes under `/api/v1`, tools under `/sandbox`.
 
 `/api/v1/...` answers like Channex and needs the `user-api-key` header (`SandboxConfig.api_key`).
+`/auth/...` plays Channex's channel iframe for a hotel's browser (app/sandbox/iframe.py).
 `/sandbox/...` (ARI inspection, counters, webhook log, OTA simulator, faults, reset) needs no
 key: a sandbox is a local, disposable tool. Paths are relative, so the app can be mounted under
 a prefix; a parent app does not run a mounted app's lifespan, so it must call `start`/`stop`.
@@ -19,7 +20,9 @@ from app.sandbox import (
     bookings,
     channels,
     groups,
+    iframe,
     inspection,
+    one_time_tokens,
     properties,
     rate_plans,
     room_types,
@@ -59,7 +62,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_api_key)])
-    for module in (groups, properties, room_types, rate_plans, ari, bookings, webhooks, channels):
+    for module in (
+        groups, properties, room_types, rate_plans, ari, bookings, webhooks, channels,
+        one_time_tokens,
+    ):  # fmt: skip
         router.include_router(module.router)
     return router
 
@@ -75,4 +81,5 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     app.include_router(_api_router())
     app.include_router(inspection.router)
     app.include_router(simulator.router)
+    app.include_router(iframe.router)  # the hotel's browser: pages, no API key
     return app

@@ -63,6 +63,27 @@ class Channel:
 
 
 @dataclass
+class OneTimeToken:
+    """A token that opens the channel iframe for one property, once (channex-api.md §9.4)."""
+
+    property_id: str
+    username: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass
+class IframeSession:
+    """A hotel's browser session in the channel iframe, after its token was exchanged."""
+
+    property_id: str
+    # Adapter codes (BookingCom, ...) the PMS let the hotel pick from.
+    offered: list[str]
+    language: str
+    read_only_availability: bool
+
+
+@dataclass
 class Webhook:
     id: str
     attrs: dict[str, Any]
@@ -137,6 +158,9 @@ class Store:
         # OTA reservations made before the channel was connected, per channel id; sent by the
         # `load_future_reservations` action (channex-api.md §7.3).
         self.future_reservations: dict[str, list[dict[str, Any]]] = {}
+        # One-time tokens by token, iframe sessions by session id (app/sandbox/iframe.py).
+        self.one_time_tokens: dict[str, OneTimeToken] = {}
+        self.iframe_sessions: dict[str, IframeSession] = {}
 
 
 class SandboxState:

@@ -157,6 +157,11 @@ async def test_a_pms_drives_the_whole_flow_through_the_client(database_url: str)
             return len(w.state.store.webhooks) == 1
 
         await poll(webhook_registered, "channel-sync registered its webhook in the sandbox")
+        session = await pms.create_channel_session(
+            "p-1", m.ChannelSessionCreate(channels=["BDC"], language="en")
+        )
+        assert "/auth/exchange?oauth_session_key=" in session.url
+        assert session.expires_at > datetime.now(UTC)
         await w.tools_post(f"/properties/{cp}/channels", {"channel": "BookingCom"})
         today = datetime.now(UTC).date()
         await push_ari(pms, today + timedelta(days=7), today + timedelta(days=60))

@@ -1,6 +1,7 @@
 """The README's sandbox walk-through ("Try the whole flow on a laptop") end to end over real
-HTTP, on both databases: onboard, connect Booking.com, push availability and rates with a
-weekday override, then a guest books on the simulated OTA and the booking reaches the PMS.
+HTTP, on both databases: onboard, ask for a connection session (the sandbox serves its
+iframe page), connect Booking.com, push availability and rates with a weekday override, then
+a guest books on the simulated OTA and the booking reaches the PMS.
 
 Then the README's shell block itself: only portable constructs (Linux and macOS, bash, sh and
 zsh), and, run as printed against `serve --sandbox`, each step announced and each answer
@@ -20,7 +21,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from app.sandbox.app import create_sandbox_app
@@ -104,7 +107,19 @@ async def test_the_readme_walkthrough_over_real_http(database_url: str) -> None:
 
         await poll(webhook_registered, "channel-sync registered its webhook in the sandbox")
 
-        # 2. the hotel connects Booking.com (simulated OTA); channel-sync sees it
+        # 2. a connection session: the iframe URL, served by the sandbox itself
+        session = await ok(
+            await api.post("/v1/properties/p-1/channels/session", json={"channels": ["BDC", "EXP"]})
+        )
+        assert session["url"].startswith(f"{sandbox_url}/auth/exchange?oauth_session_key=")
+        async with httpx.AsyncClient() as browser:
+            page = await browser.get(session["url"])
+        assert page.status_code == 200, page.text
+        assert "Booking.com" in page.text
+        assert "Expedia" in page.text
+        assert "Airbnb" not in page.text
+
+        # 3. without a browser: the simulated OTA connects Booking.com; channel-sync sees it
         connected = await ok(
             await tools.post(f"/properties/{cp}/channels", json={"channel": "BookingCom"})
         )
@@ -113,7 +128,7 @@ async def test_the_readme_walkthrough_over_real_http(database_url: str) -> None:
         assert [(c["channex_channel_id"], c["channel"], c["is_active"]) for c in
                 response.json()] == [(connected["data"]["id"], "BookingCom", True)]  # fmt: skip
 
-        # 3. push availability and rates (weekend prices and min stay on Fri and Sat)
+        # 4. push availability and rates (weekend prices and min stay on Fri and Sat)
         today = datetime.now(UTC).date()
         first, last = today + timedelta(days=7), today + timedelta(days=120)
         span = {"room_type_id": "dbl", "date_from": first.isoformat(),
@@ -145,7 +160,7 @@ async def test_the_readme_walkthrough_over_real_http(database_url: str) -> None:
             assert held["restrictions"][rp].get(on) == expected, on
         assert sum(WEEKDAYS[d.weekday()] in WEEKEND for d in nights(first, last)) >= 32
 
-        # 4. a guest books on Booking.com; the booking reaches channel-sync by webhook
+        # 5. a guest books on Booking.com; the booking reaches channel-sync by webhook
         arrival, departure = today + timedelta(days=10), today + timedelta(days=12)
         booked = await ok(
             await tools.post(
@@ -291,7 +306,19 @@ async def test_the_readme_walkthrough_runs_as_printed_and_reads_well(
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr
+        # The session's URL opens the sandbox's channel iframe, once.
+        [url] = re.findall(r'"url": "([^"]+)"', run.stdout)
+        assert url.startswith(f"http://127.0.0.1:{port}/channex-sandbox/auth/exchange?")
+        token = parse_qs(urlsplit(url).query)["oauth_session_key"][0]
+        async with httpx.AsyncClient() as browser:
+            assert (await browser.get(url)).status_code == 200
+            assert (await browser.get(url)).status_code == 401
     assert run.stderr == ""
+    logged = "".join(log.read_text() for log in (tmp_path / "logs").iterdir())
+    # The session request and the two page loads were logged, without the token.
+    assert "POST /v1/properties/{property_id}/channels/session 201" in logged
+    assert "GET /auth/exchange 401" in logged
+    assert token not in logged, "the one-time token reached serve's log"
     sections = re.split(r"^== (.*)\n", run.stdout, flags=re.MULTILINE)
     assert sections[0] == "", "the output starts by saying what the first step does"
     steps = dict(zip(sections[1::2], sections[2::2], strict=True))

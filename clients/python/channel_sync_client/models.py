@@ -177,6 +177,62 @@ class ChannelRead(BaseModel):
     """
 
 
+Channels = TypeAliasType(
+    "Channels",
+    Annotated[list[Literal["BDC", "EXP", "ABB", "AGO"]], Field(min_length=1, title="Channels")],
+)
+"""
+The OTAs offered, by short code (`BDC` Booking.com, `EXP` Expedia, `ABB` Airbnb, `AGO` Agoda); all that Channex offers when left out.
+"""
+
+
+class ChannelSessionCreate(BaseModel):
+    """
+    What the hotel may do in the iframe; every field may be left out.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    channels: Annotated[Channels | None, Field(title="Channels")] = None
+    """
+    The OTAs offered, by short code (`BDC` Booking.com, `EXP` Expedia, `ABB` Airbnb, `AGO` Agoda); all that Channex offers when left out.
+    """
+    language: Annotated[
+        Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None,
+        Field(title="Language"),
+    ] = None
+    """
+    The iframe's language, a two-letter ISO 639-1 code (e.g. `en`, `de`); Channex's default (English) when left out.
+    """
+    read_only_availability: Annotated[bool | None, Field(title="Read Only Availability")] = False
+    """
+    Show availability in the iframe without letting the hotel change it there (the PMS owns it).
+    """
+    username: Annotated[str | None, Field(max_length=100, min_length=1, title="Username")] = (
+        "channel-sync"
+    )
+    """
+    Who opens the session, as Channex records it with the token (e.g. the hotel user's e-mail).
+    """
+
+
+class ChannelSessionRead(BaseModel):
+    """
+    The URL to embed in an iframe (or open in a new window). It carries a one-time token:
+    hand it to the hotel's browser at once; it is never stored or logged by channel-sync.
+    """
+
+    expires_at: Annotated[AwareDatetime, Field(title="Expires At")]
+    """
+    When the token expires unless used before (15 minutes after it was asked for; UTC, RFC 3339).
+    """
+    url: Annotated[str, Field(title="Url")]
+    """
+    Channex's `/auth/exchange` URL with the one-time token, in headless mode, opening the property's channels page. Single use.
+    """
+
+
 class ChannexRatePlanRead(BaseModel):
     channex_rate_plan_id: Annotated[str, Field(title="Channex Rate Plan Id")]
     """

@@ -150,3 +150,12 @@ class OnboardingOperations(Transport):
         """Compare the mappings with Channex; mark those whose Channex side is gone."""
         path = {"property_id": property_id}
         return await self._call(m.RefreshResult, "POST", PROPERTY + "/channex/refresh", path)
+
+    async def create_channel_session(
+        self, property_id: str, body: m.ChannelSessionCreate
+    ) -> m.ChannelSessionRead:
+        """A one-time URL of Channex's channel iframe, where the hotel connects an OTA and
+        maps its rooms: hand it to the hotel's browser at once (single use, 15 minutes)."""
+        path = {"property_id": property_id}
+        answer = m.ChannelSessionRead
+        return await self._call(answer, "POST", PROPERTY + "/channels/session", path, body=body)
