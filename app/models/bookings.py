@@ -184,6 +184,9 @@ class BookingDelivery(Base):
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Held by the sender while its POST is in flight (app/services/delivery.py claim): a
+    # booking's job, a probe and a drain never send the same revision at once.
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

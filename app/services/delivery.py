@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from standardwebhooks.webhooks import Webhook
 
 from app.db import utcnow
@@ -156,6 +157,8 @@ async def deliver_step(
     wait = (delivery.next_attempt_at - utcnow()).total_seconds()
     if wait > 0:
         return Step(defer=wait)
+    if not await claim(session, settings, delivery):
+        return Step(defer=CLAIMED_RETRY_SECONDS)  # in flight elsewhere (a probe, a drain)
     body = await delivery_body(session, settings, delivery)
     status, retry_after, error = await post_delivery(http, settings, endpoint, delivery, body)
     delivery.attempts += 1
@@ -214,6 +217,7 @@ async def deliver_pending(
 
 def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
     DELIVERIES.labels("delivered").inc()
+    delivery.lease_until = None
     delivery.status = DeliveryStatus.DELIVERED
     delivery.delivered_at = utcnow()
     delivery.last_error = None
@@ -230,6 +234,7 @@ async def _failed(
     retry_after: float | None,
     error: str,
 ) -> Step:
+    delivery.lease_until = None
     delivery.last_error = error
     endpoint.last_error = error
     endpoint.failing_since = endpoint.failing_since or utcnow()
@@ -253,6 +258,37 @@ async def _failed(
     DELIVERIES.labels("retry").inc()
     log.warning("PMS delivery failed, next retry in %.0f s", delay, extra=fields)
     return Step(defer=delay)
+
+
+# A sender's lease outlives its POST by this much; a sender that died frees it on expiry.
+LEASE_MARGIN_SECONDS = 5.0
+# A booking whose revision is in flight elsewhere is looked at again this soon.
+CLAIMED_RETRY_SECONDS = 1.0
+
+
+async def claim(session: AsyncSession, settings: Settings, delivery: BookingDelivery) -> bool:
+    """Take the delivery for one POST, or False when another sender holds it (or delivered it
+    meanwhile). Committed at once, so every other sender sees it before this one sends: a
+    booking's own job, a probe and a drain may all reach the same revision, and it must go
+    out once. Cleared when the attempt is recorded (mark_delivered, the failure paths)."""
+    now = utcnow()
+    lease = now + timedelta(seconds=settings.pms_delivery_timeout_seconds + LEASE_MARGIN_SECONDS)
+    stmt = (
+        update(BookingDelivery)
+        .where(
+            BookingDelivery.id == delivery.id,
+            BookingDelivery.status != DeliveryStatus.DELIVERED,
+            or_(BookingDelivery.lease_until.is_(None), BookingDelivery.lease_until < now),
+        )
+        .values(lease_until=lease)
+        .execution_options(synchronize_session=False)
+    )
+    taken = getattr(await session.execute(stmt), "rowcount", 0) == 1
+    await session.commit()
+    if taken:
+        # The UPDATE bypassed the ORM: tell it, so that clearing the lease is written.
+        set_committed_value(delivery, "lease_until", lease)
+    return taken
 
 
 async def bring_forward(session: AsyncSession, endpoint_id: int) -> None:

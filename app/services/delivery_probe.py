@@ -30,7 +30,9 @@ from app.metrics import DELIVERIES
 from app.models import BookingDelivery, PmsEndpoint
 from app.models.bookings import DeliveryStatus
 from app.services.delivery import (
+    CLAIMED_RETRY_SECONDS,
     bring_forward,
+    claim,
     deliver_pending,
     delivery_body,
     disable_gone,
@@ -95,6 +97,8 @@ async def probe_endpoint(
     delivery = await probe_target(session, endpoint_id)
     if delivery is None:
         return Probe()  # nothing deliverable waits: the next failure starts probing again
+    if not await claim(session, settings, delivery):
+        return Probe(retry=CLAIMED_RETRY_SECONDS)  # its booking's own job is sending it
     body = await delivery_body(session, settings, delivery)
     status, retry_after, error = await post_delivery(http, settings, endpoint, delivery, body)
     fields = {"endpoint": endpoint.id, "status": status, "error": error,
@@ -107,10 +111,12 @@ async def probe_endpoint(
         log.info("PMS endpoint answers again: its backlog is due now", extra=fields)
         return Probe(recovered=True)
     if status == 410:
+        delivery.lease_until = None
         await disable_gone(session, endpoint, fields)
         return Probe()
     # At most one probe per interval, and never before a Retry-After the PMS gave.
     wait = max(interval, min(retry_after or 0.0, MAX_RETRY_AFTER))
+    delivery.lease_until = None
     endpoint.last_error = error
     endpoint.next_probe_at = now + timedelta(seconds=wait)
     await session.flush()

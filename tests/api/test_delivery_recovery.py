@@ -13,9 +13,11 @@ import respx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from app.db import utcnow
 from app.jobs.bookings import scan_bookings
 from app.jobs.requests import PROBE_PMS_ENDPOINT
 from app.models import BookingDelivery, PmsEndpoint
+from app.services.delivery import Step, deliver_step
 from app.services.delivery_probe import probe_endpoint
 from app.settings import Settings
 from tests import booking_fakes
@@ -143,3 +145,52 @@ async def _failing(app: FastAPI) -> bool:
     async with resources(app).session_factory() as session:
         endpoint = (await session.execute(select(PmsEndpoint))).scalar_one_or_none()
     return endpoint is not None and endpoint.failing_since is not None
+
+
+async def test_two_senders_reaching_one_revision_send_it_once(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+    settings: Settings,
+) -> None:
+    """A booking's job, a probe and a drain can all reach the same revision: its lease lets
+    one of them send it while the others step aside."""
+    await onboard(client)
+    await configure_endpoint(client)
+    pms = router.post(PMS_URL).respond(503)
+    await book(client, channex, bookings)
+    await settle_failed(app)
+    async with resources(app).session_factory() as session:
+        await session.execute(BookingDelivery.__table__.update().values(next_attempt_at=utcnow()))  # type: ignore[attr-defined]
+        await session.commit()
+        row = (await session.execute(select(BookingDelivery))).scalar_one()
+    calls_before = pms.call_count
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.3)  # both senders are past their checks while this is in flight
+        return httpx.Response(204)
+
+    pms.mock(side_effect=slow)
+    sessions = resources(app).session_factory
+
+    async def send() -> Step:
+        async with httpx.AsyncClient() as http, sessions() as session:
+            step = await deliver_step(
+                session, settings, http, endpoint_id=row.endpoint_id, booking_id=row.booking_id
+            )
+            await session.commit()
+            return step
+
+    steps = await asyncio.gather(send(), send())
+
+    assert pms.call_count - calls_before == 1
+    assert sorted(step.sent for step in steps) == [False, True]
+    delivered = (await deliveries(app))[0]
+    assert (delivered.status, delivered.lease_until) == ("delivered", None)
+
+
+async def settle_failed(app: FastAPI) -> None:
+    """Until the first attempt has failed and been recorded."""
+    await eventually(lambda: _failing(app), timeout=10, poll=0.05)
