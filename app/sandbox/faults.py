@@ -26,6 +26,11 @@ class Faults(BaseModel):
 
     error_rate: float = Field(default=0.0, ge=0, le=1)
     latency_ms: int = Field(default=0, ge=0)
+    # Network jitter: each API request waits a further uniform draw in [0, 2 x jitter_seconds]
+    # before the sandbox sees it (its recorded arrival, the rate check). A delay cannot be
+    # negative, so "±J" is J ± J: arrivals move up to J either way around a base of J, and two
+    # requests sent t apart can arrive t - 2J to t + 2J apart, as over a jittery network.
+    jitter_seconds: float = Field(default=0.0, ge=0, le=10)
     timeout_rate: float = Field(default=0.0, ge=0, le=1)
     # Number of next API requests answered 429 regardless of the real limiter.
     force_429: int = Field(default=0, ge=0)
@@ -56,6 +61,8 @@ class FaultState:
         self.forced_429_left = self.faults.force_429
         self._api = random.Random(self.faults.seed)
         self._webhooks = random.Random(self.faults.seed)
+        # A source of its own, so that turning jitter on leaves the other draws as they were.
+        self._jitter = random.Random(self.faults.seed)
 
     def next_request(self) -> Outcome:
         """Decide the fate of one API request (draws in request order)."""
@@ -68,6 +75,13 @@ class FaultState:
         if timeout_draw < self.faults.timeout_rate:
             return "timeout"
         return "pass"
+
+    def next_delay(self) -> float:
+        """Seconds one API request waits before it is processed: latency plus jitter."""
+        delay = self.faults.latency_ms / 1000
+        if self.faults.jitter_seconds:
+            delay += self._jitter.uniform(0.0, 2 * self.faults.jitter_seconds)
+        return delay
 
     def next_webhook(self) -> WebhookPlan:
         """Decide the fate of one webhook delivery."""
@@ -101,8 +115,9 @@ class FaultMiddleware:
             return
         faults = self.state.faults
         outcome = faults.next_request()
-        if faults.faults.latency_ms:
-            await asyncio.sleep(faults.faults.latency_ms / 1000)
+        delay = faults.next_delay()
+        if delay:
+            await asyncio.sleep(delay)
         if outcome == "429":
             await _send_error(send, too_many_requests())
         elif outcome == "error":

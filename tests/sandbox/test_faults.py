@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 
 import httpx
@@ -10,8 +11,10 @@ from fastapi import FastAPI
 
 from app.sandbox.app import create_sandbox_app, stop
 from app.sandbox.config import SandboxConfig
-from tests.factories import make_hotel, make_webhook
+from app.sandbox.faults import Faults, FaultState
+from tests.factories import day, make_hotel, make_webhook
 from tests.sandbox.servers import Receiver
+from tests.sandbox.test_ari import rate_value
 
 
 async def _statuses(app: FastAPI, faults: Mapping[str, object], count: int) -> list[int]:
@@ -112,3 +115,61 @@ async def test_webhooks_delayed(
     await asyncio.sleep(0.15)
     assert receiver.received == []
     await receiver.wait_for(1)
+
+
+def test_jitter_delays_are_uniform_between_zero_and_twice_the_jitter() -> None:
+    state = FaultState(None, Faults(jitter_seconds=0.2, latency_ms=100, seed=3))
+    delays = [state.next_delay() for _ in range(500)]
+    assert all(0.1 <= d <= 0.5 for d in delays)  # latency, plus 0 to 2 x 0.2 s
+    assert min(delays) < 0.12
+    assert max(delays) > 0.48
+    assert len(set(delays)) == len(delays)
+    again = FaultState(None, Faults(jitter_seconds=0.2, latency_ms=100, seed=3))
+    assert [again.next_delay() for _ in range(500)] == delays  # deterministic with a seed
+    assert FaultState(None, Faults(latency_ms=100, seed=3)).next_delay() == 0.1
+
+
+def test_jitter_leaves_the_other_fault_draws_as_they_were() -> None:
+    plain = FaultState(None, Faults(error_rate=0.5, seed=4))
+    jittered = FaultState(None, Faults(error_rate=0.5, jitter_seconds=0.1, seed=4))
+    outcomes = []
+    for _ in range(50):
+        jittered.next_delay()
+        outcomes.append((plain.next_request(), jittered.next_request()))
+    assert all(a == b for a, b in outcomes)
+    assert {a for a, _ in outcomes} == {"pass", "error"}
+
+
+async def test_a_write_arrives_after_its_jitter_before_the_rate_check() -> None:
+    # One write per minute: the rate check still refuses the second write under jitter.
+    app = create_sandbox_app(SandboxConfig(api_key="k", rate_limit_per_minute=1))
+    sandbox = app.state.sandbox
+    api = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://s/api/v1",
+        headers={"user-api-key": "k"},
+    )
+    tools = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s/sandbox")
+    async with api, tools:
+        hotel = await make_hotel(api)
+        faults = {"jitter_seconds": 0.05, "seed": 9}
+        assert (await tools.put("/faults", json=faults)).status_code == 200
+        expected = FaultState(None, Faults(**faults))  # the same draws, in the same order
+        body = {"values": [rate_value(hotel, date=day(1), rate="120.00")]}
+        sent, statuses = [], []
+        for _ in range(2):
+            sent.append(time.monotonic() - sandbox.started)
+            statuses.append((await api.post("/restrictions", json=body)).status_code)
+        writes = (await tools.get("/ari/writes")).json()["data"]
+        delays = [expected.next_delay() for _ in range(2)]
+        # Sandbox routes are never delayed: the clock of their answers is the real one.
+        started = time.monotonic()
+        await tools.get("/faults")
+        assert time.monotonic() - started < 0.05
+    arrivals = writes[hotel.property_id]["POST /restrictions"]["times"]
+    assert statuses == [200, 429]
+    assert 0.0 < delays[0] <= 0.1
+    assert delays[0] != delays[1]
+    for arrival, at, delay in zip(arrivals, sent, delays, strict=True):
+        assert arrival >= at + delay  # recorded once the jitter has passed
+    await stop(app)
