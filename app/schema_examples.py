@@ -142,6 +142,26 @@ CHANNEL: Example = {
     "channel": "BookingCom",
     "title": "Booking.com Hotel Adler",
     "is_active": True,
+    "state": "live",
+    "state_changed_at": "2027-01-12T08:00:00Z",
+    "last_event": "activate_channel",
+    "error": None,
+    "next_steps": [],
+    "go_live": {
+        "went_live_at": "2027-01-12T08:00:00Z",
+        "full_sync": {
+            "state": "done",
+            "requested_at": "2027-01-12T08:00:00Z",
+            "finished_at": "2027-01-12T08:00:05Z",
+        },
+        "import": {
+            "state": "sent",
+            "requested_at": "2027-01-12T08:00:00Z",
+            "sent_at": "2027-01-12T08:00:02Z",
+            "error": None,
+            "bookings_received": 3,
+        },
+    },
     "updated_at": "2027-01-12T08:00:00Z",
 }
 
