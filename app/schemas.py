@@ -409,8 +409,12 @@ class GoLiveImport(BaseModel):
 
 class GoLive(BaseModel):
     went_live_at: datetime | None = Field(description="When the channel last became live (UTC).")
-    full_sync: GoLiveFullSync
-    import_: GoLiveImport = Field(alias="import", serialization_alias="import")
+    full_sync: GoLiveFullSync = Field(description="The full ARI sync owed at the go-live.")
+    import_: GoLiveImport = Field(
+        alias="import",
+        serialization_alias="import",
+        description="The import of the OTA's bookings made before the go-live.",
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -2,8 +2,10 @@
 
 A table of its own (`channel_delivery`) rather than `booking_delivery`, which is keyed by a
 booking revision: one row per state change per endpoint, holding the channel as it was at the
-change, sent in `sequence` order per channel (n+1 waits until n is delivered) and retried on
-the bookings' schedule (app/domain/delivery.py). A 410 disables the endpoint, as for bookings.
+change, sent in `sequence` order per channel (n+1 waits while n is retried) and retried on the
+bookings' schedule (app/domain/delivery.py). Unlike a revision, each one carries the whole
+state: one whose retries are spent is given up (`failed`) and the next one goes out, since it
+says everything the lost one did. A 410 disables the endpoint, as for bookings.
 The endpoint's probe and drain (app/services/delivery_probe.py) follow booking deliveries
 only: a channel delivery waits for its own next retry, or the sweep.
 """
@@ -97,7 +99,7 @@ async def deliver_state_step(
         .where(
             ChannelDelivery.endpoint_id == endpoint_id,
             ChannelDelivery.channel_id == channel_pk,
-            ChannelDelivery.status != DeliveryStatus.DELIVERED,
+            ChannelDelivery.status == DeliveryStatus.PENDING,
         )
         .order_by(ChannelDelivery.sequence)
         .limit(1)
@@ -105,8 +107,6 @@ async def deliver_state_step(
     delivery = (await session.execute(stmt)).scalar_one_or_none()
     if endpoint is None or delivery is None or endpoint.disabled_at is not None:
         return ChannelStep()
-    if delivery.status == DeliveryStatus.FAILED:
-        return ChannelStep()  # retries spent: later changes wait behind it (ordering)
     wait = (delivery.next_attempt_at - utcnow()).total_seconds()
     if wait > 0:
         return ChannelStep(defer=wait)
