@@ -313,7 +313,10 @@ DRIFT: Example = {
 # --- bookings ----------------------------------------------------------------------------
 
 REPLAYED: Example = {"revision_id": REVISION_ID, "deliveries": 1}
-ENDPOINT_PUT: Example = {"url": "https://pms.hotel-adler.example/channex/bookings"}
+ENDPOINT_PUT: Example = {
+    "url": "https://pms.hotel-adler.example/channex/bookings",
+    "channel_events": True,
+}
 ENDPOINT_READ: Example = {
     "scope": "org:1",
     "organization_id": ORG_ID,
@@ -325,6 +328,7 @@ ENDPOINT_READ: Example = {
     "last_error": None,
     "pending_deliveries": 0,
     "failed_deliveries": 0,
+    "channel_events": True,
 }
 FLAGGED_REVISION: Example = {
     "revision_id": REVISION_ID,

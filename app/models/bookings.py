@@ -161,6 +161,8 @@ class PmsEndpoint(Base):
     # While failing, the earliest time of the next probe (app/services/delivery_probe.py):
     # spaces probes across workers and replicas, and keeps a PMS's Retry-After.
     next_probe_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Subscribed to `channel.state_changed` too (PUT booking-endpoint); the global one never.
+    channel_events: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -43,8 +43,8 @@ async def queue_state_delivery(
     """The change's delivery row, if the organization has an endpoint: (endpoint, channel)
     for the caller to ask the delivery job for after the commit."""
     endpoint = await endpoint_for(session, settings, prop.organization_id)
-    if endpoint is None:
-        return None
+    if endpoint is None or not endpoint.channel_events:
+        return None  # not subscribed: GET channels still answers the state
     await session.flush()  # the channel's id, its updated_at
     read = await channel_read(session, row)
     row.last_sequence += 1

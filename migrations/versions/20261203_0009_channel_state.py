@@ -1,5 +1,5 @@
-"""channel state (what the PMS shows), its go-live, and channel_delivery
-(`channel.state_changed` pushes)
+"""channel state (what the PMS shows), its go-live, channel_delivery
+(`channel.state_changed` pushes) and pms_endpoint.channel_events (subscribed to them)
 
 Revision ID: 0009
 Revises: 0007 (channel.full_sync_id refers to full_sync); depends on 0003 (pms_endpoint,
@@ -58,6 +58,11 @@ def upgrade() -> None:
         .values(state="live", ever_live=sa.true())
     )
 
+    with op.batch_alter_table("pms_endpoint", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("channel_events", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
     op.create_table(
         "channel_delivery",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -108,6 +113,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_channel_delivery_endpoint_id"))
         batch_op.drop_index(batch_op.f("ix_channel_delivery_channel_id"))
     op.drop_table("channel_delivery")
+    with op.batch_alter_table("pms_endpoint", schema=None) as batch_op:
+        batch_op.drop_column("channel_events")
     with op.batch_alter_table("channel", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_channel_full_sync_id_full_sync"), type_="foreignkey"

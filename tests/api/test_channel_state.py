@@ -19,7 +19,7 @@ from app.schemas import ChannelRead
 from app.services.channel_state import channel_read
 from app.settings import Settings
 from tests import booking_fakes
-from tests.api.test_bookings import PMS_URL, configure_endpoint, verified
+from tests.api.test_bookings import PMS_URL, verified
 from tests.api.test_channel_events import CHANNEL_ID, send
 from tests.api.test_webhooks import HOOK, SECRET, ids, post_booking, resources, settle
 from tests.booking_fakes import ChannexBookings, booking_settings
@@ -42,6 +42,15 @@ async def state(app: FastAPI) -> ChannelRead:
     async with resources(app).session_factory() as session:
         row = (await session.execute(select(Channel))).scalar_one()
         return await channel_read(session, row)
+
+
+async def configure_endpoint(client: httpx.AsyncClient, *, channel_events: bool = True) -> str:
+    body = {"url": PMS_URL, "channel_events": channel_events}
+    response = await client.put("/v1/organizations/org-1/booking-endpoint", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["channel_events"] is channel_events
+    secret: str = response.json()["secret"]
+    return secret
 
 
 async def send_sync_error(client: httpx.AsyncClient, prop: str) -> None:
@@ -211,3 +220,24 @@ async def test_a_failing_change_holds_back_the_later_ones(
         (seq, state) for seq, state, _ in rows
     ]
     assert {status for _, _, status in rows} == {"delivered"}
+
+
+async def test_an_endpoint_not_subscribed_gets_no_channel_events(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+) -> None:
+    channex.ari = FakeAri().handle
+    await onboard(client)
+    await configure_endpoint(client, channel_events=False)
+    pms = router.post(PMS_URL).respond(204)
+
+    await send(client, "activate_channel", ids(channex)[0], 0)
+    await settle(app)
+
+    assert pms.calls == []  # a PMS that expects only booking revisions gets only those
+    assert (await state(app)).state == "live"
+    async with resources(app).session_factory() as session:
+        assert (await session.execute(select(ChannelDelivery))).first() is None

@@ -277,6 +277,10 @@ class EndpointPut(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
+    channel_events: Annotated[bool | None, Field(title="Channel Events")] = False
+    """
+    Also push `channel.state_changed` (each change of a channel's connection state) to this endpoint; off unless asked, so that a PMS that expects only booking revisions gets nothing else
+    """
     rotate_secret: Annotated[bool | None, Field(title="Rotate Secret")] = False
     """
     Issue a new signing secret
@@ -292,6 +296,10 @@ class EndpointRead(BaseModel):
     An endpoint and its health; `secret` only in the answer that created or rotated it.
     """
 
+    channel_events: Annotated[bool, Field(title="Channel Events")]
+    """
+    Whether `channel.state_changed` is pushed here too.
+    """
     disabled_at: Annotated[AwareDatetime | None, Field(title="Disabled At")]
     """
     When deliveries to it were stopped (UTC); null while enabled.
