@@ -241,3 +241,20 @@ async def test_an_endpoint_not_subscribed_gets_no_channel_events(
     assert (await state(app)).state == "live"
     async with resources(app).session_factory() as session:
         assert (await session.execute(select(ChannelDelivery))).first() is None
+
+
+async def test_an_import_channex_refuses_shows_as_failed_with_why(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    channex.ari = FakeAri().handle
+    bookings.refuse_actions = True
+    await onboard(client)
+
+    await send(client, "activate_channel", ids(channex)[0], 0)
+    await settle(app)
+
+    go_live = (await state(app)).go_live
+    assert bookings.actions == [(CHANNEL_ID, "load_future_reservations")]  # not retried
+    assert (go_live.import_.state, go_live.import_.error) == ("failed", "HTTP 422")
+    assert go_live.import_.sent_at is None
+    assert go_live.full_sync.state == "done"  # the ARI side went live all the same
