@@ -439,7 +439,8 @@ class ChannelRead(BaseModel):
     )
     go_live: GoLive = Field(description="The last go-live: its full ARI sync and its import.")
     updated_at: datetime = Field(
-        description="When channel-sync last saw it change (UTC, RFC 3339)."
+        description="When channel-sync last updated its record of the channel, a periodic read "
+        "from Channex included (UTC, RFC 3339); `state_changed_at` says when the state changed."
     )
 
 

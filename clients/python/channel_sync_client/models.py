@@ -1956,7 +1956,7 @@ class ChannelRead(BaseModel):
     """
     updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
     """
-    When channel-sync last saw it change (UTC, RFC 3339).
+    When channel-sync last updated its record of the channel, a periodic read from Channex included (UTC, RFC 3339); `state_changed_at` says when the state changed.
     """
 
 
