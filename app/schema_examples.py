@@ -142,6 +142,26 @@ CHANNEL: Example = {
     "channel": "BookingCom",
     "title": "Booking.com Hotel Adler",
     "is_active": True,
+    "state": "live",
+    "state_changed_at": "2027-01-12T08:00:00Z",
+    "last_event": "activate_channel",
+    "error": None,
+    "next_steps": [],
+    "go_live": {
+        "went_live_at": "2027-01-12T08:00:00Z",
+        "full_sync": {
+            "state": "done",
+            "requested_at": "2027-01-12T08:00:00Z",
+            "finished_at": "2027-01-12T08:00:05Z",
+        },
+        "import": {
+            "state": "sent",
+            "requested_at": "2027-01-12T08:00:00Z",
+            "sent_at": "2027-01-12T08:00:02Z",
+            "error": None,
+            "bookings_received": 3,
+        },
+    },
     "updated_at": "2027-01-12T08:00:00Z",
 }
 
@@ -293,7 +313,10 @@ DRIFT: Example = {
 # --- bookings ----------------------------------------------------------------------------
 
 REPLAYED: Example = {"revision_id": REVISION_ID, "deliveries": 1}
-ENDPOINT_PUT: Example = {"url": "https://pms.hotel-adler.example/channex/bookings"}
+ENDPOINT_PUT: Example = {
+    "url": "https://pms.hotel-adler.example/channex/bookings",
+    "channel_events": True,
+}
 ENDPOINT_READ: Example = {
     "scope": "org:1",
     "organization_id": ORG_ID,
@@ -305,6 +328,7 @@ ENDPOINT_READ: Example = {
     "last_error": None,
     "pending_deliveries": 0,
     "failed_deliveries": 0,
+    "channel_events": True,
 }
 FLAGGED_REVISION: Example = {
     "revision_id": REVISION_ID,

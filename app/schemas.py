@@ -379,6 +379,46 @@ class RefreshResult(BaseModel):
     restored: int = Field(description="Mappings found again after having been marked missing")
 
 
+ChannelStateName = Literal["pending", "live", "disconnected", "error", "removal_warning"]
+
+
+class GoLiveFullSync(BaseModel):
+    state: Literal["owed", "done", "failed"] | None = Field(
+        description="The go-live's full ARI sync: owed (queued or being sent), done, failed; "
+        "null before the channel was ever live."
+    )
+    requested_at: datetime | None = Field(description="When it was owed (UTC).")
+    finished_at: datetime | None = Field(description="When it was sent or failed (UTC).")
+
+
+class GoLiveImport(BaseModel):
+    state: Literal["requested", "sent", "failed"] | None = Field(
+        description="Channex's `load_future_reservations` for the OTA: requested (queued, "
+        "retried while Channex is unavailable), sent (Channex accepted it), failed (Channex "
+        "refused it; see `error`). Channex reports no count: the bookings arrive as ordinary "
+        "revisions, pushed like any other."
+    )
+    requested_at: datetime | None = Field(description="When the import was requested (UTC).")
+    sent_at: datetime | None = Field(description="When Channex accepted it (UTC).")
+    error: str | None = Field(description="Why Channex refused it, when it failed.")
+    bookings_received: int = Field(
+        description="Bookings of this channel received since the import was requested: the "
+        "imported ones and any new ones alike; there is no total to compare it with."
+    )
+
+
+class GoLive(BaseModel):
+    went_live_at: datetime | None = Field(description="When the channel last became live (UTC).")
+    full_sync: GoLiveFullSync = Field(description="The full ARI sync owed at the go-live.")
+    import_: GoLiveImport = Field(
+        alias="import",
+        serialization_alias="import",
+        description="The import of the OTA's bookings made before the go-live.",
+    )
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class ChannelRead(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.examples(ex.CHANNEL))
 
@@ -386,9 +426,32 @@ class ChannelRead(BaseModel):
     channel: str = Field(description="Channex's code of the OTA, e.g. BookingCom.")
     title: str | None = Field(description="The channel's title in Channex.")
     is_active: bool = Field(description="Whether the channel is connected and selling.")
-    updated_at: datetime = Field(
-        description="When channel-sync last saw it change (UTC, RFC 3339)."
+    state: ChannelStateName = Field(
+        description="The connection state to show: pending (created, never active), live, "
+        "disconnected (was live), error (the OTA reported a sync error since the channel "
+        "last changed), removal_warning (inactive, and Channex will delete it)."
     )
+    state_changed_at: datetime | None = Field(description="When `state` last changed (UTC).")
+    last_event: str | None = Field(description="The last Channex channel event seen.")
+    error: str | None = Field(description="The OTA's sync error, in state `error`.")
+    next_steps: list[str] = Field(
+        description="What the hotel has to do next, in English, for this OTA; empty when live."
+    )
+    go_live: GoLive = Field(description="The last go-live: its full ARI sync and its import.")
+    updated_at: datetime = Field(
+        description="When channel-sync last updated its record of the channel, a periodic read "
+        "from Channex included (UTC, RFC 3339); `state_changed_at` says when the state changed."
+    )
+
+
+class ChannelStateDelivery(BaseModel):
+    """The body of a `channel.state_changed` push (signed like `booking.revision`)."""
+
+    type: Literal["channel.state_changed"] = Field(description="The event type.")
+    delivery_id: str = Field(description="The delivery's id, equal to the `webhook-id` header.")
+    sequence: int = Field(description="1, 2, … per channel: deliveries arrive in this order.")
+    property_id: str = Field(description="The PMS's id of the property.")
+    data: ChannelRead = Field(description="The channel as it was right after the change.")
 
 
 # --- health --------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class ChannexBookings:
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     actions: list[tuple[str, str]] = field(default_factory=list)
     fail_acks: int = 0
+    refuse_actions: bool = False  # OTA actions answer 422 (Channex refuses them)
     on_ack: Callable[[str], Awaitable[None]] | None = None
     calls: list[httpx.Request] = field(default_factory=list)
 
@@ -175,6 +176,8 @@ class ChannexBookings:
     def execute(self, request: httpx.Request, channel_id: str, action: str) -> httpx.Response:
         self.calls.append(request)
         self.actions.append((channel_id, action))
+        if self.refuse_actions:
+            return _error(422)
         return httpx.Response(200, json={"meta": {"message": "Success"}})
 
     def register(self, router: respx.MockRouter) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import PrincipalDep, PropertyId, RequiredChannexDep, ResourcesDep, SessionDep
-from app.jobs.requests import request_connection_follow_up
+from app.jobs.requests import request_channel_state_deliveries, request_connection_follow_up
 from app.schemas import ChannelRead, ChannexRatePlanRead, ChannexRoomTypeRead, RefreshResult
 from app.services import catalog
+from app.services.channel_state import channel_read
 from app.services.properties import get_property
 
 router = APIRouter(prefix="/v1/properties/{property_id}", tags=["channex"])
@@ -93,21 +94,14 @@ async def list_channels(
     principal: PrincipalDep,
     resources: ResourcesDep,
 ) -> list[ChannelRead]:
-    """The property's OTA channels and their connection state, as Channex reports them now."""
+    """The property's OTA channels as Channex reports them now: each one's connection state,
+    what the hotel has to do next, and its last go-live (full ARI sync, import of bookings)."""
     prop, _ = await get_property(session, principal, property_id)
-    found = await catalog.sync_channels(session, channex, prop)
+    found = await catalog.sync_channels(session, resources.settings, channex, prop)
     await session.commit()
     for change in found.activated:
         await request_connection_follow_up(
             resources.queue, change.property_id, change.channex_channel_id
         )
-    return [
-        ChannelRead(
-            channex_channel_id=row.channex_channel_id,
-            channel=row.channel,
-            title=row.title,
-            is_active=row.is_active,
-            updated_at=row.updated_at,
-        )
-        for row in found.channels
-    ]
+    await request_channel_state_deliveries(resources.queue, found.deliveries)
+    return [await channel_read(session, row) for row in found.channels]

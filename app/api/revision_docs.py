@@ -16,9 +16,11 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header
 
 from app.domain.delivery import JITTER, MAX_RETRY_AFTER, RETRY_SCHEDULE
+from app.schemas import ChannelStateDelivery
 from app.schemas_revision import RevisionDelivery, RevisionRead
 
 EVENT = "booking.revision"
+CHANNEL_EVENT = "channel.state_changed"
 
 
 def _duration(seconds: int) -> str:
@@ -56,6 +58,19 @@ def _description() -> str:
         "`sequence` order: revision n+1 waits until n is delivered. A revision can arrive more "
         "than once (a retry after a lost answer, a replay): treat a `webhook-id` seen before "
         "as done.\n\n" + retry_schedule_text() + "\n\n" + RECOVERY
+    )
+
+
+def _channel_description() -> str:
+    return (
+        "Each change of a channel's connection state (`pending`, `live`, `disconnected`, "
+        "`error`, `removal_warning`; see `GET /v1/properties/{property_id}/channels`) is POSTed "
+        "to the same endpoint as bookings, signed the same way. `data` is the channel as it "
+        "was right after the change, its next steps and go-live included. Changes of one "
+        "channel are sent in `sequence` order: n+1 waits while n is retried, on the schedule "
+        "of booking revisions. Each one carries the whole state, so one whose retries are "
+        "spent is given up and the next one is sent; `GET .../channels` always answers the "
+        "state now. Tell the two events apart by the body's `type`."
     )
 
 
@@ -110,6 +125,11 @@ RESPONSES: dict[str, Any] = {
 }
 
 
+CHANNEL_RESPONSES: dict[str, Any] = {
+    **RESPONSES,
+    "2XX": {"description": "Accepted: the channel's next change, if any, is sent."},
+}
+
 # Examples as written, nulls kept (the schema pydantic renders has them untouched).
 EXAMPLES = {
     model.__name__: model.model_json_schema()["examples"]
@@ -136,6 +156,21 @@ def install_revision_docs(app: FastAPI) -> None:
     ) -> None:
         """Never called: it only documents what channel-sync sends."""
 
+    @app.webhooks.post(
+        CHANNEL_EVENT,
+        name="channel_state_changed",
+        operation_id="channel_state_changed",
+        summary="A channel's connection state changed, pushed to the PMS",
+        description=_channel_description(),
+    )
+    def channel_state_changed(
+        body: ChannelStateDelivery,
+        webhook_id: WebhookId,
+        webhook_timestamp: WebhookTimestamp,
+        webhook_signature: WebhookSignature,
+    ) -> None:
+        """Never called: it only documents what channel-sync sends."""
+
     rendered = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -150,6 +185,7 @@ def document_revision(document: dict[str, Any]) -> None:
     """The webhook's replies (FastAPI documents a 200 and a 422 of its own) and the examples
     with their nulls, in place."""
     document["webhooks"][EVENT]["post"]["responses"] = copy.deepcopy(RESPONSES)
+    document["webhooks"][CHANNEL_EVENT]["post"]["responses"] = copy.deepcopy(CHANNEL_RESPONSES)
     schemas = document["components"]["schemas"]
     for name, examples in EXAMPLES.items():
         schemas[name]["examples"] = copy.deepcopy(examples)

@@ -222,11 +222,16 @@ class Channel(_Read):
     channel: str  # adapter code: BookingCom, Expedia, AirBNB...
     is_active: bool = False
     property_ids: list[str] = Field(default_factory=list)
+    hotel_id: str | None = None  # `settings.hotel_id` (Booking.com, Expedia: §9.3)
 
     @classmethod
     def _fields(cls, item: Mapping[str, Any]) -> dict[str, Any]:
         """Property ids from `attributes.properties` or `relationships.properties` (§9.2)."""
         fields = super()._fields(item)
+        settings = fields.get("settings")
+        hotel_id = settings.get("hotel_id") if isinstance(settings, Mapping) else None
+        if hotel_id is not None:
+            fields["hotel_id"] = str(hotel_id)[:64]
         listed = fields.get("properties")
         ids = [p.get("id") if isinstance(p, Mapping) else p for p in listed or []]
         clean = [str(i) for i in ids if i is not None]

@@ -25,7 +25,17 @@ CHANNEL_UP_EVENTS = frozenset({"activate_channel"})
 CHANNEL_DOWN_EVENTS = frozenset(
     {"deactivate_channel", "disconnect_channel", "disconnected_channel"}
 )
-CHANNEL_EVENTS = CHANNEL_UP_EVENTS | CHANNEL_DOWN_EVENTS | {"new_channel", "updated_channel"}
+# sync_error and channel_removal_warning feed the channel's state (app/domain/channel_state.py).
+CHANNEL_EVENTS = (
+    CHANNEL_UP_EVENTS
+    | CHANNEL_DOWN_EVENTS
+    | {
+        "new_channel",
+        "updated_channel",
+        "sync_error",
+        "channel_removal_warning",
+    }
+)
 # Changes to ARI (§8.3): payload a list of cells; a trigger to re-read them (§6.7).
 ARI_EVENT = "ari"
 HANDLED_EVENTS = BOOKING_EVENTS | UNMAPPED_EVENTS | CHANNEL_EVENTS | {NON_ACKED_EVENT, ARI_EVENT}
@@ -41,6 +51,8 @@ SUBSCRIBED_EVENTS = (
     "activate_channel",
     "deactivate_channel",
     "disconnect_channel",
+    "sync_error",
+    "channel_removal_warning",
     ARI_EVENT,
 )
 # Guest data in a webhook payload: non_acked_booking carries the customer's name (§7.4).

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from arq.worker import Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.channex.errors import TRANSIENT_ERRORS
+from app.channex.errors import TRANSIENT_ERRORS, ChannexError
 from app.jobs import requests
 from app.jobs.context import WorkerContext
 from app.jobs.requests import (
     RECONCILE_SOON_SECONDS,
     JobRequest,
+    request_channel_state_deliveries,
     request_connection_follow_up,
     request_deliveries,
     request_drift_check,
@@ -28,6 +29,7 @@ from app.jobs.requests import (
     request_reconciliation_step,
 )
 from app.jobs.spec import WORK_BUDGET_SECONDS
+from app.services.channel_state import IMPORT_FAILED, IMPORT_SENT, mark_import
 from app.services.delivery import deliver_pending, due_deliveries
 from app.services.delivery_probe import drain_endpoint, endpoints_to_probe, probe_endpoint
 from app.services.inbox import pending_event_ids
@@ -66,6 +68,7 @@ async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
     if outcome.connection is not None:
         change = outcome.connection
         await request_connection_follow_up(queue, change.property_id, change.channex_channel_id)
+    await request_channel_state_deliveries(queue, outcome.channel_deliveries)
 
 
 async def drain_inbox(ctx: WorkerContext) -> None:
@@ -144,7 +147,8 @@ async def drain_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:
 
 async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: str) -> None:
     """Job: ask the OTA for reservations made before the connection; they then arrive as
-    ordinary revisions (webhook and feed), and a reconciliation reads them at once."""
+    ordinary revisions (webhook and feed), and a reconciliation reads them at once. Channex
+    answers with no count: the channel's go-live records only that it was sent (or refused)."""
     channex = ctx["channex"]
     if channex is None:
         return
@@ -152,6 +156,15 @@ async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: st
         await channex.execute_channel_action(channex_channel_id, "load_future_reservations")
     except TRANSIENT_ERRORS as exc:
         raise Retry(defer=_backoff(ctx)) from exc
+    except ChannexError as exc:
+        async with ctx["session_factory"]() as session:
+            await mark_import(session, channex_channel_id, IMPORT_FAILED, exc.title)
+            await session.commit()
+        log.warning("reservation import refused", extra={"channel": channex_channel_id})
+        return
+    async with ctx["session_factory"]() as session:
+        await mark_import(session, channex_channel_id, IMPORT_SENT)
+        await session.commit()
     await request_reconciliation(ctx["queue"])
 
 

@@ -3,7 +3,7 @@ queue, time limit and tries. Add a line here for each new job."""
 
 from __future__ import annotations
 
-from app.jobs import ari, ari_watch, bookings, onboarding, requests
+from app.jobs import ari, ari_watch, bookings, channels, onboarding, requests
 from app.jobs.spec import (
     ARI_QUEUE,
     BOOKINGS_QUEUE,
@@ -62,4 +62,11 @@ def build_registry() -> dict[str, JobSpec]:
             max_tries=5,
         ),
         JobSpec(requests.ENSURE_CHANNEX_WEBHOOK, bookings.ensure_channex_webhook, DEFAULT_QUEUE),
+        JobSpec(
+            requests.DELIVER_CHANNEL_STATE,
+            channels.deliver_channel_state,
+            BOOKINGS_QUEUE,
+            max_tries=50,
+        ),
+        JobSpec(requests.REFRESH_CHANNELS, channels.refresh_channels, DEFAULT_QUEUE),
     )

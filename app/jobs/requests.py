@@ -29,6 +29,8 @@ PROBE_PMS_ENDPOINT = "probe_pms_endpoint"
 DRAIN_PMS_ENDPOINT = "drain_pms_endpoint"
 IMPORT_CHANNEL_RESERVATIONS = "import_channel_reservations"
 ENSURE_CHANNEX_WEBHOOK = "ensure_channex_webhook"
+DELIVER_CHANNEL_STATE = "deliver_channel_state"
+REFRESH_CHANNELS = "refresh_channels"
 
 JobArg = str | int
 
@@ -208,6 +210,29 @@ async def request_connection_follow_up(
     the full ARI sync, and the import of the OTA's existing bookings."""
     await request_push(queue, property_pk, full=True)
     await request_reservation_import(queue, channex_channel_id)
+
+
+# --- Channels -------------------------------------------------------------------------------
+
+
+def channel_state_delivery(endpoint_id: int, channel_pk: int) -> JobRequest:
+    return JobRequest(
+        DELIVER_CHANNEL_STATE,
+        (endpoint_id, channel_pk),
+        f"deliver-channel:{endpoint_id}:{channel_pk}",
+    )
+
+
+def channels_refresh(property_pk: int) -> JobRequest:
+    return JobRequest(REFRESH_CHANNELS, (property_pk,), f"channels:{property_pk}")
+
+
+async def request_channel_state_deliveries(
+    queue: JobQueue, pairs: Iterable[tuple[int, int]]
+) -> None:
+    """After the commit that queued these (endpoint, channel) state changes."""
+    for endpoint_id, channel_pk in pairs:
+        await channel_state_delivery(endpoint_id, channel_pk).send(queue)
 
 
 # --- Onboarding -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.jobs.ari import scan_ari, scan_ari_nightly
 from app.jobs.ari_watch import scan_ari_drift
 from app.jobs.bookings import scan_bookings
+from app.jobs.channels import scan_channels
 from app.jobs.context import WorkerContext
 from app.jobs.onboarding import scan_onboarding
 from app.jobs.requests import JobQueue, JobRequest
@@ -32,6 +33,7 @@ SCANNERS: tuple[Scanner, ...] = (
     scan_ari_nightly,
     scan_ari_drift,
     scan_bookings,
+    scan_channels,
 )
 
 

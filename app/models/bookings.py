@@ -161,6 +161,8 @@ class PmsEndpoint(Base):
     # While failing, the earliest time of the next probe (app/services/delivery_probe.py):
     # spaces probes across workers and replicas, and keeps a PMS's Retry-After.
     next_probe_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Subscribed to `channel.state_changed` too (PUT booking-endpoint); the global one never.
+    channel_events: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -190,6 +192,31 @@ class BookingDelivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ChannelDelivery(Base):
+    """One `channel.state_changed` to one endpoint: the state as it was at the change (`data`),
+    sent in `sequence` order per channel, retried like a booking delivery."""
+
+    __tablename__ = "channel_delivery"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "endpoint_id", "sequence"),
+        Index("ix_channel_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), index=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("pms_endpoint.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class BookingMarker(Base):

@@ -107,3 +107,23 @@ class Channel(_Timestamps, Base):
     channel: Mapped[str] = mapped_column(String(40))
     title: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=False)
+    # The connection state the PMS shows (app/domain/channel_state.py derives it from the
+    # facts below; it is stored so that a change of it can be told, and delivered).
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    state_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ever_live: Mapped[bool] = mapped_column(default=False)
+    last_event: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    removal_warning: Mapped[bool] = mapped_column(default=False)
+    hotel_id: Mapped[str | None] = mapped_column(String(64))  # Channex `settings.hotel_id`
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Sequence of the last `channel.state_changed` delivery: the PMS gets them in order.
+    last_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # The last go-live: its full ARI sync (the full_sync row) and the import of the OTA's
+    # existing bookings (requested | sent | failed; Channex reports no count, see docs).
+    went_live_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    full_sync_id: Mapped[int | None] = mapped_column(ForeignKey("full_sync.id"))
+    import_state: Mapped[str | None] = mapped_column(String(16))
+    import_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    import_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    import_error: Mapped[str | None] = mapped_column(Text)

@@ -107,3 +107,30 @@ async def disconnect_channel(property_id: str, channel_id: str, state: StateDep)
         }
         fire_event(state, ("disconnect_channel",), property_id, payload)
         return {"data": channel_item(channel)}
+
+
+class ChannelTrouble(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(pattern="^(sync_error|channel_removal_warning)$")
+    error_type: str = Field(default="invalid_rate_plan_mapping", max_length=100)
+
+
+@router.post("/properties/{property_id}/channels/{channel_id}/trouble")
+async def channel_trouble(
+    property_id: str, channel_id: str, request: ChannelTrouble, state: StateDep
+) -> Json:
+    """The OTA reports a sync error, or Channex warns that it will delete an inactive channel
+    (`sync_error` / `channel_removal_warning`, channex-api.md §8.3); the channel is unchanged."""
+    async with state.lock:
+        channel = get_channel(state, channel_id)
+        if property_id not in channel.property_ids:
+            raise not_found()
+        payload: Json = {"title": channel.attrs["title"], "channel_id": channel.id,
+                         "ota_name": channel.attrs["channel"]}  # fmt: skip
+        if request.event == "sync_error":
+            payload |= {"channel": channel.attrs["channel"], "channel_event_id": new_id(),
+                        "channel_name": channel.attrs["title"],
+                        "error_type": request.error_type}  # fmt: skip
+        fire_event(state, (request.event,), property_id, payload)
+        return {"data": channel_item(channel)}

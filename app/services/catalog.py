@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
 from app.channex.schemas import RatePlan as ChannexRatePlan
 from app.channex.schemas import RoomType as ChannexRoomType
+from app.db import utcnow
+from app.domain.channel_state import observe
 from app.models import Channel, Property, RatePlan, RoomType, SyncStatus
-from app.services.ari_full_syncs import request_full_sync
+from app.services.channel_delivery import queue_state_delivery
 from app.services.channel_events import ChannelChange, insert_channel
+from app.services.channel_state import facts_of, go_live, state_changed, store_facts
 from app.services.rate_plans import list_rate_plans
 from app.services.room_types import list_room_types, require_synced_property
+from app.settings import Settings
 
 T = TypeVar("T", RoomType, RatePlan)
 
@@ -93,36 +98,67 @@ def _mark(
 
 @dataclass(frozen=True)
 class ChannelSync:
-    """The property's channels now, and those that became active with this read."""
+    """The property's channels now, those that became active with this read, and the state
+    deliveries it queued ((endpoint, channel) pairs)."""
 
     channels: list[Channel]
     activated: list[ChannelChange]
+    deliveries: list[tuple[int, int]] = field(default_factory=list)
 
 
 async def sync_channels(
-    session: AsyncSession, channex: ChannexClient, prop: Property
+    session: AsyncSession, settings: Settings, channex: ChannexClient, prop: Property
 ) -> ChannelSync:
-    """Read the property's OTA channels from Channex and keep their state here. A channel seen
-    active for the first time is a new connection, as if its webhook had come: the full sync
-    is owed here and the caller asks for the follow-up jobs after the commit (the webhook,
-    arriving later, then finds the channel active already and does nothing twice)."""
+    """Read the property's OTA channels from Channex and keep their state here: what GET
+    channels answers, and what the periodic refresh does when a webhook was lost. A channel
+    seen active for the first time is a new connection, as if its webhook had come: its
+    go-live (the full sync owed, the import) is recorded here and the caller asks for the
+    follow-up jobs after the commit (the webhook, arriving later, then finds the channel
+    active already and does nothing twice)."""
     remote = await channex.list_channels(require_synced_property(prop))
     for item in remote:
         await insert_channel(session, prop.id, item.id, item.channel)
     stmt = select(Channel).where(Channel.property_id == prop.id)
     known = {row.channex_channel_id: row for row in (await session.execute(stmt)).scalars()}
-    activated = []
-    for item in remote:
-        row = known[item.id]
-        if item.is_active and not row.is_active:
-            activated.append(ChannelChange(prop.id, item.id))
-        row.channel, row.title, row.is_active = item.channel, item.title, item.is_active
-    remote_ids = {item.id for item in remote}
+    remote_by_id = {item.id: item for item in remote}
+    activated: list[ChannelChange] = []
+    deliveries: list[tuple[int, int]] = []
+    now = utcnow()
     for ident, row in known.items():
-        if ident not in remote_ids:
-            row.is_active = False  # gone from Channex: no longer connected
-    if activated:
-        await request_full_sync(session, prop.id)
+        seen = remote_by_id.get(ident)
+        was_active = row.is_active
+        if seen is not None:
+            row.channel, row.title = seen.channel, seen.title
+            row.hotel_id = seen.hotel_id or row.hotel_id
+        # Gone from Channex: no longer connected.
+        store_facts(row, observe(facts_of(row), seen is not None and seen.is_active))
+        row.refreshed_at = now
+        if row.is_active and not was_active:
+            await go_live(session, row)
+            activated.append(ChannelChange(prop.id, ident))
+        if state_changed(row):
+            queued = await queue_state_delivery(session, settings, row, prop)
+            if queued is not None:
+                deliveries.append(queued)
     await session.flush()
     channels = sorted(known.values(), key=lambda row: row.channex_channel_id)
-    return ChannelSync(channels, activated)
+    return ChannelSync(channels, activated, deliveries)
+
+
+async def properties_to_refresh(
+    session: AsyncSession, older_than: float, limit: int = 20
+) -> list[int]:
+    """Properties whose channels were read longest ago, none within `older_than` seconds; at
+    most `limit` a round, so that a sweep never costs Channex more than that many reads."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    oldest = func.min(func.coalesce(Channel.refreshed_at, Channel.created_at))
+    stmt = (
+        select(Channel.property_id)
+        .join(Property, Property.id == Channel.property_id)
+        .where(Property.channex_property_id.is_not(None), Property.disconnected_at.is_(None))
+        .group_by(Channel.property_id)
+        .having(func.max(Channel.refreshed_at).is_(None) | (oldest < cutoff))
+        .order_by(oldest)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())

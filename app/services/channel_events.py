@@ -1,4 +1,5 @@
-"""Channel events keep the property's channel rows in step (channex-api.md §8.3, §9.2)."""
+"""Channel events keep the property's channel rows and their state in step (channex-api.md
+§8.3, §9.2); a go-live and each change of state follow from them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.domain.revisions import CHANNEL_DOWN_EVENTS, CHANNEL_UP_EVENTS
+from app.domain.channel_state import SYNC_ERROR_EVENT, apply_event, sync_error_text
 from app.models import Channel, Property, WebhookEvent
+from app.services.channel_delivery import queue_state_delivery
+from app.services.channel_state import facts_of, go_live, state_changed, store_facts
 from app.services.rows import insert_ignore
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,12 @@ class ChannelChange:
 
 @dataclass(frozen=True)
 class ChannelOutcome:
-    """What a channel event did: a connection to act on, or why it was ignored."""
+    """What a channel event did: a connection to act on, state deliveries to send, or why it
+    was ignored."""
 
     change: ChannelChange | None = None
     ignored: str | None = None
+    deliveries: tuple[tuple[int, int], ...] = ()
 
 
 def _payload(event: WebhookEvent) -> dict[str, Any]:
@@ -51,15 +57,22 @@ async def insert_channel(
         "channex_channel_id": channex_channel_id,
         "channel": code,
         "is_active": False,
+        "state": "pending",
+        "ever_live": False,
+        "removal_warning": False,
+        "last_sequence": 0,
         "created_at": now,
         "updated_at": now,
     }
     await insert_ignore(session, Channel, values)
 
 
-async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> ChannelOutcome:
-    """Upsert the channel row; a ChannelChange when it went from inactive to active. A global
-    webhook also reports properties that are not ours: those events are ignored, marked."""
+async def handle_channel_event(
+    session: AsyncSession, settings: Settings, event: WebhookEvent
+) -> ChannelOutcome:
+    """Upsert the channel row and its facts; a ChannelChange when it went from inactive to
+    active, a delivery when its state changed. A global webhook also reports properties that
+    are not ours: those events are ignored, marked."""
     payload = _payload(event)
     channel_id = payload.get("channel_id")
     if not isinstance(channel_id, str) or event.channex_property_id is None:
@@ -77,11 +90,15 @@ async def handle_channel_event(session: AsyncSession, event: WebhookEvent) -> Ch
     if isinstance(payload.get("title"), str):
         channel.title = payload["title"][:255]
     was_active = channel.is_active
-    if event.event in CHANNEL_UP_EVENTS:
-        channel.is_active = True
-    elif event.event in CHANNEL_DOWN_EVENTS:
-        channel.is_active = False
-    await session.flush()
+    error = sync_error_text(payload) if event.event == SYNC_ERROR_EVENT else None
+    store_facts(channel, apply_event(facts_of(channel), event.event, error))
+    change = None
     if channel.is_active and not was_active:
-        return ChannelOutcome(change=ChannelChange(prop.id, channel_id))
-    return ChannelOutcome()
+        await go_live(session, channel)
+        change = ChannelChange(prop.id, channel_id)
+    deliveries: tuple[tuple[int, int], ...] = ()
+    if state_changed(channel):
+        queued = await queue_state_delivery(session, settings, channel, prop)
+        deliveries = (queued,) if queued else ()
+    await session.flush()
+    return ChannelOutcome(change=change, deliveries=deliveries)

@@ -27,7 +27,14 @@ from standardwebhooks.webhooks import Webhook
 from app.db import utcnow
 from app.domain.delivery import MAX_RETRY_AFTER, parse_retry_after, retry_delay
 from app.metrics import DELIVERIES
-from app.models import Booking, BookingDelivery, BookingRevision, PmsEndpoint, Property
+from app.models import (
+    Booking,
+    BookingDelivery,
+    BookingRevision,
+    ChannelDelivery,
+    PmsEndpoint,
+    Property,
+)
 from app.models.bookings import DeliveryStatus
 from app.schemas_revision import RevisionDelivery
 from app.services.booking_payloads import as_row, revision_query, revision_read
@@ -338,7 +345,7 @@ async def post_delivery(
     http: httpx.AsyncClient,
     settings: Settings,
     endpoint: PmsEndpoint,
-    delivery: BookingDelivery,
+    delivery: BookingDelivery | ChannelDelivery,
     body: str,
 ) -> tuple[int | None, float | None, str]:
     """(status or None, Retry-After seconds, error text) of one signed POST."""

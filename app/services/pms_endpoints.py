@@ -33,6 +33,12 @@ class EndpointPut(RequestBody):
         description="Where revisions are POSTed: https in production; no private addresses",
     )
     rotate_secret: bool = Field(default=False, description="Issue a new signing secret")
+    channel_events: bool = Field(
+        default=False,
+        description="Also push `channel.state_changed` (each change of a channel's connection "
+        "state) to this endpoint; off unless asked, so that a PMS that expects only booking "
+        "revisions gets nothing else",
+    )
 
 
 class EndpointRead(BaseModel):
@@ -62,6 +68,7 @@ class EndpointRead(BaseModel):
     failed_deliveries: int = Field(
         description="Deliveries that gave up (retries exhausted); replay them by API."
     )
+    channel_events: bool = Field(description="Whether `channel.state_changed` is pushed here too.")
 
 
 async def put_endpoint(
@@ -85,6 +92,7 @@ async def put_endpoint(
             session.add(endpoint)
         endpoint.secret = sealed
     endpoint.url = body.url
+    endpoint.channel_events = body.channel_events
     endpoint.disabled_at = None
     endpoint.disabled_reason = None
     endpoint.updated_at = utcnow()
@@ -138,4 +146,5 @@ async def endpoint_read(
         last_error=endpoint.last_error,
         pending_deliveries=int(counts.get(DeliveryStatus.PENDING, 0)),
         failed_deliveries=int(counts.get(DeliveryStatus.FAILED, 0)),
+        channel_events=endpoint.channel_events,
     )

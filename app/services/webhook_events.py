@@ -23,7 +23,6 @@ from app.domain.revisions import (
 )
 from app.models import WebhookEvent
 from app.models.bookings import EventStatus
-from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_watch import mark_ari_event
 from app.services.channel_events import ChannelChange, handle_channel_event
 from app.services.inbox import mark_event
@@ -40,6 +39,7 @@ class EventOutcome:
     reconcile: bool = False  # Channex says revisions wait unacked: read the feed soon
     drift_check: int | None = None  # the property whose span to check
     connection: ChannelChange | None = None  # a channel that just became active
+    channel_deliveries: Sequence[tuple[int, int]] = ()  # (endpoint, channel) state changes
 
 
 async def process_event(
@@ -61,7 +61,7 @@ async def process_event(
         await _finish(sessions, event_id, EventStatus.ALARM, "Channex: revision unacked for 30 min")
         return EventOutcome(reconcile=True)
     if name in CHANNEL_EVENTS:
-        return await _channel_event(sessions, event_id)
+        return await _channel_event(sessions, settings, event_id)
     if name == ARI_EVENT:
         return await _ari_event(sessions, settings, event_id)
     await _finish(sessions, event_id, EventStatus.IGNORED, "nothing to do")
@@ -92,19 +92,17 @@ async def _booking_event(
     return EventOutcome(booking_ids=applied.booking_ids)
 
 
-async def _channel_event(sessions: Sessions, event_id: int) -> EventOutcome:
+async def _channel_event(sessions: Sessions, settings: Settings, event_id: int) -> EventOutcome:
     async with sessions() as session:
         event = await session.get(WebhookEvent, event_id)
         if event is None:
             return EventOutcome()
-        outcome = await handle_channel_event(session, event)
-        change = outcome.change
-        if change is not None:
-            await request_full_sync(session, change.property_id)  # owed, then sent
+        # A go-live owes the full sync in this transaction (app/services/channel_state.py).
+        outcome = await handle_channel_event(session, settings, event)
         status = EventStatus.DONE if outcome.ignored is None else EventStatus.IGNORED
         mark_event(event, status, outcome.ignored)
         await session.commit()
-    return EventOutcome(connection=change)
+    return EventOutcome(connection=outcome.change, channel_deliveries=outcome.deliveries)
 
 
 async def _ari_event(sessions: Sessions, settings: Settings, event_id: int) -> EventOutcome:

@@ -100,3 +100,25 @@ def test_signatures_of_other_versions_and_garbage_are_skipped() -> None:
     headers = signed_headers(secret, body)
     headers["Webhook-Signature"] = "v2,abc v1,@@@ " + headers["Webhook-Signature"]
     assert verify_delivery(body, headers, secret, now=NOW.timestamp()).sequence == 1
+
+
+def test_a_channel_state_delivery_verifies_as_one_and_not_as_a_revision() -> None:
+    from app.schema_examples import CHANNEL
+    from channel_sync_client import delivery_type, verify_channel_delivery
+
+    secret = new_secret()
+    envelope = {"type": "channel.state_changed", "delivery_id": MESSAGE_ID, "sequence": 2,
+                "property_id": "p-1", "data": CHANNEL}  # fmt: skip
+    body = json.dumps(envelope, separators=(",", ":")).encode()
+    headers = signed_headers(secret, body)
+
+    assert delivery_type(body) == "channel.state_changed"
+    assert delivery_type(delivery_body()) == "booking.revision"
+    delivery = verify_channel_delivery(body, headers, secret, now=NOW.timestamp())
+    assert (delivery.sequence, delivery.data.state, delivery.property_id) == (2, "live", "p-1")
+    assert delivery.data.go_live.import_.bookings_received == 3
+    with pytest.raises(SignatureVerificationError, match="not a booking revision"):
+        verify_delivery(body, headers, secret, now=NOW.timestamp())
+    with pytest.raises(SignatureVerificationError, match="no matching signature"):
+        verify_channel_delivery(body, signed_headers(new_secret(), body), secret,
+                                now=NOW.timestamp())  # fmt: skip

@@ -182,3 +182,23 @@ async def test_bookings_need_a_connected_channel_and_future_ones_load_on_request
     assert done.json() == {"meta": {"message": "Success"}}
     feed = (await api.get("/booking_revisions/feed")).json()["data"]
     assert [r["attributes"]["unique_id"][:4] for r in feed] == ["ABB-"]
+
+
+async def test_channel_trouble_is_told_as_sync_error_and_removal_warning(
+    api: httpx.AsyncClient, tools: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    hotel = await make_hotel(api)
+    await make_webhook(api, hotel, receiver.url, event_mask="sync_error;channel_removal_warning",
+                       is_active=True, send_data=True)  # fmt: skip
+    channel_id = await make_channel(tools, hotel)
+    base = f"/properties/{hotel.property_id}/channels/{channel_id}/trouble"
+    assert (await tools.post(base, json={"event": "sync_error"})).status_code == 200
+    assert (await tools.post(base, json={"event": "channel_removal_warning"})).status_code == 200
+    assert (await tools.post(base, json={"event": "booking"})).status_code == 422
+
+    error, warning = await receiver.wait_for(2)
+    assert error.body["event"] == "sync_error"
+    assert error.body["payload"]["channel_id"] == channel_id
+    assert error.body["payload"]["error_type"] == "invalid_rate_plan_mapping"
+    assert warning.body["event"] == "channel_removal_warning"
+    assert warning.body["payload"]["channel_id"] == channel_id

@@ -28,12 +28,16 @@ from channel_sync_client.errors import (
     ValidationFailedError,
 )
 from channel_sync_client.webhooks import (
+    ChannelStateDelivery,
     RevisionDelivery,
     SignatureVerificationError,
+    delivery_type,
+    verify_channel_delivery,
     verify_delivery,
 )
 
 __all__ = [
+    "ChannelStateDelivery",
     "ChannelSyncClient",
     "ChannelSyncError",
     "ChannexError",
@@ -54,6 +58,8 @@ __all__ = [
     "SignatureVerificationError",
     "UnauthorizedError",
     "ValidationFailedError",
+    "delivery_type",
     "models",
+    "verify_channel_delivery",
     "verify_delivery",
 ]

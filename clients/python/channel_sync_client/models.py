@@ -154,29 +154,6 @@ class AvailabilityItem(BaseModel):
     """
 
 
-class ChannelRead(BaseModel):
-    channel: Annotated[str, Field(title="Channel")]
-    """
-    Channex's code of the OTA, e.g. BookingCom.
-    """
-    channex_channel_id: Annotated[str, Field(title="Channex Channel Id")]
-    """
-    Channex's id of the channel (UUID).
-    """
-    is_active: Annotated[bool, Field(title="Is Active")]
-    """
-    Whether the channel is connected and selling.
-    """
-    title: Annotated[str | None, Field(title="Title")]
-    """
-    The channel's title in Channex.
-    """
-    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
-    """
-    When channel-sync last saw it change (UTC, RFC 3339).
-    """
-
-
 Channels = TypeAliasType(
     "Channels",
     Annotated[list[Literal["BDC", "EXP", "ABB", "AGO"]], Field(min_length=1, title="Channels")],
@@ -356,6 +333,10 @@ class EndpointPut(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
+    channel_events: Annotated[bool | None, Field(title="Channel Events")] = False
+    """
+    Also push `channel.state_changed` (each change of a channel's connection state) to this endpoint; off unless asked, so that a PMS that expects only booking revisions gets nothing else
+    """
     rotate_secret: Annotated[bool | None, Field(title="Rotate Secret")] = False
     """
     Issue a new signing secret
@@ -371,6 +352,10 @@ class EndpointRead(BaseModel):
     An endpoint and its health; `secret` only in the answer that created or rotated it.
     """
 
+    channel_events: Annotated[bool, Field(title="Channel Events")]
+    """
+    Whether `channel.state_changed` is pushed here too.
+    """
     disabled_at: Annotated[AwareDatetime | None, Field(title="Disabled At")]
     """
     When deliveries to it were stopped (UTC); null while enabled.
@@ -499,6 +484,44 @@ class FlaggedRevision(BaseModel):
     status: Annotated[str, Field(title="Status")]
     """
     new | modified | cancelled
+    """
+
+
+class GoLiveFullSync(BaseModel):
+    finished_at: Annotated[AwareDatetime | None, Field(title="Finished At")]
+    """
+    When it was sent or failed (UTC).
+    """
+    requested_at: Annotated[AwareDatetime | None, Field(title="Requested At")]
+    """
+    When it was owed (UTC).
+    """
+    state: Annotated[Literal["owed", "done", "failed"] | None, Field(title="State")]
+    """
+    The go-live's full ARI sync: owed (queued or being sent), done, failed; null before the channel was ever live.
+    """
+
+
+class GoLiveImport(BaseModel):
+    bookings_received: Annotated[int, Field(title="Bookings Received")]
+    """
+    Bookings of this channel received since the import was requested: the imported ones and any new ones alike; there is no total to compare it with.
+    """
+    error: Annotated[str | None, Field(title="Error")]
+    """
+    Why Channex refused it, when it failed.
+    """
+    requested_at: Annotated[AwareDatetime | None, Field(title="Requested At")]
+    """
+    When the import was requested (UTC).
+    """
+    sent_at: Annotated[AwareDatetime | None, Field(title="Sent At")]
+    """
+    When Channex accepted it (UTC).
+    """
+    state: Annotated[Literal["requested", "sent", "failed"] | None, Field(title="State")]
+    """
+    Channex's `load_future_reservations` for the OTA: requested (queued, retried while Channex is unavailable), sent (Channex accepted it), failed (Channex refused it; see `error`). Channex reports no count: the bookings arrive as ordinary revisions, pushed like any other.
     """
 
 
@@ -1750,6 +1773,21 @@ class FullSyncRead(BaseModel):
     """
 
 
+class GoLive(BaseModel):
+    full_sync: GoLiveFullSync
+    """
+    The full ARI sync owed at the go-live.
+    """
+    import_: Annotated[GoLiveImport, Field(alias="import")]
+    """
+    The import of the OTA's bookings made before the go-live.
+    """
+    went_live_at: Annotated[AwareDatetime | None, Field(title="Went Live At")]
+    """
+    When the channel last became live (UTC).
+    """
+
+
 class PagePropertyRead(BaseModel):
     items: Annotated[list[PropertyRead], Field(title="Items")]
     """
@@ -1925,6 +1963,83 @@ class RevisionRoom(BaseModel):
     taxes: Annotated[list[RevisionTax] | None, Field(title="Taxes")] = None
     """
     Taxes and fees of the room
+    """
+
+
+class ChannelRead(BaseModel):
+    channel: Annotated[str, Field(title="Channel")]
+    """
+    Channex's code of the OTA, e.g. BookingCom.
+    """
+    channex_channel_id: Annotated[str, Field(title="Channex Channel Id")]
+    """
+    Channex's id of the channel (UUID).
+    """
+    error: Annotated[str | None, Field(title="Error")]
+    """
+    The OTA's sync error, in state `error`.
+    """
+    go_live: GoLive
+    """
+    The last go-live: its full ARI sync and its import.
+    """
+    is_active: Annotated[bool, Field(title="Is Active")]
+    """
+    Whether the channel is connected and selling.
+    """
+    last_event: Annotated[str | None, Field(title="Last Event")]
+    """
+    The last Channex channel event seen.
+    """
+    next_steps: Annotated[list[str], Field(title="Next Steps")]
+    """
+    What the hotel has to do next, in English, for this OTA; empty when live.
+    """
+    state: Annotated[
+        Literal["pending", "live", "disconnected", "error", "removal_warning"],
+        Field(title="State"),
+    ]
+    """
+    The connection state to show: pending (created, never active), live, disconnected (was live), error (the OTA reported a sync error since the channel last changed), removal_warning (inactive, and Channex will delete it).
+    """
+    state_changed_at: Annotated[AwareDatetime | None, Field(title="State Changed At")]
+    """
+    When `state` last changed (UTC).
+    """
+    title: Annotated[str | None, Field(title="Title")]
+    """
+    The channel's title in Channex.
+    """
+    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    """
+    When channel-sync last updated its record of the channel, a periodic read from Channex included (UTC, RFC 3339); `state_changed_at` says when the state changed.
+    """
+
+
+class ChannelStateDelivery(BaseModel):
+    """
+    The body of a `channel.state_changed` push (signed like `booking.revision`).
+    """
+
+    data: ChannelRead
+    """
+    The channel as it was right after the change.
+    """
+    delivery_id: Annotated[str, Field(title="Delivery Id")]
+    """
+    The delivery's id, equal to the `webhook-id` header.
+    """
+    property_id: Annotated[str, Field(title="Property Id")]
+    """
+    The PMS's id of the property.
+    """
+    sequence: Annotated[int, Field(title="Sequence")]
+    """
+    1, 2, … per channel: deliveries arrive in this order.
+    """
+    type: Annotated[Literal["channel.state_changed"], Field(title="Type")]
+    """
+    The event type.
     """
 
 

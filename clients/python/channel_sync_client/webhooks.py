@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Mapping, Sequence
 
@@ -27,6 +28,7 @@ DEFAULT_TOLERANCE_SECONDS = 300  # what the Standard Webhooks libraries accept
 # The body of a push, generated from the service's schema (its `webhooks` entry) like the
 # other models, so that it cannot drift from what the service sends.
 RevisionDelivery = m.RevisionDelivery
+ChannelStateDelivery = m.ChannelStateDelivery
 
 
 class SignatureVerificationError(Exception):
@@ -67,12 +69,7 @@ def verify_delivery(
     """The delivery, once its signature matches one of `secrets` (give the old and the new
     one while rotating) and its timestamp is within `tolerance_seconds` of `now` (a replayed
     old request fails); else `SignatureVerificationError`."""
-    raw = body.encode() if isinstance(body, str) else body
-    lowered = {name.lower(): value for name, value in headers.items()}
-    message_id, timestamp = _signed_headers(lowered, tolerance_seconds, now)
-    keys = [secret_key(s) for s in ([secrets] if isinstance(secrets, str) else secrets)]
-    if not any(_matches(key, message_id, timestamp, raw, lowered) for key in keys):
-        raise SignatureVerificationError("no matching signature")
+    raw, message_id = _verified(body, headers, secrets, tolerance_seconds, now)
     try:
         delivery = RevisionDelivery.model_validate_json(raw)
     except ValidationError as exc:
@@ -80,6 +77,54 @@ def verify_delivery(
     if delivery.delivery_id != message_id:
         raise SignatureVerificationError("webhook-id does not match the delivery_id")
     return delivery
+
+
+def delivery_type(body: bytes | str) -> str | None:
+    """The `type` of a delivery body (`booking.revision`, `channel.state_changed`), read
+    without trusting it, to choose the verify function; None when there is none."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    kind = found.get("type") if isinstance(found, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def verify_channel_delivery(
+    body: bytes | str,
+    headers: Mapping[str, str],
+    secrets: str | Sequence[str],
+    *,
+    tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> ChannelStateDelivery:
+    """A `channel.state_changed` delivery (an endpoint subscribed with `channel_events`),
+    checked as `verify_delivery` checks a revision."""
+    raw, message_id = _verified(body, headers, secrets, tolerance_seconds, now)
+    try:
+        delivery = ChannelStateDelivery.model_validate_json(raw)
+    except ValidationError as exc:
+        raise SignatureVerificationError("signed, but not a channel state delivery") from exc
+    if delivery.delivery_id != message_id:
+        raise SignatureVerificationError("webhook-id does not match the delivery_id")
+    return delivery
+
+
+def _verified(
+    body: bytes | str,
+    headers: Mapping[str, str],
+    secrets: str | Sequence[str],
+    tolerance_seconds: float,
+    now: float | None,
+) -> tuple[bytes, str]:
+    """The raw body and its `webhook-id`, once a signature matches; else raises."""
+    raw = body.encode() if isinstance(body, str) else body
+    lowered = {name.lower(): value for name, value in headers.items()}
+    message_id, timestamp = _signed_headers(lowered, tolerance_seconds, now)
+    keys = [secret_key(s) for s in ([secrets] if isinstance(secrets, str) else secrets)]
+    if not any(_matches(key, message_id, timestamp, raw, lowered) for key in keys):
+        raise SignatureVerificationError("no matching signature")
+    return raw, message_id
 
 
 def _signed_headers(
