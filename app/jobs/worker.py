@@ -33,6 +33,12 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 # On SIGTERM, stop taking jobs and give running ones this long before cancelling them.
 JOB_COMPLETION_WAIT_SECONDS = 20
 MAX_JOBS_PER_WORKER = 10
+# How often an idle queue loop asks Redis for due jobs; arq's default is 0.5 s. A booking
+# passes through three jobs (drain_inbox, process_webhook_event, deliver_booking), each
+# waiting for the next poll, and a slot freed by a finished job stays empty until then:
+# at 0.5 s that was 1.2 s of a booking's 1.5 s end to end and capped 2 workers near 30
+# revisions/s (benchmarks/bookings_speed.py). One cheap ZRANGEBYSCORE per poll and queue.
+POLL_DELAY_SECONDS = 0.05
 # While Redis is away, each queue's loop tries again after a wait that doubles up to this.
 RECONNECT_MAX_SECONDS = 30.0
 RECONNECT_FIRST_SECONDS = 0.5
@@ -59,6 +65,7 @@ class QueueWorkerSettings:
     health_check_interval: int = HEALTH_CHECK_INTERVAL_SECONDS
     job_completion_wait: int = JOB_COMPLETION_WAIT_SECONDS
     max_jobs: int = MAX_JOBS_PER_WORKER
+    poll_delay: float = POLL_DELAY_SECONDS
 
 
 def build_worker_settings(
