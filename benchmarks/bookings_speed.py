@@ -138,7 +138,10 @@ async def start_embedded(
 ) -> dict[str, str]:
     """Sandbox and `serve` alone: SQLite in the run's directory, jobs in the serve process."""
     command = channel_sync()
-    port = {name: free_port() for name in ("sandbox", "api")}
+    sandbox_port = free_port()
+    # free_port() closes its socket: a second call can hand out the same port (it once did).
+    api_port = next(p for p in iter(free_port, None) if p != sandbox_port)
+    port = {"sandbox": sandbox_port, "api": api_port}
     stack.env = clean_environment({
         "DATABASE_URL": f"sqlite+aiosqlite:///{stack.workdir / 'speed.db'}",
         "CHANNEX_API_URL": f"http://127.0.0.1:{port['sandbox']}/api/v1",
