@@ -133,8 +133,11 @@ async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: flo
         await asyncio.sleep(0.5)
 
 
-async def start_stack(stack: Stack, plan: Plan, receiver: PmsReceiver) -> dict[str, str]:
-    """Database, Redis, sandbox, serve and workers; the URLs the benchmark talks to."""
+async def start_stack(
+    stack: Stack, plan: Plan, receiver: PmsReceiver, overrides: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Database, Redis, sandbox, serve and workers; the URLs the benchmark talks to.
+    `overrides` replace or add service settings (environment variables)."""
     command = channel_sync()
     port = {name: free_port() for name in ("redis", "sandbox", "api")}
     database_url = stack.create_database(f"cs_faults_{os.getpid()}")
@@ -151,6 +154,7 @@ async def start_stack(stack: Stack, plan: Plan, receiver: PmsReceiver) -> dict[s
         "PERSONAL_DATA_KEYS": f'["{Fernet.generate_key().decode()}"]',
         "SWEEP_INTERVAL_SECONDS": "2",
         "BOOKING_RECONCILE_INTERVAL_SECONDS": "10",
+        **(overrides or {}),
     })  # fmt: skip
     stack.env = env
     await stack.migrate(command)

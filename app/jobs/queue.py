@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from uuid import uuid4
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import job_key_prefix
 from arq.worker import Retry
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
@@ -91,6 +92,20 @@ class ArqQueue:
             )
             return False
         return job is not None
+
+    async def queued(self, job_ids: Sequence[str]) -> set[str]:
+        """Ids whose arq job key exists (the same test `enqueue_job` makes before it refuses
+        an id), in one pipelined round trip for them all."""
+        if not job_ids:
+            return set()
+        try:
+            async with self._pool.pipeline(transaction=False) as pipe:
+                for job_id in job_ids:
+                    pipe.exists(job_key_prefix + self._names.job(job_id))
+                found = await pipe.execute()
+        except (RedisError, OSError):
+            return set()  # the caller's enqueues then warn, as they would have anyway
+        return {job_id for job_id, exists in zip(job_ids, found, strict=True) if exists}
 
     async def start(self, ctx: WorkerContext) -> None:
         """Nothing to start: arq workers run the jobs, in processes of their own."""
@@ -189,6 +204,10 @@ class InProcessQueue:
             self._run(job, defer), name=f"job:{job_name}:{job.job_id}"
         )
         return True
+
+    async def queued(self, job_ids: Sequence[str]) -> set[str]:
+        """Ids with a job queued, deferred or running in this process."""
+        return {job_id for job_id in job_ids if job_id in self._jobs}
 
     # A mandatory deadline (hence ASYNC109): a test waiting for a stuck job must fail, not hang.
     async def wait_idle(self, timeout: float) -> None:  # noqa: ASYNC109

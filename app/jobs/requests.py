@@ -11,7 +11,7 @@ finds the work later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -53,6 +53,11 @@ class JobQueue(Protocol):
         defer: float | None = None,
     ) -> bool:
         """Queue a job; False when a job with this id is already queued or running."""
+        ...
+
+    async def queued(self, job_ids: Sequence[str]) -> set[str]:
+        """Those of `job_ids` whose job is queued, deferred or running now: an enqueue of
+        theirs would return False. Empty when the queue cannot tell (Redis out of reach)."""
         ...
 
     async def close(self) -> None:

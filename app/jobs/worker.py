@@ -24,7 +24,7 @@ from app.jobs.namespace import RedisNames
 from app.jobs.queue import dump_json, lazy_json_pool, load_json
 from app.jobs.registry import build_registry
 from app.jobs.requests import SWEEP
-from app.jobs.spec import ARI_QUEUE, JobSpec, run_after_end
+from app.jobs.spec import JobSpec, run_after_end
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,11 +34,13 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 # On SIGTERM, stop taking jobs and give running ones this long before cancelling them.
 JOB_COMPLETION_WAIT_SECONDS = 20
 MAX_JOBS_PER_WORKER = 10
-# How often a worker looks for due jobs (arq's default). A job waits for the next look: the
-# ARI queue looks 20 times a second so that an idle PMS change reaches Channex within 0.5 s
-# (issue 14); each look is one ZRANGEBYSCORE on Redis.
-POLL_SECONDS = 0.5
-ARI_POLL_SECONDS = 0.05
+# How often an idle queue loop asks Redis for due jobs; arq's default is 0.5 s. A booking
+# passes through three jobs (drain_inbox, process_webhook_event, deliver_booking), each
+# waiting for the next poll, and a slot freed by a finished job stays empty until then:
+# at 0.5 s that was 1.2 s of a booking's 1.5 s end to end and capped 2 workers near 30
+# revisions/s (benchmarks/bookings_speed.py), and it alone would spend an idle ARI change's
+# 0.5 s (issue 14). One cheap ZRANGEBYSCORE per poll and queue.
+POLL_DELAY_SECONDS = 0.05
 # While Redis is away, each queue's loop tries again after a wait that doubles up to this.
 RECONNECT_MAX_SECONDS = 30.0
 RECONNECT_FIRST_SECONDS = 0.5
@@ -65,7 +67,7 @@ class QueueWorkerSettings:
     health_check_interval: int = HEALTH_CHECK_INTERVAL_SECONDS
     job_completion_wait: int = JOB_COMPLETION_WAIT_SECONDS
     max_jobs: int = MAX_JOBS_PER_WORKER
-    poll_delay: float = POLL_SECONDS
+    poll_delay: float = POLL_DELAY_SECONDS
     # After a job's keys are gone (its id free again): its spec's `after_end`, if any.
     after_job_end: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
@@ -83,7 +85,6 @@ def build_worker_settings(
         cron_jobs=_cron_jobs(registry, queue, settings.sweep_interval_seconds, names),
         redis_settings=RedisSettings.from_dsn(require_redis_url(settings)),
         after_job_end=partial(run_after_end, registry),
-        poll_delay=ARI_POLL_SECONDS if queue == ARI_QUEUE else POLL_SECONDS,
     )
 
 

@@ -104,7 +104,7 @@ async def _all_delivered(app: FastAPI) -> bool:
     return len(rows) == 4 and all(d.status == "delivered" for d in rows)
 
 
-async def test_a_probe_waits_its_interval_and_a_failing_endpoint_is_kept_probed_by_the_sweep(
+async def test_a_probe_keeps_the_pms_retry_after_and_the_sweep_keeps_a_probe_on_the_endpoint(
     app: FastAPI,
     client: httpx.AsyncClient,
     channex: FakeChannex,
@@ -114,31 +114,34 @@ async def test_a_probe_waits_its_interval_and_a_failing_endpoint_is_kept_probed_
 ) -> None:
     await onboard(client)
     await configure_endpoint(client)
-    pms = router.post(PMS_URL).respond(500)
+    # The PMS asks for an hour: no probe comes sooner, and nothing is held in the queue.
+    pms = router.post(PMS_URL).respond(500, headers={"Retry-After": "3600"})
     await book(client, channex, bookings)
-    await eventually(lambda: _failing(app), timeout=10, poll=0.05)
+    await settle(app)
     sessions = resources(app).session_factory
-    slow = settings.model_copy(update={"pms_probe_interval_seconds": 60.0})
-
     async with sessions() as session:
-        endpoint_id = (await session.execute(select(PmsEndpoint.id))).scalar_one()
+        endpoint = (await session.execute(select(PmsEndpoint))).scalar_one()
+    assert endpoint.next_probe_at is not None
+    assert (endpoint.next_probe_at - utcnow()).total_seconds() > 3500
+
+    async with sessions() as session:  # as if the hour had passed
         await session.execute(
             PmsEndpoint.__table__.update().values(next_probe_at=None)  # type: ignore[attr-defined]
         )
         await session.commit()
     async with httpx.AsyncClient() as http, sessions() as session:
         calls_before = pms.call_count
-        once = await probe_endpoint(session, slow, http, endpoint_id)
-        again = await probe_endpoint(session, slow, http, endpoint_id)
+        once = await probe_endpoint(session, settings, http, endpoint.id)
+        again = await probe_endpoint(session, settings, http, endpoint.id)
         await session.commit()
         scanned = await scan_bookings(session)
 
-    assert (once.retry, once.recovered) == (60.0, False)
+    assert (once.retry, once.recovered) == (3600.0, False)  # the Retry-After, not 0.2 s
     assert again.retry is not None
-    assert 59 < again.retry <= 60  # too soon: nothing sent
+    assert 3590 < again.retry <= 3600  # too soon: nothing sent
     assert pms.call_count == calls_before + 1
     probes = [job for job in scanned if job.job_name == PROBE_PMS_ENDPOINT]
-    assert [job.args for job in probes] == [(endpoint_id,)]
+    assert [job.args for job in probes] == [(endpoint.id,)]
 
 
 async def _failing(app: FastAPI) -> bool:

@@ -134,3 +134,15 @@ async def test_a_job_logs_with_the_id_of_the_request_that_asked_for_it(
     await harness.drain()
     carried = {run.args[0]: run.request_id for run in recorder.runs}
     assert carried == {"prop-1": "req-42", "prop-2": None}
+
+
+async def test_queued_names_the_ids_whose_job_is_waiting_and_no_other(
+    harness: Harness, recorder: Recorder
+) -> None:
+    waiting, finished, never = new_id(), new_id(), new_id()
+    assert await harness.queue.enqueue("record", "finished", job_id=finished)
+    await harness.drain()
+    assert await harness.queue.enqueue("record", "waiting", job_id=waiting, defer=30)
+    assert await harness.queue.queued([waiting, finished, never]) == {waiting}
+    assert await harness.queue.queued([]) == set()
+    assert [run.args for run in recorder.runs] == [("finished",)]

@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import socket
+import statistics
+import time
 from collections.abc import Callable
 
 import pytest
@@ -133,6 +135,33 @@ async def test_a_burst_worker_runs_the_startup_sweep(
     await asyncio.wait_for(run_worker_group([build]), DRAIN_TIMEOUT_SECONDS)
     assert "sweep found" in caplog.text  # the real scanners ran against the database
     assert [worker.jobs_complete for worker in built] == [1]
+
+
+async def test_an_idle_worker_starts_a_job_within_a_short_poll(
+    arq_harness: ArqHarness, recorder: Recorder
+) -> None:
+    # The production poll (no override): a booking passes through three jobs, and arq's
+    # default 0.5 s poll made each of them wait about that long (benchmarks/bookings_speed.py).
+    config = build_worker_settings(
+        arq_harness.settings, arq_harness.queue_name, arq_harness.registry
+    )
+    assert arq_harness.settings.redis_url is not None
+    build = worker_factory(config, arq_harness.settings.redis_url, arq_harness.ctx)
+    group = asyncio.create_task(run_worker_group([build]))
+    waits: list[float] = []
+    try:
+        for n in range(6):
+            asked = time.monotonic()
+            assert await arq_harness.queue.enqueue("record", n)
+            ran = n + 1
+            await eventually(lambda: len(recorder.runs) >= ran, DRAIN_TIMEOUT_SECONDS, poll=0.005)  # noqa: B023
+            waits.append(recorder.runs[n].at - asked)
+    finally:
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(group, DRAIN_TIMEOUT_SECONDS)
+    # Each job is asked for right after the last one ran, i.e. just after a poll: it waits a
+    # whole poll (0.45 s and more at arq's default), give or take this machine's load.
+    assert statistics.median(waits[1:]) < 0.2, waits
 
 
 async def test_sigterm_stops_the_workers_after_the_running_job_finishes(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -191,7 +191,10 @@ async def test_a_burst_keeps_the_spacing_and_converges(
     spacing = MemoryRateLimiter(per_property_per_minute=FAST_RATE_LIMIT_PER_MINUTE).spacing_seconds
     writes = running.timed.at["availability"]
     gaps = [b - a for a, b in itertools.pairwise(writes)]
-    assert min(gaps) >= spacing * 0.95  # never two requests inside one slot
+    # Never two requests inside one slot. Arrivals are timed in this process, so a request the
+    # event loop sent late (a loaded machine) shortens the next gap by that much: two in one
+    # slot would be a gap near 0, not 0.6 of the spacing.
+    assert min(gaps) >= spacing * 0.6
     assert len(writes) < changes / 2  # coalesced: many changes per request
     assert seen - last < 10 * spacing + 1.0  # converged within a few slots of the last change
 
@@ -245,6 +248,9 @@ class RecordingQueue:
     ) -> bool:
         self.asked.append((job_name, args, job_id))
         return True
+
+    async def queued(self, job_ids: Sequence[str]) -> set[str]:
+        return set()  # it runs nothing: no job ever waits in it
 
     async def close(self) -> None: ...
 
