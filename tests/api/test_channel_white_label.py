@@ -17,6 +17,8 @@ from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 from app.settings import Settings
+from channel_sync_client import ChannelSyncClient, ForbiddenError
+from channel_sync_client import models as m
 from tests.conftest import GLOBAL_KEY, ORG1_KEY
 from tests.factories import onboard, seed_two_organizations
 from tests.sandbox.servers import serve
@@ -150,3 +152,19 @@ async def test_an_organization_s_key_reaches_only_its_own_properties(
 
         assert other.status_code == 404, other.text
         assert sandbox[0].store.channels == {}
+
+
+async def test_the_client_connects_and_reports_the_refusal_when_off(
+    service: Service, sandbox: tuple[SandboxState, str]
+) -> None:
+    body = m.ChannelCreate(ota="BDC", hotel_id="1234567")
+    async with service(white_label=False) as api, ChannelSyncClient(http=api) as pms:
+        await onboard(api)
+        with pytest.raises(ForbiddenError) as raised:
+            await pms.create_channel("p-1", body)
+        assert raised.value.code == "white_label_disabled"
+    async with service(white_label=True) as api, ChannelSyncClient(http=api) as pms:
+        channel = await pms.create_channel("p-1", body)
+
+        assert (channel.channel, channel.is_active) == ("BookingCom", True)
+        assert list(sandbox[0].store.channels) == [channel.channex_channel_id]
