@@ -72,3 +72,68 @@ class ChannelSessionRead(BaseModel):
         description="When the token expires unless used before (15 minutes after it was "
         "asked for; UTC, RFC 3339)."
     )
+
+
+# White-label connection (the Channel API, channex-api.md §9.2): the OTAs whose connection is
+# a hotel id, by short code → Channex's adapter code (§9.3). Airbnb connects by OAuth and
+# Agoda's adapter code is not known: both go through the iframe.
+WHITE_LABEL_ADAPTERS = {"BDC": "BookingCom", "EXP": "Expedia"}
+WhiteLabelOta = Literal["BDC", "EXP"]
+
+CHANNEL_CREATE_EXAMPLE: ex.Example = {
+    "ota": "BDC",
+    "hotel_id": "1234567",
+    "title": "Booking.com Hotel Adler",
+    "mappings": [
+        {
+            "room_type_id": "DBL",
+            "rate_plan_id": "BAR",
+            "ota_room_code": "123456701",
+            "ota_rate_code": "9876543",
+        }
+    ],
+}
+
+
+class ChannelMappingCreate(BaseModel):
+    """One PMS rate plan mapped to a room and rate of the OTA."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    room_type_id: str = Field(min_length=1, max_length=64, description="The PMS room type id.")
+    rate_plan_id: str = Field(
+        min_length=1, max_length=64, description="The PMS rate plan id, of that room type."
+    )
+    ota_room_code: str = Field(
+        min_length=1, max_length=64, description="The room's code at the OTA."
+    )
+    ota_rate_code: str = Field(
+        min_length=1, max_length=64, description="The rate plan's code at the OTA."
+    )
+
+
+class ChannelCreate(BaseModel):
+    """An OTA connection made by the PMS itself, without the iframe (white-label accounts)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(CHANNEL_CREATE_EXAMPLE))
+
+    ota: WhiteLabelOta = Field(
+        description="The OTA, by short code: `BDC` Booking.com, `EXP` Expedia."
+    )
+    hotel_id: str = Field(
+        min_length=1, max_length=64, description="The property's hotel id at the OTA."
+    )
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="The channel's title in Channex; the OTA's name and the property's title "
+        "when left out.",
+    )
+    mappings: list[ChannelMappingCreate] | None = Field(
+        default=None,
+        min_length=1,
+        description="The PMS rate plans to map, each with its OTA room and rate codes. Left "
+        "out: every rate plan of the property that is in Channex, with the PMS room type id "
+        "and rate plan id as the OTA codes.",
+    )

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     channex_timeout_seconds: float = Field(default=30.0, gt=0)
     channex_max_attempts: int = Field(default=4, ge=1, le=10)
     channex_sync_enabled: bool = True
+    # The Channex account is white-label: the PMS may create and activate channels itself
+    # through the Channel API (POST /v1/properties/{id}/channels), without the iframe. Off
+    # by default: other accounts get Channex's refusal, so we refuse first (403).
+    channex_white_label: bool = False
     channex_log_level: str = "INFO"
 
     log_level: str = "INFO"

@@ -81,7 +81,8 @@ class Problem(BaseModel):
 DESCRIPTIONS = {
     400: "The body is not JSON (`bad_request`).",
     401: "No API key, or not a known one (`unauthorized`).",
-    403: "The key may not do this (`channex_property_in_other_group`, `group_adoption_forbidden`).",
+    403: "The key may not do this (`channex_property_in_other_group`, `group_adoption_forbidden`, "
+    "`white_label_disabled`).",
     404: "Not found, or not visible to this key (`not_found`).",
     409: "The request conflicts with the current state (`quota_exceeded`, "
     "`channex_limit_reached`, `channex_id_taken`, "
@@ -112,6 +113,7 @@ EXTRA_STATUSES: dict[str, tuple[int, ...]] = {
     "put_organization": (403, 409),
     "put_property": (403, 409),
     "post_ari": (409,),
+    "create_channel": (403, 409),
     "full_sync": (409,),
     # The Channex webhook checks its own secret and cap, and may find the inbox unavailable.
     "receive_channex_webhook": (401, 413, 429, 503),

@@ -204,6 +204,16 @@ class ChannexClient:
             raise ChannexError("Channex answered without a token", code="invalid_response")
         return token
 
+    async def create_channel(self, attrs: Mapping[str, Any]) -> Channel:
+        """Create a channel through the Channel API of a white-label account (§9.2): `attrs`
+        are Channex's (`channel`, `group_id`, `properties`, `settings`, `rate_plans`...). It
+        is created inactive: `activate_channel` follows."""
+        return _parse(Channel, await self._write("POST", "channels", {"channel": dict(attrs)}))
+
+    async def activate_channel(self, channel_id: str) -> None:
+        """Activate a channel; Channex needs a property and a mapped rate plan on it (§9.2)."""
+        await self._request("POST", f"channels/{_seg(channel_id)}/activate")
+
     async def execute_channel_action(self, channel_id: str, action: str) -> None:
         """Run an OTA action such as `load_future_reservations` (POST runs it, §9.2)."""
         await self._request("POST", f"channels/{_seg(channel_id)}/execute/{_seg(action)}")

@@ -1,15 +1,20 @@
-"""Channels: list, read, activate, deactivate, delete, execute actions (channex-api.md §9.2)."""
+"""Channels: create, list, read, activate, deactivate, delete, execute actions
+(channex-api.md §9.2). `create_channel` is the one way a channel comes to be: the Channel API
+here, the iframe (iframe.py) and the OTA simulator (simulator.py) all use it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 
 from app.sandbox.delivery import fire_event
-from app.sandbox.deps import StateDep
+from app.sandbox.deps import BodyDep, StateDep
 from app.sandbox.errors import ChannexError, not_found, validation_error
-from app.sandbox.jsonapi import Json, filter_values, item, page, ref, success
+from app.sandbox.jsonapi import Json, filter_values, item, page, ref, success, unwrap
 from app.sandbox.reservations import load_future_reservations
-from app.sandbox.state import Channel, SandboxState
+from app.sandbox.state import Channel, Property, SandboxState, new_id
+from app.sandbox.validate import BLANK, INVALID, Checker
 
 router = APIRouter()
 
@@ -29,6 +34,32 @@ def get_channel(state: SandboxState, channel_id: str) -> Channel:
     channel = state.store.channels.get(channel_id)
     if channel is None:
         raise not_found()
+    return channel
+
+
+def create_channel(
+    state: SandboxState,
+    prop: Property,
+    code: str,
+    title: str,
+    settings: dict[str, Any],
+    mappings: list[dict[str, Any]],
+    group_id: str | None = None,
+) -> Channel:
+    """A new channel of one property, inactive as Channex creates them (§9.2): `new_channel`.
+    Each mapping is `{rate_plan_id, settings}`; it gets its own id here."""
+    attrs = {
+        "title": title,
+        "channel": code,
+        "currency": prop.attrs["currency"],
+        "is_active": False,
+        "settings": settings,
+        "rate_plans": [{**m, "id": new_id()} for m in mappings],
+    }
+    channel = Channel(new_id(), group_id or prop.group_ids[0], [prop.id], attrs)
+    state.store.channels[channel.id] = channel
+    payload = {"title": title, "channel_id": channel.id, "ota_name": code}
+    fire_event(state, ("new_channel",), prop.id, payload)
     return channel
 
 
@@ -56,6 +87,66 @@ async def list_channels(request: Request, state: StateDep) -> Json:
     ]
     channels.sort(key=lambda c: str(c.attrs["title"]))
     return page(request, [channel_item(c) for c in channels])
+
+
+@router.post("/channels", status_code=201)
+async def create_channel_route(body: BodyDep, state: StateDep) -> Json:
+    """Create a channel (the Channel API of a white-label account, §9.2): inactive until
+    activated; its group, properties and mapped rate plans must exist."""
+    attrs = unwrap(body, "channel")
+    checker = Checker(attrs)
+    checker.text("channel", required=True)
+    checker.text("group_id", required=True)
+    checker.text("title")
+    group_id = attrs.get("group_id")
+    if isinstance(group_id, str) and group_id and group_id not in state.store.groups:
+        checker.add("group_id", INVALID)
+    async with state.lock:
+        props = _properties(state, checker, attrs.get("properties"), group_id)
+        mappings = _mappings(state, checker, attrs.get("rate_plans"), props)
+        settings = attrs.get("settings") or {}
+        if not isinstance(settings, dict):
+            checker.add("settings", INVALID)
+        if checker.errors:
+            raise validation_error(checker.errors)
+        prop = props[0]
+        title = attrs.get("title") or f"{attrs['channel']} {prop.attrs['title']}"
+        channel = create_channel(
+            state, prop, str(attrs["channel"]), title, settings, mappings, str(group_id)
+        )
+        channel.property_ids = [p.id for p in props]
+        return {"data": channel_item(channel)}
+
+
+def _properties(state: SandboxState, checker: Checker, value: Any, group_id: Any) -> list[Property]:
+    """The channel's properties: known ones of its group, at least one."""
+    if not isinstance(value, list) or not value:
+        checker.add("properties", BLANK)
+        return []
+    found = [state.store.properties.get(p) if isinstance(p, str) else None for p in value]
+    props = [p for p in found if p is not None and group_id in p.group_ids]
+    if len(props) != len(value):
+        checker.add("properties", INVALID)
+    return props
+
+
+def _mappings(
+    state: SandboxState, checker: Checker, value: Any, props: list[Property]
+) -> list[dict[str, Any]]:
+    """`rate_plans[]`: each `{rate_plan_id, settings}` naming a rate plan of its properties."""
+    if value is None:
+        return []
+    ids = {p.id for p in props}
+    mappings: list[dict[str, Any]] = []
+    for entry in value if isinstance(value, list) else [None]:
+        plan_id = entry.get("rate_plan_id") if isinstance(entry, dict) else None
+        plan = state.store.rate_plans.get(plan_id) if isinstance(plan_id, str) else None
+        settings = entry.get("settings", {}) if isinstance(entry, dict) else None
+        if plan is None or plan.property_id not in ids or not isinstance(settings, dict):
+            checker.add("rate_plans", INVALID)
+            continue
+        mappings.append({"rate_plan_id": plan.id, "settings": settings})
+    return mappings
 
 
 @router.get("/channels/{channel_id}")

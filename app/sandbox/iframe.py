@@ -19,13 +19,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.sandbox.channels import set_active
-from app.sandbox.delivery import fire_event
+from app.sandbox.channels import create_channel, set_active
 from app.sandbox.deps import StateDep
 from app.sandbox.errors import ChannexError, error_response
 from app.sandbox.one_time_tokens import spend_token
 from app.sandbox.ota import OTAS
-from app.sandbox.state import Channel, IframeSession, SandboxState, new_id
+from app.sandbox.state import Channel, IframeSession, SandboxState
 
 router = APIRouter(prefix="/auth")
 
@@ -197,7 +196,7 @@ def _check(
             errors.append("Each mapped rate plan needs its OTA room code and rate code.")
             continue
         settings = {"room_type_code": room_code, "rate_plan_code": rate_code}
-        mappings.append({"id": new_id(), "rate_plan_id": plan_id, "settings": settings})
+        mappings.append({"rate_plan_id": plan_id, "settings": settings})
     if not mappings and not errors:
         errors.append("Map at least one rate plan.")
     return errors, mappings
@@ -211,19 +210,8 @@ def _create_channel(
     mappings: list[dict[str, Any]],
 ) -> Channel:
     prop = state.store.properties[session.property_id]
-    attrs = {
-        "title": f"{OTAS[code][1]} {prop.attrs['title']}",
-        "channel": code,
-        "currency": prop.attrs["currency"],
-        "is_active": False,  # Channex creates channels inactive (§9.2)
-        "settings": {"hotel_id": hotel_id.strip()},
-        "rate_plans": mappings,
-    }
-    channel = Channel(new_id(), prop.group_ids[0], [prop.id], attrs)
-    state.store.channels[channel.id] = channel
-    payload = {"title": attrs["title"], "channel_id": channel.id, "ota_name": code}
-    fire_event(state, ("new_channel",), prop.id, payload)
-    return channel
+    title = f"{OTAS[code][1]} {prop.attrs['title']}"
+    return create_channel(state, prop, code, title, {"hotel_id": hotel_id.strip()}, mappings)
 
 
 def _pending(session_id: str, session: IframeSession, channel: Channel) -> HTMLResponse:

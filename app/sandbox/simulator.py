@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.sandbox.channels import channel_item, get_channel, set_active
+from app.sandbox.channels import channel_item, create_channel, get_channel, set_active
 from app.sandbox.delivery import fire_event
 from app.sandbox.deps import StateDep
 from app.sandbox.errors import not_found, validation_error
 from app.sandbox.jsonapi import Json
 from app.sandbox.ota import ChannelCode, OtaBooking, OtaModification
 from app.sandbox.reservations import cancel_booking, create_booking, modify_booking
-from app.sandbox.state import Channel, Revision, new_id
+from app.sandbox.state import Revision, new_id
 
 router = APIRouter(prefix="/sandbox")
 
@@ -76,18 +76,9 @@ async def connect_channel(property_id: str, request: ChannelConnection, state: S
             if unknown := set(request.rate_plan_ids) - {p.id for p in plans}:
                 raise validation_error({"rate_plan_ids": [f"{sorted(unknown)[0]} is invalid"]})
             plans = [p for p in plans if p.id in request.rate_plan_ids]
-        attrs = {
-            "title": request.title or f"{request.channel} {prop.attrs['title']}",
-            "channel": request.channel,
-            "currency": prop.attrs["currency"],
-            "is_active": False,
-            "settings": request.settings,
-            "rate_plans": [{"id": new_id(), "rate_plan_id": p.id, "settings": {}} for p in plans],
-        }
-        channel = Channel(new_id(), prop.group_ids[0], [property_id], attrs)
-        state.store.channels[channel.id] = channel
-        payload = {"title": attrs["title"], "channel_id": channel.id, "ota_name": request.channel}
-        fire_event(state, ("new_channel",), property_id, payload)
+        title = request.title or f"{request.channel} {prop.attrs['title']}"
+        mappings = [{"rate_plan_id": p.id, "settings": {}} for p in plans]
+        channel = create_channel(state, prop, request.channel, title, request.settings, mappings)
         set_active(state, channel, True)
         return {"data": channel_item(channel)}
 

@@ -154,6 +154,32 @@ class AvailabilityItem(BaseModel):
     """
 
 
+class ChannelMappingCreate(BaseModel):
+    """
+    One PMS rate plan mapped to a room and rate of the OTA.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ota_rate_code: Annotated[str, Field(max_length=64, min_length=1, title="Ota Rate Code")]
+    """
+    The rate plan's code at the OTA.
+    """
+    ota_room_code: Annotated[str, Field(max_length=64, min_length=1, title="Ota Room Code")]
+    """
+    The room's code at the OTA.
+    """
+    rate_plan_id: Annotated[str, Field(max_length=64, min_length=1, title="Rate Plan Id")]
+    """
+    The PMS rate plan id, of that room type.
+    """
+    room_type_id: Annotated[str, Field(max_length=64, min_length=1, title="Room Type Id")]
+    """
+    The PMS room type id.
+    """
+
+
 Channels = TypeAliasType(
     "Channels",
     Annotated[list[Literal["BDC", "EXP", "ABB", "AGO"]], Field(min_length=1, title="Channels")],
@@ -1735,6 +1761,44 @@ class BookingProblems(BaseModel):
     quarantined_revisions: Annotated[list[Quarantined], Field(title="Quarantined Revisions")]
     """
     Unresolved revisions that could not be applied, newest first
+    """
+
+
+Mappings = TypeAliasType(
+    "Mappings",
+    Annotated[list[ChannelMappingCreate], Field(min_length=1, title="Mappings")],
+)
+"""
+The PMS rate plans to map, each with its OTA room and rate codes. Left out: every rate plan of the property that is in Channex, with the PMS room type id and rate plan id as the OTA codes.
+"""
+
+
+class ChannelCreate(BaseModel):
+    """
+    An OTA connection made by the PMS itself, without the iframe (white-label accounts).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    hotel_id: Annotated[str, Field(max_length=64, min_length=1, title="Hotel Id")]
+    """
+    The property's hotel id at the OTA.
+    """
+    mappings: Annotated[Mappings | None, Field(title="Mappings")] = None
+    """
+    The PMS rate plans to map, each with its OTA room and rate codes. Left out: every rate plan of the property that is in Channex, with the PMS room type id and rate plan id as the OTA codes.
+    """
+    ota: Annotated[Literal["BDC", "EXP"], Field(title="Ota")]
+    """
+    The OTA, by short code: `BDC` Booking.com, `EXP` Expedia.
+    """
+    title: Annotated[
+        Annotated[str, StringConstraints(min_length=1, max_length=255)] | None,
+        Field(title="Title"),
+    ] = None
+    """
+    The channel's title in Channex; the OTA's name and the property's title when left out.
     """
 
 

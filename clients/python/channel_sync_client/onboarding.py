@@ -159,3 +159,10 @@ class OnboardingOperations(Transport):
         path = {"property_id": property_id}
         answer = m.ChannelSessionRead
         return await self._call(answer, "POST", PROPERTY + "/channels/session", path, body=body)
+
+    async def create_channel(self, property_id: str, body: m.ChannelCreate) -> m.ChannelRead:
+        """Connect an OTA without the iframe, on a white-label Channex account: the channel
+        created with the hotel id and a mapping of our rate plans, and activated (403
+        `white_label_disabled` unless the service has `CHANNEX_WHITE_LABEL`)."""
+        path = {"property_id": property_id}
+        return await self._call(m.ChannelRead, "POST", PROPERTY + "/channels", path, body=body)
