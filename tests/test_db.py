@@ -7,6 +7,11 @@ waiting could never help. The service's sessions read first and write later (a r
 up the property, then writes), so they must not hold a snapshot across their reads: the
 sqlite3 driver's transaction control opens a transaction at the first write, not the first
 read. These tests hold that, and show the failure it avoids.
+
+The "database is locked" a busy embedded service did meet is another one: plain SQLITE_BUSY
+after the whole busy_timeout, a writer starved by others that kept taking the lock first. The
+write gate (app/write_gate.py) serves the process's writers in arrival order; the tests below
+the first three hold its order and that it is always left.
 """
 
 from __future__ import annotations
@@ -88,3 +93,99 @@ async def test_a_session_that_reads_then_writes_waits_for_an_open_writer(
         await a_writes
         await a.commit()
     assert await _value(engine) == 11
+
+
+async def test_a_waiting_writer_goes_before_writers_that_came_after_it(
+    engine: AsyncEngine,
+) -> None:
+    """SQLite's busy_timeout is no queue: a waiter sleeps between tries, and a relay of fresh
+    writers, each asking as the previous one commits, would keep the lock from it until it
+    fails. The write gate serves writers in arrival order."""
+    sessions = create_session_factory(engine)
+    finished: list[str] = []
+
+    async def write(name: str, hold: float = 0.0) -> None:
+        async with sessions() as session:
+            await session.execute(text("UPDATE counter SET value = value + 1"))
+            await asyncio.sleep(hold)
+            await session.commit()
+        finished.append(name)
+
+    async def relay() -> None:
+        for n in range(8):
+            await write(f"relay-{n}", hold=0.05)
+
+    async with sessions() as first:
+        await first.execute(text("UPDATE counter SET value = value + 1"))  # the lock
+        waiter = asyncio.create_task(write("waiter"))
+        await asyncio.sleep(0.3)  # the waiter is waiting for the lock
+        relayed = asyncio.create_task(relay())
+        await asyncio.sleep(0.05)
+        await first.commit()
+    await asyncio.gather(waiter, relayed)
+    assert finished.index("waiter") == 0, finished
+    assert await _value(engine) == 10
+
+
+async def test_readers_pass_while_a_writer_holds_the_lock(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as writer, sessions() as reader:
+        await writer.execute(text("UPDATE counter SET value = value + 1"))
+        started = time.monotonic()
+        value = (await reader.execute(text("SELECT value FROM counter"))).scalar_one()
+        assert time.monotonic() - started < 0.5
+        assert value == 0  # WAL: the reader sees the last commit
+        await writer.commit()
+
+
+@pytest.mark.parametrize("end", ["rollback", "close", "error"])
+async def test_a_transaction_that_ends_without_commit_lets_the_next_writer_in(
+    engine: AsyncEngine, end: str
+) -> None:
+    sessions = create_session_factory(engine)
+    first = sessions()
+    await first.execute(text("UPDATE counter SET value = value + 1"))
+    if end == "rollback":
+        await first.rollback()
+    elif end == "close":
+        await first.close()
+    else:
+        with pytest.raises(OperationalError):
+            await first.execute(text("UPDATE no_such_table SET value = 1"))
+        await first.close()
+    started = time.monotonic()
+    async with sessions() as second:
+        await second.execute(text("UPDATE counter SET value = value + 10"))
+        await second.commit()
+    assert time.monotonic() - started < 1
+    await first.close()
+    assert await _value(engine) == 10
+
+
+async def test_autocommitted_writes_leave_the_gate(engine: AsyncEngine) -> None:
+    """As the webhook intake writes: one INSERT outside a transaction, then the next writer."""
+    for n in range(2):
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("INSERT INTO counter VALUES (:id, 0)"), {"id": 10 + n})
+    async with asyncio.timeout(2), create_session_factory(engine)() as session:
+        await session.execute(text("UPDATE counter SET value = 5 WHERE id = 10"))
+        await session.commit()
+
+
+async def test_a_task_writing_on_two_sessions_fails_instead_of_hanging(
+    engine: AsyncEngine,
+) -> None:
+    """The gate never makes a task wait for itself: SQLite's lock decides, as without it (a
+    short busy_timeout here, to fail fast)."""
+    sessions = create_session_factory(engine)
+    async with sessions() as outer, sessions() as inner:
+        await outer.execute(text("UPDATE counter SET value = value + 1"))
+        await inner.execute(text("PRAGMA busy_timeout=100"))
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"):
+            await inner.execute(text("UPDATE counter SET value = value + 10"))
+        assert time.monotonic() - started < 5
+        await inner.rollback()
+        await outer.commit()
+    assert await _value(engine) == 1
