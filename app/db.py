@@ -75,9 +75,9 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
 MAX_INT = 2**31 - 1
 
 # How long a writer queues in this process's write gate (app/write_gate.py) before it asks
-# SQLite for the lock regardless: far above the waits of a fair line (write transactions hold
-# the lock for 25 ms at the median, 0.3 s at p99, under benchmarks/tenant_fairness_e2e.py
-# --a-changes), so only a holder that never left reaches it.
+# SQLite for the lock regardless: far above the waits of a fair line (under
+# benchmarks/tenant_fairness_e2e.py --a-changes, 2.6 s at most; write transactions hold the
+# lock about 20 ms at the median), so only a holder that never left reaches it.
 SQLITE_WRITE_GATE_SECONDS = 60.0
 
 # Replace connections this old, before a proxy or firewall idle timeout silently cuts them.
