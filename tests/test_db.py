@@ -24,9 +24,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.db import create_engine, create_session_factory
+from app.write_gate import install_write_gate
 
 
 @pytest.fixture
@@ -203,3 +209,28 @@ async def test_a_task_writing_on_two_sessions_fails_instead_of_hanging(
         await inner.rollback()
         await outer.commit()
     assert await _value(engine) == 1
+
+
+async def test_a_writer_asks_sqlite_itself_once_the_gate_kept_it_too_long(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A holder that never leaves (a leaked connection) must not stall the process's writes
+    for good: past its patience a writer waits for SQLite's lock as without the gate."""
+    # The driver's own busy timeout (5 s) is SQLite's wait here.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'patience.db'}")
+    install_write_gate(engine, patience=0.2)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)"))
+        await conn.execute(text("INSERT INTO counter VALUES (1, 0)"))
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as holder:
+            await holder.execute(text("UPDATE counter SET value = value + 1"))
+            writer = asyncio.create_task(_add(sessions, 10))
+            await asyncio.sleep(0.6)  # past the patience: the writer is at SQLite's lock
+            await holder.commit()
+        await writer
+        assert "waited too long" in caplog.text
+        assert await _value(engine) == 11
+    finally:
+        await engine.dispose()
