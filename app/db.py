@@ -20,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from app.write_gate import install_write_gate
+
 # Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,6 +74,12 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
 # a path or query is a 422, never a query PostgreSQL refuses with a 500.
 MAX_INT = 2**31 - 1
 
+# How long a writer queues in this process's write gate (app/write_gate.py) before it asks
+# SQLite for the lock regardless: far above the waits of a fair line (under
+# benchmarks/tenant_fairness_e2e.py --a-changes, 2.6 s at most; write transactions hold the
+# lock about 20 ms at the median), so only a holder that never left reaches it.
+SQLITE_WRITE_GATE_SECONDS = 60.0
+
 # Replace connections this old, before a proxy or firewall idle timeout silently cuts them.
 POOL_RECYCLE_SECONDS = 1800
 
@@ -98,6 +106,8 @@ def create_engine(
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if not in_memory:  # one connection: no line of writers to keep in order
+            install_write_gate(engine, patience=SQLITE_WRITE_GATE_SECONDS)
     return engine
 
 
