@@ -114,7 +114,11 @@ def count_runs(cells: Cells) -> int:
 
 
 def _count_series_runs(series: list[tuple[date, Fields]]) -> int:
-    return sum(len(runs_of([fields for _, fields in segment])) for segment in _segments(series))
+    return _count_segment_runs(_segments(series))
+
+
+def _count_segment_runs(segments: list[list[tuple[date, Fields]]]) -> int:
+    return sum(len(runs_of([fields for _, fields in segment])) for segment in segments)
 
 
 def _compress_entity(
@@ -126,10 +130,11 @@ def _compress_entity(
         return []
     # Painting whole cells is never worse than runs of equal cells; painting fields apart
     # usually sends fewer bytes. Keep the smaller in bytes that stays within the runs' count.
-    limit = _count_series_runs(series)
+    segments = _segments(series)
+    limit = _count_segment_runs(segments)
     candidates = [
         _piggyback(_merge(_paint_field_groups(series, weekday_sets, cache))),
-        _merge(_paint_series(series, weekday_sets, cache)),
+        _merge(_paint_segments(segments, weekday_sets, cache)),
     ]
     eligible = [strokes for strokes in candidates if len(strokes) <= limit]
     best = min(eligible, key=lambda strokes: (_estimate_bytes(strokes), len(strokes)))
@@ -222,11 +227,11 @@ def _valued(strokes: list[Stroke[int]], values: list[Fields]) -> Iterator[Stroke
         )
 
 
-def _paint_series(
-    series: list[tuple[date, Fields]], weekday_sets: bool, cache: PaintCache
+def _paint_segments(
+    segments: list[list[tuple[date, Fields]]], weekday_sets: bool, cache: PaintCache
 ) -> list[Stroke[Fields]]:
     strokes: list[Stroke[Fields]] = []
-    for segment in _segments(series):
+    for segment in segments:
         labelled, values = _labelled([fields for _, fields in segment])
         painted = paint(segment[0][0], labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, values))
@@ -237,8 +242,12 @@ def _segments(series: list[tuple[date, Fields]]) -> list[list[tuple[date, Fields
     """Stretches of consecutive dates with the same field names: a stroke never leaves one."""
     segments: list[list[tuple[date, Fields]]] = []
     previous: tuple[int, tuple[str, ...]] | None = None
+    # Equal cells share one fields tuple (_whole_cell_series): take each one's names once.
+    names_of: dict[int, tuple[str, ...]] = {}
     for day, fields in series:
-        current = (day.toordinal(), tuple([name for name, _ in fields]))
+        if (names := names_of.get(id(fields))) is None:
+            names = names_of[id(fields)] = tuple([name for name, _ in fields])
+        current = (day.toordinal(), names)
         if previous is not None and (previous[0] + 1, previous[1]) == current:
             segments[-1].append((day, fields))
         else:
