@@ -89,6 +89,9 @@ def service_settings(database_url: str, sandbox_url: str) -> Settings:
         channex_global_limit_per_minute=100_000,
         channex_global_limit_per_hour=1_000_000,
         sweep_interval_seconds=3600,
+        # Part 3 onboards --properties properties into one organization: beyond the default
+        # quota of 100 (a deployment setting, not what is measured).
+        quota_properties_per_organization=1_000_000,
     )
 
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from app.domain.ari_paint import PaintCache, paint, paint_dates
-from app.domain.ari_strokes import WEEKDAYS, Stroke, Weekday, covered_dates, runs_of
+from app.domain.ari_strokes import (
+    WEEKDAYS,
+    Stroke,
+    Weekday,
+    covered_dates,
+    covered_ordinals,
+    runs_of,
+)
 
 __all__ = [
     "WEEKDAYS",
@@ -107,7 +114,11 @@ def count_runs(cells: Cells) -> int:
 
 
 def _count_series_runs(series: list[tuple[date, Fields]]) -> int:
-    return sum(len(runs_of([fields for _, fields in segment])) for segment in _segments(series))
+    return _count_segment_runs(_segments(series))
+
+
+def _count_segment_runs(segments: list[list[tuple[date, Fields]]]) -> int:
+    return sum(len(runs_of([fields for _, fields in segment])) for segment in segments)
 
 
 def _compress_entity(
@@ -119,10 +130,11 @@ def _compress_entity(
         return []
     # Painting whole cells is never worse than runs of equal cells; painting fields apart
     # usually sends fewer bytes. Keep the smaller in bytes that stays within the runs' count.
-    limit = _count_series_runs(series)
+    segments = _segments(series)
+    limit = _count_segment_runs(segments)
     candidates = [
         _piggyback(_merge(_paint_field_groups(series, weekday_sets, cache))),
-        _merge(_paint_series(series, weekday_sets, cache)),
+        _merge(_paint_segments(segments, weekday_sets, cache)),
     ]
     eligible = [strokes for strokes in candidates if len(strokes) <= limit]
     best = min(eligible, key=lambda strokes: (_estimate_bytes(strokes), len(strokes)))
@@ -134,10 +146,15 @@ def _whole_cell_series(
 ) -> list[tuple[date, Fields]]:
     """Non-empty cells by date, fields sorted by name; Channex rejects nulls (§6.3)."""
     series: list[tuple[date, Fields]] = []
+    # Cells with equal values often share one dict (the push decodes each document once):
+    # sort each once. By id: `by_date` keeps them alive. Equal cells then share one tuple.
+    sorted_cells: dict[int, Fields] = {}
     for day in sorted(by_date):
-        fields = _sorted_fields(by_date[day].items())
-        if any(value is None for _, value in fields):
-            raise ValueError(f"null ARI value on {day}: Channex rejects nulls (§6.3)")
+        cell = by_date[day]
+        if (fields := sorted_cells.get(id(cell))) is None:
+            fields = sorted_cells[id(cell)] = _sorted_fields(cell.items())
+            if any(value is None for _, value in fields):
+                raise ValueError(f"null ARI value on {day}: Channex rejects nulls (§6.3)")
         if fields:
             series.append((day, fields))
     return series
@@ -176,24 +193,48 @@ def _paint_field_groups(
     strokes: list[Stroke[Fields]] = []
     columns = _columns(series)
     for names in _field_groups(columns):
-        # The fields of a group share their dates: zip their columns into sorted field tuples.
+        # The fields of a group share their dates: zip their columns, label each distinct
+        # tuple of values, and paint the labels (see _labelled); a label's fields are sorted.
         days = columns[names[0]][0]
-        group_values = zip(*(columns[name][1] for name in names), strict=True)
-        group_series = [
-            (day, tuple(zip(names, values, strict=True)))
-            for day, values in zip(days, group_values, strict=True)
+        labels: dict[tuple[FieldValue, ...], int] = {}
+        labelled = [
+            labels.setdefault(values, len(labels))
+            for values in zip(*(columns[name][1] for name in names), strict=True)
         ]
-        strokes.extend(paint_dates(group_series, weekday_sets=weekday_sets, cache=cache))
+        fields_of = [tuple(zip(names, values, strict=True)) for values in labels]
+        painted = paint_dates(
+            list(zip(days, labelled, strict=True)), weekday_sets=weekday_sets, cache=cache
+        )
+        strokes.extend(_valued(painted, fields_of))
     return strokes
 
 
-def _paint_series(
-    series: list[tuple[date, Fields]], weekday_sets: bool, cache: PaintCache
+def _labelled(values: list[Fields]) -> tuple[list[int], list[Fields]]:
+    """Each value as the order of its first appearance, and the values by label.
+
+    Painting looks at values only through equality and the order in which they first appear
+    (ari_paint's PaintCache relies on it too), so painting the labels finds the same strokes
+    as painting the values, while hashing and comparing small ints instead of field tuples.
+    """
+    labels: dict[Fields, int] = {}
+    return [labels.setdefault(value, len(labels)) for value in values], list(labels)
+
+
+def _valued(strokes: list[Stroke[int]], values: list[Fields]) -> Iterator[Stroke[Fields]]:
+    for stroke in strokes:
+        yield Stroke(
+            stroke.layer, stroke.date_from, stroke.date_to, stroke.days, values[stroke.value]
+        )
+
+
+def _paint_segments(
+    segments: list[list[tuple[date, Fields]]], weekday_sets: bool, cache: PaintCache
 ) -> list[Stroke[Fields]]:
     strokes: list[Stroke[Fields]] = []
-    for segment in _segments(series):
-        values = [fields for _, fields in segment]
-        strokes.extend(paint(segment[0][0], values, weekday_sets=weekday_sets, cache=cache))
+    for segment in segments:
+        labelled, values = _labelled([fields for _, fields in segment])
+        painted = paint(segment[0][0], labelled, weekday_sets=weekday_sets, cache=cache)
+        strokes.extend(_valued(painted, values))
     return strokes
 
 
@@ -201,8 +242,12 @@ def _segments(series: list[tuple[date, Fields]]) -> list[list[tuple[date, Fields
     """Stretches of consecutive dates with the same field names: a stroke never leaves one."""
     segments: list[list[tuple[date, Fields]]] = []
     previous: tuple[int, tuple[str, ...]] | None = None
+    # Equal cells share one fields tuple (_whole_cell_series): take each one's names once.
+    names_of: dict[int, tuple[str, ...]] = {}
     for day, fields in series:
-        current = (day.toordinal(), tuple([name for name, _ in fields]))
+        if (names := names_of.get(id(fields))) is None:
+            names = names_of[id(fields)] = tuple([name for name, _ in fields])
+        current = (day.toordinal(), names)
         if previous is not None and (previous[0] + 1, previous[1]) == current:
             segments[-1].append((day, fields))
         else:
@@ -216,7 +261,7 @@ class _Merging:
     """Strokes being merged, with their dates and field names; a merged-away stroke is None."""
 
     strokes: list[Stroke[Fields] | None]
-    dates: list[frozenset[date]]
+    dates: list[frozenset[int]]  # ordinals: cheaper to build and compare than dates
     names: list[frozenset[str]]
 
 
@@ -225,7 +270,7 @@ def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
     field's strokes keep their order (so the merged value may move above or below others)."""
     merging = _Merging(
         list(strokes),
-        [frozenset(covered_dates(s.date_from, s.date_to, s.days)) for s in strokes],
+        [covered_ordinals(s.date_from, s.date_to, s.days) for s in strokes],
         [frozenset(name for name, _ in s.value) for s in strokes],
     )
     same_dates: dict[tuple[date, date, frozenset[Weekday] | None], list[int]] = {}
@@ -279,7 +324,7 @@ def _piggyback(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
     """Drop a value whose dates are exactly those of values of other fields on its layer, and
     carry its fields on those instead, when that sends fewer bytes."""
     kept = list(strokes)
-    dates = [frozenset(covered_dates(s.date_from, s.date_to, s.days)) for s in kept]
+    dates = [covered_ordinals(s.date_from, s.date_to, s.days) for s in kept]  # cheaper as ints
     index = 0
     while index < len(kept):
         guest = kept[index]
@@ -297,9 +342,9 @@ def _piggyback(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
 
 def _hosts(
     guest: Stroke[Fields],
-    guest_dates: frozenset[date],
+    guest_dates: frozenset[int],
     strokes: list[Stroke[Fields]],
-    dates: list[frozenset[date]],
+    dates: list[frozenset[int]],
 ) -> list[int]:
     """Strokes of other fields on the guest's layer, within its dates and covering them all."""
     names = {name for name, _ in guest.value}
@@ -310,7 +355,7 @@ def _hosts(
         and names.isdisjoint(name for name, _ in stroke.value)
         and dates[index] <= guest_dates
     ]
-    covered = frozenset[date]().union(*(dates[index] for index in hosts))
+    covered = frozenset[int]().union(*(dates[index] for index in hosts))
     return hosts if covered == guest_dates else []
 
 

@@ -28,11 +28,19 @@ def to_domain(
     """Cells keyed by Channex id with hashable values, and the entity pk of each Channex id."""
     out: DomainCells = {}
     entity_of: dict[str, int] = {}
+    # Cells with equal documents share one fields dict (ari_rows): convert each once, and share
+    # the result likewise (the compressor only reads). By id: `cells` keeps them alive.
+    converted: dict[int, dict[str, FieldValue]] = {}
+    by_entity: dict[int, dict[date, dict[str, FieldValue]]] = {}
     for (entity, day), fields in cells.items():
-        channex_id = mappings.channex_id(endpoint, entity)
-        assert channex_id is not None  # the plan keeps mapped entities only
-        entity_of[channex_id] = entity
-        out.setdefault(channex_id, {})[day] = {k: _hashable(v) for k, v in fields.items()}
+        if (by_date := by_entity.get(entity)) is None:
+            channex_id = mappings.channex_id(endpoint, entity)
+            assert channex_id is not None  # the plan keeps mapped entities only
+            entity_of[channex_id] = entity
+            by_date = by_entity[entity] = out.setdefault(channex_id, {})
+        if (domain := converted.get(id(fields))) is None:
+            domain = converted[id(fields)] = {k: _hashable(v) for k, v in fields.items()}
+        by_date[day] = domain
     return out, entity_of
 
 
@@ -56,11 +64,17 @@ class MessageOutcome:
 
 
 def message_outcome(
-    result: AriResult, message: AriMessage, entity_of: Mapping[str, int]
+    result: AriResult,
+    message: AriMessage,
+    entity_of: Mapping[str, int],
+    sending: dict[Key, Fields],
 ) -> MessageOutcome:
-    """What one 200 means cell by cell: applied values and dropped ones."""
+    """What one 200 means cell by cell: applied values and dropped ones. `sending` is what all
+    the message's runs set (`run_cells` of them): applied as it is when none was dropped."""
     runs = message.runs
     rejected = dropped_runs(message, result)
+    if not rejected:
+        return MessageOutcome(sending, {})
     sent = run_cells((run for index, run in enumerate(runs) if index not in rejected), entity_of)
     failed = {
         (entity_of[runs[index].entity_id], day): text

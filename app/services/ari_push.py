@@ -41,6 +41,7 @@ from app.services.ari_outcome import (
     to_domain,
 )
 from app.services.ari_push_cells import forget_in_flight, update_cells
+from app.services.ari_rows import RAW_DESIRED, RAW_PUSHED, RAW_STAY_DATE, RowDecoder
 from app.services.ari_runs import RunRecord, add_run
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ class PushLeft:
 
 @dataclass
 class Batch:
-    """The cells of one endpoint to send: fields per (entity pk, date), in stored form."""
+    """The cells of one endpoint to send: fields per (entity pk, date), in stored form.
+
+    Cells with equal documents share one fields dict (ari_rows): read-only."""
 
     endpoint: str
     kind: str  # incremental | full
@@ -159,12 +162,12 @@ async def _batch(
     last: date,
 ) -> Batch:
     """Full: every stored field in the horizon. Incremental: only fields Channex lacks."""
-    # Columns, not ORM objects: a full sync reads 20,000 cells per property.
+    # Columns, not ORM objects, decoded once per distinct text: a full sync reads 20,000 cells.
     stmt = select(
         AriCell.entity_id,
-        AriCell.stay_date,
-        AriCell.desired,
-        AriCell.pushed,
+        RAW_STAY_DATE,
+        RAW_DESIRED,
+        RAW_PUSHED,
         AriCell.version,
         AriCell.change_id,
     ).where(
@@ -177,21 +180,28 @@ async def _batch(
         stmt = stmt.where(AriCell.dirty)
     batch = Batch(endpoint, "full" if full else "incremental", {}, {})
     mapped: dict[int, bool] = {}
-    # Core rows, not the ORM's: no per-row ORM processing for 20,000 rows.
+    decoder = RowDecoder()
+    # (desired, pushed) documents → (fields to send, fields Channex lacks): calendars repeat,
+    # and equal texts decode to one shared dict. By id: `rows` keeps them alive.
+    compared: dict[tuple[int, int], tuple[Fields, Fields]] = {}
     rows = (await (await session.connection()).execute(stmt)).all()
-    for entity_id, stay_date, desired, pushed, version, change_id in rows:
+    for entity_id, raw_day, raw_desired, raw_pushed, version, change_id in rows:
         if (is_mapped := mapped.get(entity_id)) is None:
             is_mapped = mapped[entity_id] = mappings.channex_id(endpoint, entity_id) is not None
         if not is_mapped:
             continue  # unmapped since: nothing to send it to
-        lacking = {f: v for f, v in desired.items() if pushed.get(f) != v}
-        fields = dict(desired) if full else lacking
+        desired, pushed = decoder.document(raw_desired), decoder.document(raw_pushed)
+        if (pair := compared.get((id(desired), id(pushed)))) is None:
+            lacking = {f: v for f, v in desired.items() if pushed.get(f) != v}
+            pair = compared[(id(desired), id(pushed))] = (desired if full else lacking), lacking
+        fields, lacking = pair
+        key = (entity_id, decoder.day(raw_day))
         if fields:
-            batch.cells[(entity_id, stay_date)] = fields
-            batch.versions[(entity_id, stay_date)] = version
+            batch.cells[key] = fields
+            batch.versions[key] = version
         # A full sync re-sends cells Channex has: it carries only the changes it lacked.
         if lacking and change_id is not None:
-            batch.changes[(entity_id, stay_date)] = change_id
+            batch.changes[key] = change_id
     if orphans := {entity_id for entity_id, is_mapped in mapped.items() if not is_mapped}:
         await session.execute(
             update(AriCell)
@@ -213,7 +223,9 @@ async def _send_batch(
     cells, entity_of = to_domain(batch.cells, plan.mappings, batch.endpoint)
     messages = _messages(plan.channex_property_id, batch.endpoint, cells, plan.tenant)
     for number, message in enumerate(messages, start=1):
-        sending = run_cells(message.runs, entity_of)
+        # One message carries all the batch's runs, which set exactly the batch's cells
+        # (expand(compress(cells)) == cells): no need to expand them back.
+        sending = batch.cells if len(messages) == 1 else run_cells(message.runs, entity_of)
         record = _run_record(plan, batch, message, sending)
         await forget_in_flight(session_factory, plan.property_pk, batch.endpoint, sending)
         started = time.perf_counter()
@@ -236,7 +248,7 @@ async def _send_batch(
             await _record_rejected(session_factory, plan, batch, record, exc)
             continue
         record.duration_ms = _ms(started)
-        outcome = message_outcome(result, message, entity_of)
+        outcome = message_outcome(result, message, entity_of, sending)
         await _record_result(
             session_factory, plan, batch, outcome.sent, outcome.failed, record, result,
             finish_full=number == len(messages),

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.models import AriCell
 from app.services.ari_mappings import lock_ari_state
 from app.services.ari_outcome import Fields, Key
+from app.services.ari_rows import RAW_DESIRED, RAW_PUSHED, RAW_STAY_DATE, RowDecoder
 from app.services.ari_state import differs
 
 
@@ -31,7 +33,7 @@ async def update_cells(
     entities = {entity for entity, _ in keys}
     days = [day for _, day in keys]
     stmt = select(
-        AriCell.entity_id, AriCell.stay_date, AriCell.desired, AriCell.pushed, AriCell.version,
+        AriCell.entity_id, RAW_STAY_DATE, RAW_DESIRED, RAW_PUSHED, AriCell.version,
         AriCell.failure, AriCell.dirty, AriCell.held_at,
     ).where(
         AriCell.property_id == property_pk,
@@ -39,27 +41,59 @@ async def update_cells(
         AriCell.entity_id.in_(entities),
         AriCell.stay_date.between(min(days), max(days)),
     )  # fmt: skip
+    decoder = RowDecoder()
+    compared = _Compared(decoder)
     rows = []
-    for entity_id, day, desired, before, version, old_failure, old_dirty, held_at in (
+    for entity_id, raw_day, raw_desired, raw_before, version, old_failure, old_dirty, held_at in (
         await (await session.connection()).execute(stmt)
     ).all():
-        key = (entity_id, day)
+        key = (entity_id, decoder.day(raw_day))
         if key not in keys:
             continue
-        pushed = {**before, **sent.get(key, {})}
+        before = decoder.document(raw_before)
+        pushed = compared.pushed(before, sent.get(key))
         # A failure is about the value we sent: if the PMS changed the cell since, send anew.
         failure = failed.get(key) if version == versions.get(key) else None
-        dirty = failure is None and held_at is None and differs(desired, pushed)
-        if (pushed, failure, dirty) == (before, old_failure, old_dirty):
+        dirty = failure is None and held_at is None and compared.dirty(raw_desired, before, pushed)
+        if pushed is before and (failure, dirty) == (old_failure, old_dirty):
             continue  # e.g. a full sync of cells Channex already had: nothing to write
         rows.append(
             {
                 "property_id": property_pk, "kind": endpoint, "entity_id": entity_id,
-                "stay_date": day, "pushed": pushed, "failure": failure, "dirty": dirty,
+                "stay_date": key[1], "pushed": pushed, "failure": failure, "dirty": dirty,
             }
         )  # fmt: skip
     if rows:
         await session.execute(update(AriCell), rows)
+
+
+class _Compared:
+    """What a cell's answer changes, compared once per pair of documents: cells with equal
+    documents share their dicts (ari_rows), and a full sync re-sends what Channex mostly has.
+    Dicts are known by id: `sent` and the rows read keep them alive for the whole loop."""
+
+    def __init__(self, decoder: RowDecoder) -> None:
+        self._decoder = decoder
+        self._new: dict[tuple[int, int], bool] = {}
+        self._differs: dict[tuple[int, int], bool] = {}
+
+    def pushed(self, before: Fields, applied: Fields | None) -> Fields:
+        """`before` with the fields Channex applied; `before` itself when they change nothing."""
+        if not applied:
+            return before
+        if (new := self._new.get((id(applied), id(before)))) is None:
+            new = any(before.get(name) != value for name, value in applied.items())
+            self._new[(id(applied), id(before))] = new
+        return {**before, **applied} if new else before
+
+    def dirty(self, raw_desired: Any, before: Fields, pushed: Fields) -> bool:
+        """Whether the PMS's value still differs from what Channex holds."""
+        if pushed is not before:
+            return differs(self._decoder.document(raw_desired), pushed)
+        desired = self._decoder.document(raw_desired)
+        if (known := self._differs.get((id(desired), id(before)))) is None:
+            known = self._differs[(id(desired), id(before))] = differs(desired, before)
+        return known
 
 
 async def forget_in_flight(
@@ -83,25 +117,37 @@ async def forget_in_flight(
     days = [day for _, day in cells]
     async with session_factory() as session:
         await lock_ari_state(session, property_pk)
-        stmt = select(AriCell.entity_id, AriCell.stay_date, AriCell.pushed).where(
+        stmt = select(AriCell.entity_id, RAW_STAY_DATE, RAW_PUSHED).where(
             AriCell.property_id == property_pk,
             AriCell.kind == endpoint,
             AriCell.entity_id.in_(entities),
             AriCell.stay_date.between(min(days), max(days)),
         )
+        decoder = RowDecoder()
+        agreeing: dict[tuple[int, int], bool] = {}
         rows = []
-        for entity_id, day, pushed in (await (await session.connection()).execute(stmt)).all():
+        for entity_id, raw_day, raw_pushed in (
+            await (await session.connection()).execute(stmt)
+        ).all():
+            day = decoder.day(raw_day)
             sending = cells.get((entity_id, day))
             if sending is None:
                 continue
+            pushed = decoder.document(raw_pushed)
+            # Cells with equal documents share their dicts: compare each pair once (by id, as
+            # `cells` and the rows read keep them alive).
+            if (agrees := agreeing.get((id(sending), id(pushed)))) is None:
+                agrees = all(k not in sending or sending[k] == v for k, v in pushed.items())
+                agreeing[(id(sending), id(pushed))] = agrees
+            if agrees:
+                continue  # Channex holds what is sent (a full sync's usual case): kept as is
             kept = {k: v for k, v in pushed.items() if k not in sending or sending[k] == v}
-            if kept != pushed:
-                rows.append(
-                    {
-                        "property_id": property_pk, "kind": endpoint, "entity_id": entity_id,
-                        "stay_date": day, "pushed": kept,
-                    }
-                )  # fmt: skip
+            rows.append(
+                {
+                    "property_id": property_pk, "kind": endpoint, "entity_id": entity_id,
+                    "stay_date": day, "pushed": kept,
+                }
+            )  # fmt: skip
         if rows:
             await session.execute(update(AriCell), rows)
         await session.commit()
