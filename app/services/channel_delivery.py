@@ -16,20 +16,18 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.domain.delivery import retry_delay
 from app.metrics import DELIVERIES
 from app.models import Channel, ChannelDelivery, PmsEndpoint, Property
 from app.models.bookings import DeliveryStatus
 from app.schemas import ChannelRead, ChannelStateDelivery
 from app.services.channel_state import channel_read
-from app.services.delivery import disable_gone, endpoint_for, post_delivery
+from app.services.delivery import disable_gone, endpoint_for, post_delivery, schedule_retry
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -127,17 +125,7 @@ async def deliver_state_step(
     if status == 410:
         await disable_gone(session, endpoint, fields)
         return ChannelStep()
-    delay = retry_delay(delivery.attempts, retry_after)
-    if delay is None:
-        delivery.status = DeliveryStatus.FAILED
-        DELIVERIES.labels("failed").inc()
-        log.warning("channel state delivery failed for good: retries spent", extra=fields)
-        await session.flush()
-        return ChannelStep()
-    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    DELIVERIES.labels("retry").inc()
-    log.warning("channel state delivery failed, next retry in %.0f s", delay, extra=fields)
-    await session.flush()
+    delay = await schedule_retry(session, delivery, retry_after, "channel state delivery", fields)
     return ChannelStep(defer=delay)
 
 

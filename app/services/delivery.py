@@ -253,18 +253,31 @@ async def _failed(
     if status == 410:
         await disable_gone(session, endpoint, fields)
         return Step()
+    delay = await schedule_retry(session, delivery, retry_after, "PMS delivery", fields)
+    return Step(defer=delay)
+
+
+async def schedule_retry(
+    session: AsyncSession,
+    delivery: BookingDelivery | ChannelDelivery,
+    retry_after: float | None,
+    what: str,
+    fields: Mapping[str, object],
+) -> float | None:
+    """After a failed attempt (not a 410): the next one on RETRY_SCHEDULE, or failed for good
+    once the schedule is spent. Seconds until the next attempt, or None. Booking revisions
+    and channel state changes share it."""
     delay = retry_delay(delivery.attempts, retry_after)
     if delay is None:
         delivery.status = DeliveryStatus.FAILED
-        await session.flush()
         DELIVERIES.labels("failed").inc()
-        log.warning("PMS delivery failed for good: retries spent", extra=fields)
-        return Step()
-    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        log.warning("%s failed for good: retries spent", what, extra=fields)
+    else:
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        DELIVERIES.labels("retry").inc()
+        log.warning("%s failed, next retry in %.0f s", what, delay, extra=fields)
     await session.flush()
-    DELIVERIES.labels("retry").inc()
-    log.warning("PMS delivery failed, next retry in %.0f s", delay, extra=fields)
-    return Step(defer=delay)
+    return delay
 
 
 # A sender's lease outlives its POST by this much; a sender that died frees it on expiry.
