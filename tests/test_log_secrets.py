@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from app.logs import PARAMETER_LOGGERS, QUIET_LOGGERS, configure_logging
 from app.settings import Settings
+from tests import log_capture
 from tests.conftest import GLOBAL_KEY
 from tests.fake_channex import API_KEY as CHANNEX_KEY
 
@@ -23,25 +22,7 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"allow_private_callbacks": True})
 
 
-@pytest.fixture
-def debug_logs() -> Iterator[io.StringIO]:
-    """The service's own log set-up at DEBUG for the test, writing to a buffer; the test run's
-    afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    quiet = {name: logging.getLogger(name).level for name in (*PARAMETER_LOGGERS, *QUIET_LOGGERS)}
-    configure_logging("DEBUG", "DEBUG")
-    stream = io.StringIO()
-    [handler] = root.handlers
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    try:
-        yield stream
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, was in quiet.items():
-            logging.getLogger(name).setLevel(was)
+debug_logs = log_capture.debug_logs
 
 
 async def test_a_debug_run_logs_no_secret(

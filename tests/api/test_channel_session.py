@@ -5,8 +5,6 @@ own properties, and a property not in Channex has no session."""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,8 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.logs import PARAMETER_LOGGERS, QUIET_LOGGERS, configure_logging
 from app.settings import CHANNEX_PRODUCTION_URL, CHANNEX_STAGING_URL, Settings
+from tests import log_capture
 from tests.conftest import ORG1_KEY
 from tests.factories import PROPERTY, onboard, seed_two_organizations
 from tests.fake_channex import FakeChannex
@@ -139,24 +137,7 @@ async def test_a_property_not_in_channex_has_no_session(
     assert channex.tokens == []
 
 
-@pytest.fixture
-def debug_logs() -> Iterator[io.StringIO]:
-    """The service's own log set-up at DEBUG (Channex client too), into a buffer."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    quiet = {name: logging.getLogger(name).level for name in (*PARAMETER_LOGGERS, *QUIET_LOGGERS)}
-    configure_logging("DEBUG", "DEBUG")
-    stream = io.StringIO()
-    [handler] = root.handlers
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    try:
-        yield stream
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, was in quiet.items():
-            logging.getLogger(name).setLevel(was)
+debug_logs = log_capture.debug_logs
 
 
 async def test_the_token_never_reaches_a_log_line(
