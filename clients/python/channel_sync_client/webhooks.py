@@ -16,6 +16,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -29,6 +30,7 @@ DEFAULT_TOLERANCE_SECONDS = 300  # what the Standard Webhooks libraries accept
 # other models, so that it cannot drift from what the service sends.
 RevisionDelivery = m.RevisionDelivery
 ChannelStateDelivery = m.ChannelStateDelivery
+DeliveryT = TypeVar("DeliveryT", RevisionDelivery, ChannelStateDelivery)
 
 
 class SignatureVerificationError(Exception):
@@ -70,13 +72,7 @@ def verify_delivery(
     one while rotating) and its timestamp is within `tolerance_seconds` of `now` (a replayed
     old request fails); else `SignatureVerificationError`."""
     raw, message_id = _verified(body, headers, secrets, tolerance_seconds, now)
-    try:
-        delivery = RevisionDelivery.model_validate_json(raw)
-    except ValidationError as exc:
-        raise SignatureVerificationError("signed, but not a booking revision delivery") from exc
-    if delivery.delivery_id != message_id:
-        raise SignatureVerificationError("webhook-id does not match the delivery_id")
-    return delivery
+    return _parsed(RevisionDelivery, raw, message_id, "a booking revision delivery")
 
 
 def delivery_type(body: bytes | str) -> str | None:
@@ -101,10 +97,15 @@ def verify_channel_delivery(
     """A `channel.state_changed` delivery (an endpoint subscribed with `channel_events`),
     checked as `verify_delivery` checks a revision."""
     raw, message_id = _verified(body, headers, secrets, tolerance_seconds, now)
+    return _parsed(ChannelStateDelivery, raw, message_id, "a channel state delivery")
+
+
+def _parsed(model: type[DeliveryT], raw: bytes, message_id: str, what: str) -> DeliveryT:
+    """The verified body as `model`, whose `delivery_id` must be the signed `webhook-id`."""
     try:
-        delivery = ChannelStateDelivery.model_validate_json(raw)
+        delivery = model.model_validate_json(raw)
     except ValidationError as exc:
-        raise SignatureVerificationError("signed, but not a channel state delivery") from exc
+        raise SignatureVerificationError(f"signed, but not {what}") from exc
     if delivery.delivery_id != message_id:
         raise SignatureVerificationError("webhook-id does not match the delivery_id")
     return delivery
