@@ -24,10 +24,11 @@ from app.api import (
 from app.api.access_log import AccessLog
 from app.api.auth_failures import AuthFailures
 from app.api.errors import install_error_handlers
-from app.api.openapi_examples import install_examples
-from app.api.problem_docs import install_problem_docs
+from app.api.openapi_document import install_document
+from app.api.openapi_examples import document_examples
+from app.api.problem_docs import document_problems
 from app.api.request_guard import RequestGuard
-from app.api.revision_docs import install_revision_docs
+from app.api.revision_docs import declare_webhooks, document_revision
 from app.api.tags import TAGS
 from app.console.mount import install_console
 from app.docs_pages import install_docs_pages
@@ -107,9 +108,15 @@ def create_app(settings: Settings | None = None, *, sandbox: FastAPI | None = No
     for module in modules:
         app.include_router(module.router)
     routes = [route for module in modules for route in module.router.routes]
-    install_problem_docs(app, routes)
-    install_examples(app, routes)
-    install_revision_docs(app)  # the push to the PMS (a webhook, not a path), examples
+    declare_webhooks(app)  # the pushes to the PMS: webhooks, not paths
+    install_document(
+        app,
+        [
+            lambda document: document_problems(document, routes),
+            lambda document: document_examples(document, routes),
+            document_revision,
+        ],
+    )
     install_console(app, settings, failures)  # HTML at /console, outside the OpenAPI document
     if sandbox is not None:
         app.mount(SANDBOX_PREFIX, sandbox)

@@ -17,7 +17,6 @@ import typing
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
@@ -107,16 +106,3 @@ def _models(routes: Sequence[APIRoute]) -> Iterator[type[BaseModel]]:
                 pending.extend(f.annotation for f in annotation.model_fields.values())
         else:
             pending.extend(typing.get_args(annotation))
-
-
-def install_examples(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
-    """Make `app.openapi()` answer the document with the examples of `routes`' models in it
-    (on top of whatever `app.openapi` answers now)."""
-    inner = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        document = inner()
-        document_examples(document, routes)
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]

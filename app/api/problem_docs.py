@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
@@ -179,15 +178,3 @@ def _problem_response(status: int) -> dict[str, Any]:
     if status in WITH_RETRY_AFTER:
         response["headers"] = RETRY_AFTER
     return response
-
-
-def install_problem_docs(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
-    """Make `app.openapi()` answer the document with the problem responses of `routes` (the
-    routers' own routes, as they were declared) in it."""
-
-    def openapi() -> dict[str, Any]:
-        document = FastAPI.openapi(app)  # cached by FastAPI; the changes below are idempotent
-        document_problems(document, routes)
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -137,9 +137,9 @@ EXAMPLES = {
 }
 
 
-def install_revision_docs(app: FastAPI) -> None:
-    """Declare the webhook and make `app.openapi()` answer the document as `document_revision`
-    leaves it (wrapping the document as the problem docs left it)."""
+def declare_webhooks(app: FastAPI) -> None:
+    """Declare the pushes as the app's OpenAPI webhooks (`document_revision` then finishes
+    them in the rendered document)."""
 
     @app.webhooks.post(
         EVENT,
@@ -170,15 +170,6 @@ def install_revision_docs(app: FastAPI) -> None:
         webhook_signature: WebhookSignature,
     ) -> None:
         """Never called: it only documents what channel-sync sends."""
-
-    rendered = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        document = rendered()  # cached by FastAPI; the changes below are idempotent
-        document_revision(document)
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def document_revision(document: dict[str, Any]) -> None:
