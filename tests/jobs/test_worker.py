@@ -47,6 +47,7 @@ RECOVERY_TARGET_SECONDS = 45
 # Long enough for a worker to back off a few times and reconnect.
 OUTAGE_SECONDS = 2.0
 RECOVER_TIMEOUT_SECONDS = 40.0
+SWEEP_SECONDS = MAX_JOB_SECONDS  # a full sweep against a real database, on a loaded machine
 
 
 def test_worker_settings_use_json_short_health_checks_and_no_results(
@@ -119,7 +120,9 @@ async def test_a_burst_worker_runs_the_startup_sweep(
     arq_harness: ArqHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="app.jobs.sweep")  # idle sweeps log at debug
-    registry = index_specs(JobSpec(SWEEP, sweep, arq_harness.queue_name, 5, 1))
+    # The real sweep reads every table: on a loaded CI machine (xdist, both databases) it has
+    # taken longer than the harness's usual 5 s, which is a slow machine, not a wrong sweep.
+    registry = index_specs(JobSpec(SWEEP, sweep, arq_harness.queue_name, SWEEP_SECONDS, 1))
     config = build_worker_settings(arq_harness.settings, arq_harness.queue_name, registry)
     built: list[Worker] = []
     assert arq_harness.settings.redis_url is not None
@@ -132,7 +135,7 @@ async def test_a_burst_worker_runs_the_startup_sweep(
         built.append(worker)
         return worker
 
-    await asyncio.wait_for(run_worker_group([build]), DRAIN_TIMEOUT_SECONDS)
+    await asyncio.wait_for(run_worker_group([build]), SWEEP_SECONDS)
     assert "sweep found" in caplog.text  # the real scanners ran against the database
     assert [worker.jobs_complete for worker in built] == [1]
 
