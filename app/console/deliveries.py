@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Booking, BookingDelivery, BookingRevision, Organization, PmsEndpoint
 from app.models.bookings import DeliveryStatus
 from app.services.delivery import GLOBAL_SCOPE
+from app.services.pms_endpoints import delivery_counts
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ async def endpoint_rows(session: AsyncSession) -> list[EndpointRow]:
         .order_by(PmsEndpoint.id)
     )
     endpoints = (await session.execute(stmt)).all()
-    counts = await _counts(session)
+    counts = await delivery_counts(session)
     oldest = await _oldest_pending(session)
     rows = [
         EndpointRow(
@@ -66,13 +67,6 @@ async def endpoint_rows(session: AsyncSession) -> list[EndpointRow]:
         for e, org_id in endpoints
     ]
     return sorted(rows, key=lambda r: r.failing_since is None and r.disabled_at is None)
-
-
-async def _counts(session: AsyncSession) -> dict[tuple[int, str], int]:
-    stmt = select(BookingDelivery.endpoint_id, BookingDelivery.status, func.count()).group_by(
-        BookingDelivery.endpoint_id, BookingDelivery.status
-    )
-    return {(e, s): int(n) for e, s, n in (await session.execute(stmt)).all()}
 
 
 async def _oldest_pending(session: AsyncSession) -> dict[int, OldestPending]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,22 +119,35 @@ async def list_endpoints(session: AsyncSession, principal: Principal) -> Sequenc
     if principal.organization_id is not None:
         stmt = stmt.where(Organization.pms_organization_id == principal.organization_id)
     rows = (await session.execute(stmt.order_by(PmsEndpoint.id))).all()
-    reads = [await endpoint_read(session, e, org_id) for e, org_id in rows]
+    counts = await delivery_counts(session, [e.id for e, _ in rows])
+    reads = [_read(e, org_id, counts) for e, org_id in rows]
     return sorted(reads, key=lambda r: r.failing_since is None and r.disabled_at is None)
+
+
+async def delivery_counts(
+    session: AsyncSession, endpoint_ids: Sequence[int] | None = None
+) -> dict[tuple[int, str], int]:
+    """Deliveries per (endpoint, status) in one grouped query: of these endpoints, or all."""
+    stmt = select(BookingDelivery.endpoint_id, BookingDelivery.status, func.count()).group_by(
+        BookingDelivery.endpoint_id, BookingDelivery.status
+    )
+    if endpoint_ids is not None:
+        stmt = stmt.where(BookingDelivery.endpoint_id.in_(endpoint_ids))
+    return {(e, s): int(n) for e, s, n in (await session.execute(stmt)).all()}
 
 
 async def endpoint_read(
     session: AsyncSession, endpoint: PmsEndpoint, pms_org_id: str | None, secret: str | None = None
 ) -> EndpointRead:
-    counts = dict(
-        (
-            await session.execute(
-                select(BookingDelivery.status, func.count())
-                .where(BookingDelivery.endpoint_id == endpoint.id)
-                .group_by(BookingDelivery.status)
-            )
-        ).all()
-    )
+    return _read(endpoint, pms_org_id, await delivery_counts(session, [endpoint.id]), secret)
+
+
+def _read(
+    endpoint: PmsEndpoint,
+    pms_org_id: str | None,
+    counts: Mapping[tuple[int, str], int],
+    secret: str | None = None,
+) -> EndpointRead:
     return EndpointRead(
         scope="global" if endpoint.scope == GLOBAL_SCOPE else "organization",
         organization_id=pms_org_id,
@@ -144,7 +157,7 @@ async def endpoint_read(
         disabled_reason=endpoint.disabled_reason,
         failing_since=endpoint.failing_since,
         last_error=endpoint.last_error,
-        pending_deliveries=int(counts.get(DeliveryStatus.PENDING, 0)),
-        failed_deliveries=int(counts.get(DeliveryStatus.FAILED, 0)),
+        pending_deliveries=counts.get((endpoint.id, DeliveryStatus.PENDING), 0),
+        failed_deliveries=counts.get((endpoint.id, DeliveryStatus.FAILED), 0),
         channel_events=endpoint.channel_events,
     )

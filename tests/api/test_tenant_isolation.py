@@ -302,6 +302,8 @@ async def test_scoped_key_lists_nothing_of_the_other_organization(
     # The global key sees org-2's rows in each list (and both organizations').
     endpoints = everything["/v1/bookings/endpoints"]
     assert sorted(e["organization_id"] for e in endpoints) == ["org-1", "org-2"]
+    # One grouped count for all endpoints, each endpoint given its own rows.
+    assert {e["organization_id"]: e["failed_deliveries"] for e in endpoints} == {"org-1": 1, "org-2": 1}
     problems = everything["/v1/bookings/problems"]
     flagged = {p["revision_id"] for p in problems["flagged_revisions"]}
     assert flagged == {seeded.mine, seeded.theirs}  # both unmapped
