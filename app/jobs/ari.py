@@ -68,6 +68,14 @@ async def push_again_if_owed(ctx: WorkerContext, property_pk: int) -> None:
         await request_push(ctx["queue"], property_pk, full=owed == "full")
 
 
+async def property_organization(ctx: WorkerContext, property_pk: int) -> int | None:
+    """The organization an ARI job works for (JobSpec.tenant): a property never changes
+    organization, so the answer can be remembered."""
+    async with ctx["session_factory"]() as session:
+        stmt = select(Property.organization_id).where(Property.id == property_pk)
+        return await session.scalar(stmt)
+
+
 def retry_delay(left: PushLeft, job_try: int) -> float:
     """When the property's push runs again after Channex made it wait: when the limiter (or
     Channex) says after a rate limit, and backing off (5 s doubling, at most

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from uuid import uuid4
@@ -21,6 +21,7 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from app.jobs.context import WorkerContext
+from app.jobs.fair_slots import FairSlots
 from app.jobs.namespace import RedisNames
 from app.jobs.requests import SWEEP, JobArg
 from app.jobs.spec import REQUEST_ID_KWARG, JobSpec, get_spec, run_after_end
@@ -166,7 +167,8 @@ class InProcessQueue:
         # another's jobs: 500 full syncs queued must not delay a PMS change's push by the time
         # it takes to send them (benchmarks/tenant_fairness_e2e.py).
         self._max_jobs = max_jobs
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._slots: dict[str, FairSlots] = {}
+        self._tenants: dict[tuple[object, tuple[JobArg, ...]], Hashable] = {}
         self._started = asyncio.Event()
         self._ctx: WorkerContext | None = None
         self._closed = False
@@ -268,7 +270,8 @@ class InProcessQueue:
 
     async def _attempt(self, job: _Job, ctx: WorkerContext) -> float | None:
         """One try; returns the delay before the next try when the job raised Retry."""
-        async with self._slots_of(job.spec.queue):
+        tenant = await self._tenant_of(job, ctx)
+        async with self._slots_of(job.spec.queue).slot(tenant):
             self._running.add(job.job_id)
             try:
                 async with asyncio.timeout(job.spec.timeout_seconds):
@@ -288,11 +291,27 @@ class InProcessQueue:
                 self._running.discard(job.job_id)
         return None
 
-    def _slots_of(self, queue: str) -> asyncio.Semaphore:
+    def _slots_of(self, queue: str) -> FairSlots:
         slots = self._slots.get(queue)
         if slots is None:
-            slots = self._slots[queue] = asyncio.Semaphore(self._max_jobs)
+            slots = self._slots[queue] = FairSlots(self._max_jobs)
         return slots
+
+    async def _tenant_of(self, job: _Job, ctx: WorkerContext) -> Hashable:
+        """Whose turn the job takes for a slot (JobSpec.tenant), remembered per args; None
+        for jobs that name no tenant, and when it cannot be told now (the job's own run
+        then meets the same trouble and reports it)."""
+        tenant_function = job.spec.tenant
+        if tenant_function is None:
+            return None
+        key = (tenant_function, job.args)
+        if key not in self._tenants:
+            try:
+                self._tenants[key] = await tenant_function(ctx, *job.args)
+            except Exception:
+                logger.debug("tenant of job %s unknown", job.name, exc_info=True)
+                return None
+        return self._tenants[key]
 
     def _job_ctx(self, job: _Job, job_try: int) -> WorkerContext:
         assert self._ctx is not None, "jobs run only after start()"

@@ -29,6 +29,7 @@ def build_registry() -> dict[str, JobSpec]:
             ARI_QUEUE,
             max_tries=100,
             after_end=ari.push_again_if_owed,
+            tenant=ari.property_organization,
         ),
         JobSpec(
             requests.FULL_SYNC_ARI,
@@ -36,9 +37,22 @@ def build_registry() -> dict[str, JobSpec]:
             FULL_SYNC_QUEUE,
             max_tries=100,
             after_end=ari.push_again_if_owed,
+            tenant=ari.property_organization,
         ),
-        JobSpec(requests.NIGHTLY_ARI, ari.nightly_ari, FULL_SYNC_QUEUE, max_tries=12),
-        JobSpec(requests.CHECK_ARI_DRIFT, ari_watch.check_ari_drift, ARI_QUEUE, max_tries=100),
+        JobSpec(
+            requests.NIGHTLY_ARI,
+            ari.nightly_ari,
+            FULL_SYNC_QUEUE,
+            max_tries=12,
+            tenant=ari.property_organization,
+        ),
+        JobSpec(
+            requests.CHECK_ARI_DRIFT,
+            ari_watch.check_ari_drift,
+            ARI_QUEUE,
+            max_tries=100,
+            tenant=ari.property_organization,
+        ),
         JobSpec(
             requests.PROCESS_WEBHOOK_EVENT,
             bookings.process_webhook_event,

@@ -4,7 +4,7 @@ the limits every job keeps. Imports no job, so that every job module may import 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any
@@ -36,6 +36,8 @@ CRASH_TRIES = 3
 # `async def job(ctx: WorkerContext, *ids: str | int) -> None`; `...` because each job
 # declares its own id parameters, which a precise Callable type could not accept.
 JobFunction = Callable[..., Coroutine[object, object, None]]
+# `async def tenant(ctx: WorkerContext, *ids: str | int) -> Hashable`: whom a job works for.
+TenantFunction = Callable[..., Coroutine[object, object, Hashable]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class JobSpec:
     # runs, and the job may have read the database before the requested work was committed:
     # this second look, made when a new request can no longer be turned away, finds it.
     after_end: JobFunction | None = None
+    # The organization the job works for, from its ctx and args; the same args must always
+    # give the same answer (it is remembered). While a queue's slots are all taken, tenants
+    # take turns for the next free one (app/jobs/fair_slots.py, in-process queue only: arq's
+    # workers take jobs in the order they become due, and an ARI push that must wait for the
+    # limiter gives its slot back at once, so there the limiter's tenant share is what counts).
+    tenant: TenantFunction | None = None
 
 
 def index_specs(*specs: JobSpec) -> dict[str, JobSpec]:

@@ -163,3 +163,33 @@ async def test_a_busy_queue_does_not_hold_up_the_jobs_of_another(
     await queue.wait_idle(DRAIN_TIMEOUT_SECONDS)
     await queue.close()
     assert [run.args for run in recorder.runs][1:] == [(), ("behind the block",)]
+
+
+async def test_the_in_process_queue_gives_a_second_tenants_job_the_next_free_slot(
+    ctx: WorkerContext,
+) -> None:
+    gate = asyncio.Event()
+    ran: list[int] = []
+    asked: list[int] = []
+
+    async def push(job_ctx: WorkerContext, property_pk: int) -> None:
+        await gate.wait()
+        ran.append(property_pk)
+
+    async def organization(job_ctx: WorkerContext, property_pk: int) -> str:
+        asked.append(property_pk)
+        return "B" if property_pk >= 100 else "A"
+
+    spec = JobSpec("push", push, "ari", timeout_seconds=5, max_tries=1, tenant=organization)
+    queue = InProcessQueue(index_specs(spec), max_jobs=2)
+    await queue.start(ctx)
+    for pk in [*range(1, 9), 100]:  # A's eight properties, then B's one
+        assert await queue.enqueue("push", pk, job_id=f"push:{pk}")
+    await asyncio.sleep(0.05)
+    gate.set()
+    await queue.wait_idle(DRAIN_TIMEOUT_SECONDS)
+    await queue.close()
+    # Two of A's held the slots; B's took the first one freed, ahead of A's other six.
+    assert ran[:3] == [1, 2, 100]
+    assert sorted(ran) == [*range(1, 9), 100]
+    assert sorted(asked) == sorted(ran)  # each job's tenant asked once
