@@ -41,8 +41,11 @@ async def arq_workers(settings: Settings) -> AsyncIterator[None]:
     redis_url = settings.redis_url
     pool = await create_json_pool(redis_url)
     names = RedisNames.of(settings)
-    # Jobs left by an earlier, interrupted run would act on another database's ids.
-    await pool.delete(*(names.queue(queue) for queue in ALL_QUEUES))
+    # Jobs left by an earlier test would act on another database's ids; and their arq keys
+    # without them (a job queued as that test's workers stopped) would turn this test's
+    # requests for the same job ids away as "queued already", for the key's day of expiry.
+    left = [key async for key in pool.scan_iter(match=f"arq:*{names.job('')}*", count=1000)]
+    await pool.delete(*(names.queue(queue) for queue in ALL_QUEUES), *left)
     resources = await open_worker_resources(settings, pool, registry)
 
     def factory(queue: str) -> WorkerFactory:

@@ -303,7 +303,8 @@ async def test_scoped_key_lists_nothing_of_the_other_organization(
     endpoints = everything["/v1/bookings/endpoints"]
     assert sorted(e["organization_id"] for e in endpoints) == ["org-1", "org-2"]
     # One grouped count for all endpoints, each endpoint given its own rows.
-    assert {e["organization_id"]: e["failed_deliveries"] for e in endpoints} == {"org-1": 1, "org-2": 1}
+    failed_per_endpoint = {e["organization_id"]: e["failed_deliveries"] for e in endpoints}
+    assert failed_per_endpoint == {"org-1": 1, "org-2": 1}
     problems = everything["/v1/bookings/problems"]
     flagged = {p["revision_id"] for p in problems["flagged_revisions"]}
     assert flagged == {seeded.mine, seeded.theirs}  # both unmapped
