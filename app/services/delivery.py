@@ -97,10 +97,22 @@ async def queue_deliveries(
     revision: BookingRevision,
     booking: Booking,
     prop: Property,
+    *,
+    endpoints: dict[int, int | None] | None = None,
 ) -> None:
-    """Add the revision's delivery row (if the organization has an endpoint)."""
-    endpoint = await endpoint_for(session, settings, prop.organization_id)
-    if endpoint is None or revision.sequence is None:
+    """Add the revision's delivery row (if the organization has an endpoint). `endpoints`:
+    a batch's memo of endpoint ids by organization."""
+    if revision.sequence is None:
+        return
+    org = prop.organization_id
+    if endpoints is None or org not in endpoints:
+        endpoint = await endpoint_for(session, settings, org)
+        endpoint_id = None if endpoint is None else endpoint.id
+        if endpoints is not None:
+            endpoints[org] = endpoint_id
+    else:
+        endpoint_id = endpoints[org]
+    if endpoint_id is None:
         return
     await insert_ignore(
         session,
@@ -109,7 +121,7 @@ async def queue_deliveries(
             "message_id": "msg_" + uuid.uuid4().hex,
             "revision_id": revision.id,
             "booking_id": booking.id,
-            "endpoint_id": endpoint.id,
+            "endpoint_id": endpoint_id,
             "sequence": revision.sequence,
             "status": DeliveryStatus.PENDING,
             "attempts": 0,

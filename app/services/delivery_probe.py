@@ -9,6 +9,9 @@ failed probe changes nothing of the delivery's schedule (the schedule's length s
 Standard Webhooks suggests). A probe the PMS accepts makes every pending delivery of the
 endpoint due at once, and a drain sends them, several bookings at a time, each booking's
 revisions in order.
+
+The drain is also how new revisions go out (app/jobs/bookings.py): one job per endpoint sends
+many bookings' deliveries side by side, rather than one job per booking.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -31,6 +35,7 @@ from app.models import BookingDelivery, PmsEndpoint
 from app.models.bookings import DeliveryStatus
 from app.services.delivery import (
     CLAIMED_RETRY_SECONDS,
+    Delivered,
     bring_forward,
     claim,
     deliver_pending,
@@ -44,9 +49,9 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Bookings drained side by side: a PMS that just came back gets a few requests at a time,
-# not its whole backlog at once.
-DRAIN_CONCURRENCY = 4
+# Bookings drained side by side: a PMS gets a few requests at a time, not its whole backlog
+# at once (per-booking jobs sent up to 10 per worker at once before; benchmarks/bookings_speed.py).
+DRAIN_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,19 @@ async def probe_endpoint(
     return Probe(retry=wait)
 
 
+@dataclass(frozen=True)
+class Drained:
+    """Where an endpoint's deliveries stand after `drain_endpoint`: `more` (the budget ran
+    out with deliveries due: go on at once), the bookings whose next delivery is due `later`
+    (booking id, seconds), `probe_in` (an attempt failed: probe the endpoint that soon), and
+    `recovered` (a failing endpoint answered: its backlog was made due)."""
+
+    more: bool = False
+    later: Sequence[tuple[int, float]] = ()
+    probe_in: float | None = None
+    recovered: bool = False
+
+
 async def drain_endpoint(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -132,18 +150,19 @@ async def drain_endpoint(
     endpoint_id: int,
     *,
     budget_seconds: float,
-) -> bool:
-    """Send the endpoint's due deliveries, DRAIN_CONCURRENCY bookings at a time, each booking
-    in order; True when the budget ran out with more due (the caller goes on at once)."""
+    concurrency: int = DRAIN_CONCURRENCY,
+) -> Drained:
+    """Send the endpoint's due deliveries, `concurrency` bookings at a time, each booking in
+    order (deliver_pending: n+1 only after n succeeded, each claimed under its lease)."""
     deadline = time.monotonic() + budget_seconds
-    gate = asyncio.Semaphore(DRAIN_CONCURRENCY)
+    gate = asyncio.Semaphore(concurrency)
 
-    async def one(booking_id: int) -> bool:
+    async def one(booking_id: int) -> Delivered:
         async with gate:
             left = deadline - time.monotonic()
             if left <= 0:
-                return True
-            done = await deliver_pending(
+                return Delivered(more=True)
+            return await deliver_pending(
                 sessions,
                 settings,
                 http,
@@ -151,21 +170,59 @@ async def drain_endpoint(
                 booking_id=booking_id,
                 budget_seconds=left,
             )
-            return done.more
 
     # A booking is taken once per call: one whose turn is blocked (its oldest revision spent
     # its retries and waits for a replay) stays due and must not keep the drain spinning.
-    seen: set[int] = set()
+    seen: dict[int, Delivered] = {}
     while True:
         async with sessions() as session:
             pairs = await due_deliveries(session, endpoint_id=endpoint_id)
         bookings = [booking for _, booking in pairs if booking not in seen]
         if not bookings:
-            return False
-        seen.update(bookings)
-        more = await asyncio.gather(*(one(booking) for booking in bookings))
-        if any(more) or time.monotonic() > deadline:
-            return True
+            return _drained(seen, more=False)
+        done = await asyncio.gather(*(one(booking) for booking in bookings))
+        seen.update(zip(bookings, done, strict=True))
+        if any(d.more for d in done) or time.monotonic() > deadline:
+            return _drained(seen, more=True)
+
+
+def _drained(done: dict[int, Delivered], *, more: bool) -> Drained:
+    probes = [d.probe_in for d in done.values() if d.probe_in is not None]
+    return Drained(
+        more=more,
+        later=[(b, d.defer) for b, d in done.items() if d.defer is not None and not d.more],
+        probe_in=min(probes, default=None),
+        recovered=any(d.recovered for d in done.values()),
+    )
+
+
+async def sendable_now(session: AsyncSession, endpoint_id: int) -> bool:
+    """Whether a drain of the endpoint would send something now: an enabled endpoint's
+    pending delivery that is due, next in its booking's order and held by no sender."""
+    now = utcnow()
+    earlier = aliased(BookingDelivery)
+    blocked = exists().where(
+        and_(
+            earlier.endpoint_id == BookingDelivery.endpoint_id,
+            earlier.booking_id == BookingDelivery.booking_id,
+            earlier.status != DeliveryStatus.DELIVERED,
+            earlier.sequence < BookingDelivery.sequence,
+        )
+    )
+    stmt = (
+        select(BookingDelivery.id)
+        .join(PmsEndpoint, BookingDelivery.endpoint_id == PmsEndpoint.id)
+        .where(
+            BookingDelivery.endpoint_id == endpoint_id,
+            BookingDelivery.status == DeliveryStatus.PENDING,
+            BookingDelivery.next_attempt_at <= now,
+            or_(BookingDelivery.lease_until.is_(None), BookingDelivery.lease_until < now),
+            PmsEndpoint.disabled_at.is_(None),
+            ~blocked,
+        )
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None
 
 
 async def endpoints_to_probe(session: AsyncSession) -> list[int]:

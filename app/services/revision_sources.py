@@ -32,6 +32,14 @@ async def revisions_for_webhook(
 ) -> list[ChannexRevision]:
     """The revision a webhook names, preceded by any older unacknowledged revision of the same
     booking we have not stored: webhooks arrive out of order (§8.4), the PMS must not."""
+    *older, rev = await fetch_for_webhook(channex, revision_id)
+    known = await stored_ids(session, [r.id for r in older])
+    return [r for r in older if r.id not in known] + [rev]
+
+
+async def fetch_for_webhook(channex: ChannexClient, revision_id: str) -> list[ChannexRevision]:
+    """The revision a webhook names, last, after the older unacknowledged revisions of its
+    booking in Channex's feed, stored or not (`drop_stored` tells)."""
     rev = await channex.get_booking_revision(revision_id)  # never GET /bookings (§7.3)
     if rev.status == "new":
         return [rev]  # a booking's first revision: nothing can precede it
@@ -43,11 +51,19 @@ async def revisions_for_webhook(
         and r.id != rev.id
         and r.inserted_instant() < rev.inserted_instant()
     ]
-    known = await _stored_ids(session, [r.id for r in older])
-    return [r for r in older if r.id not in known] + [rev]
+    return [*older, rev]
 
 
-async def _stored_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+async def drop_stored(
+    session: AsyncSession, revisions: Sequence[ChannexRevision]
+) -> list[ChannexRevision]:
+    """Those of `revisions` not stored yet, in one query."""
+    known = await stored_ids(session, [r.id for r in revisions])
+    return [r for r in revisions if r.id not in known]
+
+
+async def stored_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    """Those of these Channex revision ids we have stored."""
     if not ids:
         return set()
     stmt = select(BookingRevision.channex_revision_id).where(
@@ -98,7 +114,7 @@ async def quarantine_malformed(
     """Keep a feed entry that does not parse, as Channex sent it (encrypted: it holds guest
     data), with why; re-applying it later reads it from Channex again. One already stored
     (applied before, its ack lost) needs nothing but the ack."""
-    if await _stored_ids(session, [malformed.id]):
+    if await stored_ids(session, [malformed.id]):
         return
     attributes = malformed.item.get("attributes")
     attrs = attributes if isinstance(attributes, dict) else {}
