@@ -221,17 +221,19 @@ async def deliver_pending(
     as it goes; no new one is started after `budget_seconds`."""
     deadline = time.monotonic() + budget_seconds
     recovered = False
-    while True:
-        async with sessions() as session:
+    # One session for the booking's steps, each committed: a session per step paid a
+    # connection check-out and ping for each (benchmarks/bookings_speed.py).
+    async with sessions() as session:
+        while True:
             step = await deliver_step(
                 session, settings, http, endpoint_id=endpoint_id, booking_id=booking_id
             )
             await session.commit()
-        recovered = recovered or step.recovered
-        if not step.sent:
-            return Delivered(defer=step.defer, probe_in=step.probe_in, recovered=recovered)
-        if time.monotonic() > deadline:
-            return Delivered(more=True, recovered=recovered)
+            recovered = recovered or step.recovered
+            if not step.sent:
+                return Delivered(defer=step.defer, probe_in=step.probe_in, recovered=recovered)
+            if time.monotonic() > deadline:
+                return Delivered(more=True, recovered=recovered)
 
 
 def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
