@@ -37,7 +37,7 @@ from app.models import (
 )
 from app.models.bookings import DeliveryStatus
 from app.schemas_revision import RevisionDelivery
-from app.services.booking_payloads import as_row, revision_query, revision_read
+from app.services.booking_payloads import RevisionRow, as_row, revision_query, revision_read
 from app.services.callback_urls import CallbackUrlError, check_callback_url
 from app.services.personal_data import build_cipher, open_secret, seal_secret
 from app.services.rows import insert_ignore
@@ -189,7 +189,7 @@ async def deliver_step(
             await bring_forward(session, endpoint_id)
         await session.flush()
         return Step(sent=True, recovered=recovered)
-    step = await _failed(session, delivery, endpoint, status, retry_after, error)
+    step = await record_failure(session, delivery, endpoint, status, retry_after, error)
     if endpoint.disabled_at is not None:
         return step
     probe_in = settings.pms_probe_interval_seconds
@@ -247,7 +247,7 @@ def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
     endpoint.next_probe_at = None
 
 
-async def _failed(
+async def record_failure(
     session: AsyncSession,
     delivery: BookingDelivery,
     endpoint: PmsEndpoint,
@@ -255,6 +255,8 @@ async def _failed(
     retry_after: float | None,
     error: str,
 ) -> Step:
+    """A failed attempt (counted by the caller): its lease cleared, the endpoint marked
+    failing, and the next try scheduled (or the endpoint disabled on a 410)."""
     delivery.lease_until = None
     delivery.last_error = error
     endpoint.last_error = error
@@ -357,7 +359,11 @@ async def delivery_body(
     session: AsyncSession, settings: Settings, delivery: BookingDelivery
 ) -> str:
     stmt = revision_query().where(BookingRevision.id == delivery.revision_id)
-    row = as_row((await session.execute(stmt)).one())
+    return encode_body(settings, delivery, as_row((await session.execute(stmt)).one()))
+
+
+def encode_body(settings: Settings, delivery: BookingDelivery, row: RevisionRow) -> str:
+    """The delivery's JSON body, from its revision's row (booking_payloads.revision_query)."""
     read = revision_read(row, build_cipher(settings))
     payload = RevisionDelivery(
         type="booking.revision",

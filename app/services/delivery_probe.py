@@ -11,12 +11,12 @@ endpoint due at once, and a drain sends them, several bookings at a time, each b
 revisions in order.
 
 The drain is also how new revisions go out (app/jobs/bookings.py): one job per endpoint sends
-many bookings' deliveries side by side, rather than one job per booking.
+many bookings' deliveries side by side, in rounds claimed and recorded in one transaction
+each (app/services/delivery_rounds.py), rather than one job per booking.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -35,16 +35,14 @@ from app.models import BookingDelivery, PmsEndpoint
 from app.models.bookings import DeliveryStatus
 from app.services.delivery import (
     CLAIMED_RETRY_SECONDS,
-    Delivered,
     bring_forward,
     claim,
-    deliver_pending,
     delivery_body,
     disable_gone,
-    due_deliveries,
     mark_delivered,
     post_delivery,
 )
+from app.services.delivery_rounds import next_of_its_booking, send_round
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -133,9 +131,9 @@ async def probe_endpoint(
 @dataclass(frozen=True)
 class Drained:
     """Where an endpoint's deliveries stand after `drain_endpoint`: `more` (the budget ran
-    out with deliveries due: go on at once), the bookings whose next delivery is due `later`
-    (booking id, seconds), `probe_in` (an attempt failed: probe the endpoint that soon), and
-    `recovered` (a failing endpoint answered: its backlog was made due)."""
+    out with deliveries due: go on at once), the bookings whose failed delivery is tried
+    again `later` (booking id, seconds), `probe_in` (an attempt failed: probe the endpoint
+    that soon), and `recovered` (a failing endpoint answered: its backlog was made due)."""
 
     more: bool = False
     later: Sequence[tuple[int, float]] = ()
@@ -152,63 +150,27 @@ async def drain_endpoint(
     budget_seconds: float,
     concurrency: int = DRAIN_CONCURRENCY,
 ) -> Drained:
-    """Send the endpoint's due deliveries, `concurrency` bookings at a time, each booking in
-    order (deliver_pending: n+1 only after n succeeded, each claimed under its lease)."""
+    """Send the endpoint's due deliveries in rounds of `concurrency` bookings, each booking
+    in order (app/services/delivery_rounds.py), until none is sendable or the budget is
+    spent. A booking whose delivery failed waits for its next try, so the rounds end."""
     deadline = time.monotonic() + budget_seconds
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(booking_id: int) -> Delivered:
-        async with gate:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return Delivered(more=True)
-            return await deliver_pending(
-                sessions,
-                settings,
-                http,
-                endpoint_id=endpoint_id,
-                booking_id=booking_id,
-                budget_seconds=left,
-            )
-
-    # A booking is taken once per call: one whose turn is blocked (its oldest revision spent
-    # its retries and waits for a replay) stays due and must not keep the drain spinning.
-    seen: dict[int, Delivered] = {}
+    later: list[tuple[int, float]] = []
+    probes: list[float] = []
+    recovered = False
     while True:
-        async with sessions() as session:
-            pairs = await due_deliveries(session, endpoint_id=endpoint_id)
-        bookings = [booking for _, booking in pairs if booking not in seen]
-        if not bookings:
-            return _drained(seen, more=False)
-        done = await asyncio.gather(*(one(booking) for booking in bookings))
-        seen.update(zip(bookings, done, strict=True))
-        if any(d.more for d in done) or time.monotonic() > deadline:
-            return _drained(seen, more=True)
-
-
-def _drained(done: dict[int, Delivered], *, more: bool) -> Drained:
-    probes = [d.probe_in for d in done.values() if d.probe_in is not None]
-    return Drained(
-        more=more,
-        later=[(b, d.defer) for b, d in done.items() if d.defer is not None and not d.more],
-        probe_in=min(probes, default=None),
-        recovered=any(d.recovered for d in done.values()),
-    )
+        done = await send_round(sessions, settings, http, endpoint_id, size=concurrency)
+        later += done.later
+        probes += [done.probe_in] if done.probe_in is not None else []
+        recovered = recovered or done.recovered
+        more = done.taken > 0
+        if not more or time.monotonic() > deadline:
+            return Drained(more, later, min(probes, default=None), recovered)
 
 
 async def sendable_now(session: AsyncSession, endpoint_id: int) -> bool:
     """Whether a drain of the endpoint would send something now: an enabled endpoint's
     pending delivery that is due, next in its booking's order and held by no sender."""
     now = utcnow()
-    earlier = aliased(BookingDelivery)
-    blocked = exists().where(
-        and_(
-            earlier.endpoint_id == BookingDelivery.endpoint_id,
-            earlier.booking_id == BookingDelivery.booking_id,
-            earlier.status != DeliveryStatus.DELIVERED,
-            earlier.sequence < BookingDelivery.sequence,
-        )
-    )
     stmt = (
         select(BookingDelivery.id)
         .join(PmsEndpoint, BookingDelivery.endpoint_id == PmsEndpoint.id)
@@ -218,7 +180,7 @@ async def sendable_now(session: AsyncSession, endpoint_id: int) -> bool:
             BookingDelivery.next_attempt_at <= now,
             or_(BookingDelivery.lease_until.is_(None), BookingDelivery.lease_until < now),
             PmsEndpoint.disabled_at.is_(None),
-            ~blocked,
+            next_of_its_booking(),
         )
         .limit(1)
     )

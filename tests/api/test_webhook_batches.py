@@ -244,3 +244,54 @@ async def test_deliveries_per_endpoint_go_once_each_in_order_per_booking(
     async with res.session_factory() as session:
         statuses = set((await session.execute(select(BookingDelivery.status))).scalars())
     assert statuses == {DeliveryStatus.DELIVERED}
+
+
+async def test_a_refused_delivery_in_a_round_waits_alone_and_its_booking_behind_it(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+) -> None:
+    await onboard(client)
+    secret = await configure_endpoint(client)
+    prop, room, rate = ids(channex)
+    refused = bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=0)
+    booking = bookings.booking_of(refused)
+    kw = {"room_type_id": room, "rate_plan_id": rate, "booking_id": booking}
+    behind = bookings.add(prop, status="modified", minutes=5, **kw)
+    others = [bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=n) for n in (1, 2)]
+    accepted: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        revision = verified(request, secret)["data"]["id"]  # type: ignore[index]
+        if revision == refused:
+            return httpx.Response(500)
+        accepted.append(str(revision))
+        return httpx.Response(204)
+
+    router.post(PMS_URL).mock(side_effect=answer)
+    await process(app, await stored_events(app, bookings, [refused, behind, *others]))
+    res = resources(app)
+    async with res.session_factory() as session:
+        (endpoint_id,) = set((await session.execute(select(BookingDelivery.endpoint_id))).scalars())
+
+    drained = await drain_endpoint(
+        res.session_factory, res.settings, res.pms_http, endpoint_id, budget_seconds=10
+    )
+
+    assert sorted(accepted) == sorted(others)  # the refusal held up no other booking
+    async with res.session_factory() as session:
+        rows = {
+            d.revision_id: d for d in (await session.execute(select(BookingDelivery))).scalars()
+        }
+        by_revision = {
+            r.id: r.channex_revision_id
+            for r in (await session.execute(select(BookingRevision))).scalars()
+        }
+    state = {by_revision[k]: (d.status, d.attempts) for k, d in rows.items()}
+    assert state[refused] == (DeliveryStatus.PENDING, 1)
+    assert state[behind] == (DeliveryStatus.PENDING, 0)  # n+1 waits for n
+    booking_pk = next(d.booking_id for k, d in rows.items() if by_revision[k] == refused)
+    assert [b for b, _ in drained.later] == [booking_pk]  # its retry gets a job of its own
+    assert drained.probe_in is not None
