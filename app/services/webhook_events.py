@@ -11,7 +11,6 @@ events of its batch go on.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ from app.services.channel_events import ChannelChange, handle_channel_event
 from app.services.inbox import mark_event
 from app.services.revision_batches import apply_and_ack_batch
 from app.services.revision_intake import Sessions, quarantine_unreadable
-from app.services.revision_sources import drop_stored, fetch_for_webhook
+from app.services.revision_sources import drop_stored, fetch_for_webhooks
 from app.settings import Settings
 
 
@@ -130,16 +129,8 @@ async def _booking_events(
     events: Sequence[tuple[int, str]],
 ) -> tuple[EventOutcome, float | None]:
     """Fetch the events' revisions concurrently, apply them as one batch, mark the events."""
-    gate = asyncio.Semaphore(FETCH_CONCURRENCY)
-
-    async def fetch(revision_id: str) -> list[ChannexRevision] | ChannexError:
-        async with gate:
-            try:
-                return await fetch_for_webhook(channex, revision_id)
-            except ChannexError as exc:
-                return exc
-
-    fetched = await asyncio.gather(*(fetch(revision_id) for _, revision_id in events))
+    wanted = [revision_id for _, revision_id in events]
+    fetched = await fetch_for_webhooks(channex, wanted, concurrency=FETCH_CONCURRENCY)
     older: list[ChannexRevision] = []
     named: list[ChannexRevision] = []
     done: list[int] = []

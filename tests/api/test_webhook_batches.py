@@ -134,6 +134,8 @@ async def test_a_batch_applies_each_booking_in_channex_order_whatever_the_webhoo
     assert (read["status"], read["last_sequence"]) == ("cancelled", 3)
     assert sorted(bookings.acked) == sorted([first, second, third, other])
     assert len(bookings.acked) == 4  # each acked once, though the feed served some twice
+    feed_reads = [c for c in bookings.calls if c.url.path.endswith("/booking_revisions/feed")]
+    assert len(feed_reads) == 1  # once for the batch's two revisions that are not new
 
 
 async def test_a_failed_ack_in_a_batch_leaves_that_revision_to_the_reconciliation(
