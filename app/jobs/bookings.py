@@ -21,20 +21,27 @@ from app.jobs.requests import (
     request_channel_state_deliveries,
     request_connection_follow_up,
     request_deliveries,
+    request_delivery,
     request_drift_check,
     request_endpoint_drain,
     request_endpoint_probe,
+    request_event_block,
     request_reconciliation,
     request_reconciliation_step,
 )
 from app.jobs.spec import WORK_BUDGET_SECONDS
 from app.services.channel_state import IMPORT_FAILED, IMPORT_SENT, mark_import
 from app.services.delivery import deliver_pending, due_deliveries
-from app.services.delivery_probe import drain_endpoint, endpoints_to_probe, probe_endpoint
-from app.services.inbox import pending_event_ids
+from app.services.delivery_probe import (
+    drain_endpoint,
+    endpoints_to_probe,
+    probe_endpoint,
+    sendable_now,
+)
+from app.services.inbox import pending_event_blocks, pending_event_ids
 from app.services.reconciliation import reconcile_due, reconcile_page, reconciliation_needed
 from app.services.revision_intake import deliveries_due
-from app.services.webhook_events import process_event
+from app.services.webhook_events import EventOutcome, process_events
 from app.services.webhook_registration import check_webhook
 
 log = logging.getLogger(__name__)
@@ -51,13 +58,42 @@ def _backoff(ctx: WorkerContext) -> float:
     return float(min(300, 5 * 2 ** (ctx.get("job_try", 1) - 1)))
 
 
+async def process_webhook_events(ctx: WorkerContext, block: int) -> None:
+    """Job: the pending events of one block of ids (requests.WEBHOOK_BLOCK_SIZE), its booking
+    events fetched, applied and acked as one batch; then ask for what follows from them."""
+    async with ctx["session_factory"]() as session:
+        event_ids = await pending_event_ids(session, among=requests.block_ids(block))
+    await _process(ctx, event_ids)
+
+
+async def process_block_again_if_pending(ctx: WorkerContext, block: int) -> None:
+    """After a block's run ended and its id is free (JobSpec.after_end): events committed
+    while it ran found its id taken, and would otherwise wait for the sweep."""
+    if ctx["channex"] is None:
+        return  # sync is off: booking events stay pending, asking again would only spin
+    async with ctx["session_factory"]() as session:
+        pending = await pending_event_ids(session, among=requests.block_ids(block))
+    if pending:
+        await request_event_block(ctx["queue"], block)
+
+
 async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
     """Job: act on one stored webhook, then ask for what follows from it."""
+    await _process(ctx, [event_id])
+
+
+async def _process(ctx: WorkerContext, event_ids: Sequence[int]) -> None:
+    processed = await process_events(
+        ctx["session_factory"], ctx["settings"], ctx["channex"], event_ids
+    )
+    for outcome in processed.outcomes:
+        await _follow_up(ctx, outcome)
+    if processed.retry_after is not None:  # Channex was away for some: they stay pending
+        raise Retry(defer=max(_backoff(ctx), processed.retry_after))
+
+
+async def _follow_up(ctx: WorkerContext, outcome: EventOutcome) -> None:
     settings, queue = ctx["settings"], ctx["queue"]
-    try:
-        outcome = await process_event(ctx["session_factory"], settings, ctx["channex"], event_id)
-    except TRANSIENT_ERRORS as exc:
-        raise Retry(defer=max(_backoff(ctx), getattr(exc, "retry_after", 0.0))) from exc
     await _request_deliveries(ctx, outcome.booking_ids)
     if outcome.reconcile:
         await request_reconciliation(queue, defer=RECONCILE_SOON_SECONDS)
@@ -71,14 +107,14 @@ async def process_webhook_event(ctx: WorkerContext, event_id: int) -> None:
 
 
 async def drain_inbox(ctx: WorkerContext) -> None:
-    """Job: one job per pending inbox event (the intake's InboxWaker asks for this). Job ids
-    are per event, so events already queued or running are not queued twice."""
+    """Job: one job per block of pending inbox events (the intake's InboxWaker asks for
+    this). Job ids are per block, so blocks already queued or running are not queued twice."""
     async with ctx["session_factory"]() as session:
-        event_ids = await pending_event_ids(session)
-    wanted = [requests.webhook_event(event_id) for event_id in event_ids]
-    # Asked first, in one round trip: under a burst every drain finds hundreds of events
-    # queued already, and an enqueue costs several round trips only to be refused. This
-    # took a third of the workers' time at 1,000 bookings (benchmarks/bookings_speed.py).
+        blocks = await pending_event_blocks(session, requests.WEBHOOK_BLOCK_SIZE)
+    wanted = [requests.webhook_block(block) for block in blocks]
+    # Asked first, in one round trip: under a burst every drain finds most blocks queued
+    # already, and an enqueue costs several round trips only to be refused. This took a
+    # third of the workers' time at 1,000 bookings (benchmarks/bookings_speed.py).
     queued = await ctx["queue"].queued([job.job_id for job in wanted if job.job_id])
     for job in wanted:
         if job.job_id not in queued:
@@ -137,17 +173,34 @@ async def probe_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:
 
 
 async def drain_pms_endpoint(ctx: WorkerContext, endpoint_id: int) -> None:
-    """Job: send a recovered endpoint's due deliveries, a few bookings at a time; after
-    WORK_BUDGET_SECONDS the rest goes on in a run of its own."""
-    more = await drain_endpoint(
+    """Job: send the endpoint's due deliveries, a few bookings at a time, each booking's in
+    order: new revisions, and a recovered endpoint's backlog. A booking whose next delivery
+    is due later gets its own deferred job (so that the endpoint's job never waits out one
+    booking's retry); after WORK_BUDGET_SECONDS the rest goes on in a run of its own."""
+    queue = ctx["queue"]
+    drained = await drain_endpoint(
         ctx["session_factory"],
         ctx["settings"],
         ctx["pms_http"],
         endpoint_id,
         budget_seconds=WORK_BUDGET_SECONDS,
     )
-    if more:
+    for booking_id, defer in drained.later:
+        if defer <= MAX_DELIVERY_DEFER_SECONDS:
+            await request_delivery(queue, endpoint_id, booking_id, defer=defer)
+    if drained.probe_in is not None and drained.probe_in <= MAX_DELIVERY_DEFER_SECONDS:
+        await request_endpoint_probe(queue, endpoint_id, defer=drained.probe_in)
+    if drained.more:
         raise Retry(defer=0)
+
+
+async def drain_again_if_due(ctx: WorkerContext, endpoint_id: int) -> None:
+    """After a drain's run ended and its id is free (JobSpec.after_end): deliveries made due
+    while it ran (or of bookings it had done with) found its id taken."""
+    async with ctx["session_factory"]() as session:
+        due = await sendable_now(session, endpoint_id)
+    if due:
+        await request_endpoint_drain(ctx["queue"], endpoint_id)
 
 
 async def import_channel_reservations(ctx: WorkerContext, channex_channel_id: str) -> None:
@@ -193,11 +246,12 @@ async def scan_bookings(session: AsyncSession) -> list[JobRequest]:
     """Sweep scanner: inbox events not yet processed, deliveries due, a probe on each failing
     PMS endpoint, and the periodic reconciliation and webhook check (all throttle
     themselves)."""
-    jobs = [
-        requests.webhook_event(event_id)
-        for event_id in await pending_event_ids(session, older_than=INBOX_GRACE_SECONDS)
-    ]
-    jobs += [requests.delivery(e, b) for e, b in await due_deliveries(session)]
+    blocks = await pending_event_blocks(
+        session, requests.WEBHOOK_BLOCK_SIZE, older_than=INBOX_GRACE_SECONDS
+    )
+    jobs = [requests.webhook_block(block) for block in blocks]
+    endpoints = sorted({e for e, _ in await due_deliveries(session)})
+    jobs += [requests.endpoint_drain(e) for e in endpoints]
     jobs += [requests.endpoint_probe(e) for e in await endpoints_to_probe(session)]
     if await reconciliation_needed(session):
         jobs.append(requests.reconciliation())

@@ -59,6 +59,13 @@ def build_registry() -> dict[str, JobSpec]:
             BOOKINGS_QUEUE,
             max_tries=8,
         ),
+        JobSpec(
+            requests.PROCESS_WEBHOOK_EVENTS,
+            bookings.process_webhook_events,
+            BOOKINGS_QUEUE,
+            max_tries=8,
+            after_end=bookings.process_block_again_if_pending,
+        ),
         JobSpec(requests.DRAIN_INBOX, bookings.drain_inbox, BOOKINGS_QUEUE),
         JobSpec(requests.RECONCILE_BOOKINGS, bookings.reconcile_bookings, BOOKINGS_QUEUE),
         JobSpec(requests.DELIVER_BOOKING, bookings.deliver_booking, BOOKINGS_QUEUE, max_tries=50),
@@ -67,7 +74,11 @@ def build_registry() -> dict[str, JobSpec]:
             requests.PROBE_PMS_ENDPOINT, bookings.probe_pms_endpoint, BOOKINGS_QUEUE, max_tries=240
         ),
         JobSpec(
-            requests.DRAIN_PMS_ENDPOINT, bookings.drain_pms_endpoint, BOOKINGS_QUEUE, max_tries=100
+            requests.DRAIN_PMS_ENDPOINT,
+            bookings.drain_pms_endpoint,
+            BOOKINGS_QUEUE,
+            max_tries=100,
+            after_end=bookings.drain_again_if_due,
         ),
         JobSpec(
             requests.IMPORT_CHANNEL_RESERVATIONS,

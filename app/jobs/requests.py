@@ -22,6 +22,7 @@ FULL_SYNC_ARI = "full_sync_ari"
 NIGHTLY_ARI = "nightly_ari"
 CHECK_ARI_DRIFT = "check_ari_drift"
 PROCESS_WEBHOOK_EVENT = "process_webhook_event"
+PROCESS_WEBHOOK_EVENTS = "process_webhook_events"
 DRAIN_INBOX = "drain_inbox"
 RECONCILE_BOOKINGS = "reconcile_bookings"
 DELIVER_BOOKING = "deliver_booking"
@@ -118,8 +119,29 @@ async def request_drift_check(queue: JobQueue, property_pk: int, *, defer: float
 RECONCILE_SOON_SECONDS = 2.0
 
 
+# Events are processed in blocks of consecutive ids, a block's booking events as one batch
+# (one transaction, acks in parallel: app/services/revision_batches.py). A block is a fixed
+# range of ids, so every asker (the intake's waker, a drain, the sweep) names the same job for
+# an event, and two jobs never share an event.
+WEBHOOK_BLOCK_SIZE = 50
+
+
 def webhook_event(event_id: int) -> JobRequest:
+    """One event alone (a job queued before blocks existed, or a caller that wants just it)."""
     return JobRequest(PROCESS_WEBHOOK_EVENT, (event_id,), f"webhook-event:{event_id}")
+
+
+def webhook_block(block: int) -> JobRequest:
+    return JobRequest(PROCESS_WEBHOOK_EVENTS, (block,), f"webhook-block:{block}")
+
+
+def event_block(event_id: int) -> int:
+    """The block of ids `event_id` belongs to."""
+    return event_id // WEBHOOK_BLOCK_SIZE
+
+
+def block_ids(block: int) -> range:
+    return range(block * WEBHOOK_BLOCK_SIZE, (block + 1) * WEBHOOK_BLOCK_SIZE)
 
 
 def inbox_drain() -> JobRequest:
@@ -127,9 +149,10 @@ def inbox_drain() -> JobRequest:
     return JobRequest(DRAIN_INBOX)
 
 
-def delivery(endpoint_id: int, booking_id: int) -> JobRequest:
+def delivery(endpoint_id: int, booking_id: int, *, defer: float | None = None) -> JobRequest:
+    """One booking's deliveries: its retries, each at its own time."""
     return JobRequest(
-        DELIVER_BOOKING, (endpoint_id, booking_id), f"deliver:{endpoint_id}:{booking_id}"
+        DELIVER_BOOKING, (endpoint_id, booking_id), f"deliver:{endpoint_id}:{booking_id}", defer
     )
 
 
@@ -140,6 +163,8 @@ def endpoint_probe(endpoint_id: int, *, defer: float | None = None) -> JobReques
 
 
 def endpoint_drain(endpoint_id: int) -> JobRequest:
+    """Every due delivery of the endpoint, many bookings side by side (new revisions, and a
+    recovered endpoint's backlog)."""
     return JobRequest(DRAIN_PMS_ENDPOINT, (endpoint_id,), f"drain:{endpoint_id}")
 
 
@@ -171,8 +196,13 @@ def webhook_check() -> JobRequest:
 
 
 async def request_event_processing(queue: JobQueue, event_id: int) -> bool:
-    """After the commit that stored the event."""
-    return await webhook_event(event_id).send(queue)
+    """After the commit that stored the event: its block's job (JobSpec.after_end of that
+    job finds an event its running job turned away)."""
+    return await webhook_block(event_block(event_id)).send(queue)
+
+
+async def request_event_block(queue: JobQueue, block: int) -> bool:
+    return await webhook_block(block).send(queue)
 
 
 async def request_inbox_drain(queue: JobQueue) -> bool:
@@ -180,9 +210,18 @@ async def request_inbox_drain(queue: JobQueue) -> bool:
 
 
 async def request_deliveries(queue: JobQueue, pairs: Iterable[tuple[int, int]]) -> None:
-    """After the commit that gave these (endpoint, booking) pairs something to deliver."""
-    for endpoint_id, booking_id in pairs:
-        await delivery(endpoint_id, booking_id).send(queue)
+    """After the commit that gave these (endpoint, booking) pairs something to deliver: one
+    drain per endpoint (JobSpec.after_end of a running one finds what it turned away)."""
+    for endpoint_id in sorted({endpoint_id for endpoint_id, _ in pairs}):
+        await endpoint_drain(endpoint_id).send(queue)
+
+
+async def request_delivery(
+    queue: JobQueue, endpoint_id: int, booking_id: int, *, defer: float
+) -> bool:
+    """After the commit of a failed attempt (or one found in flight elsewhere): the booking's
+    next try, at its own time."""
+    return await delivery(endpoint_id, booking_id, defer=defer).send(queue)
 
 
 async def request_endpoint_probe(queue: JobQueue, endpoint_id: int, *, defer: float) -> bool:

@@ -35,7 +35,7 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 JOB_COMPLETION_WAIT_SECONDS = 20
 MAX_JOBS_PER_WORKER = 10
 # How often an idle queue loop asks Redis for due jobs; arq's default is 0.5 s. A booking
-# passes through three jobs (drain_inbox, process_webhook_event, deliver_booking), each
+# passes through three jobs (drain_inbox, process_webhook_events, drain_pms_endpoint), each
 # waiting for the next poll, and a slot freed by a finished job stays empty until then:
 # at 0.5 s that was 1.2 s of a booking's 1.5 s end to end and capped 2 workers near 30
 # revisions/s (benchmarks/bookings_speed.py), and it alone would spend an idle ARI change's

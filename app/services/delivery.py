@@ -37,7 +37,7 @@ from app.models import (
 )
 from app.models.bookings import DeliveryStatus
 from app.schemas_revision import RevisionDelivery
-from app.services.booking_payloads import as_row, revision_query, revision_read
+from app.services.booking_payloads import RevisionRow, as_row, revision_query, revision_read
 from app.services.callback_urls import CallbackUrlError, check_callback_url
 from app.services.personal_data import build_cipher, open_secret, seal_secret
 from app.services.rows import insert_ignore
@@ -97,10 +97,22 @@ async def queue_deliveries(
     revision: BookingRevision,
     booking: Booking,
     prop: Property,
+    *,
+    endpoints: dict[int, int | None] | None = None,
 ) -> None:
-    """Add the revision's delivery row (if the organization has an endpoint)."""
-    endpoint = await endpoint_for(session, settings, prop.organization_id)
-    if endpoint is None or revision.sequence is None:
+    """Add the revision's delivery row (if the organization has an endpoint). `endpoints`:
+    a batch's memo of endpoint ids by organization."""
+    if revision.sequence is None:
+        return
+    org = prop.organization_id
+    if endpoints is None or org not in endpoints:
+        endpoint = await endpoint_for(session, settings, org)
+        endpoint_id = None if endpoint is None else endpoint.id
+        if endpoints is not None:
+            endpoints[org] = endpoint_id
+    else:
+        endpoint_id = endpoints[org]
+    if endpoint_id is None:
         return
     await insert_ignore(
         session,
@@ -109,7 +121,7 @@ async def queue_deliveries(
             "message_id": "msg_" + uuid.uuid4().hex,
             "revision_id": revision.id,
             "booking_id": booking.id,
-            "endpoint_id": endpoint.id,
+            "endpoint_id": endpoint_id,
             "sequence": revision.sequence,
             "status": DeliveryStatus.PENDING,
             "attempts": 0,
@@ -177,7 +189,7 @@ async def deliver_step(
             await bring_forward(session, endpoint_id)
         await session.flush()
         return Step(sent=True, recovered=recovered)
-    step = await _failed(session, delivery, endpoint, status, retry_after, error)
+    step = await record_failure(session, delivery, endpoint, status, retry_after, error)
     if endpoint.disabled_at is not None:
         return step
     probe_in = settings.pms_probe_interval_seconds
@@ -209,17 +221,19 @@ async def deliver_pending(
     as it goes; no new one is started after `budget_seconds`."""
     deadline = time.monotonic() + budget_seconds
     recovered = False
-    while True:
-        async with sessions() as session:
+    # One session for the booking's steps, each committed: a session per step paid a
+    # connection check-out and ping for each (benchmarks/bookings_speed.py).
+    async with sessions() as session:
+        while True:
             step = await deliver_step(
                 session, settings, http, endpoint_id=endpoint_id, booking_id=booking_id
             )
             await session.commit()
-        recovered = recovered or step.recovered
-        if not step.sent:
-            return Delivered(defer=step.defer, probe_in=step.probe_in, recovered=recovered)
-        if time.monotonic() > deadline:
-            return Delivered(more=True, recovered=recovered)
+            recovered = recovered or step.recovered
+            if not step.sent:
+                return Delivered(defer=step.defer, probe_in=step.probe_in, recovered=recovered)
+            if time.monotonic() > deadline:
+                return Delivered(more=True, recovered=recovered)
 
 
 def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
@@ -233,7 +247,7 @@ def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
     endpoint.next_probe_at = None
 
 
-async def _failed(
+async def record_failure(
     session: AsyncSession,
     delivery: BookingDelivery,
     endpoint: PmsEndpoint,
@@ -241,6 +255,8 @@ async def _failed(
     retry_after: float | None,
     error: str,
 ) -> Step:
+    """A failed attempt (counted by the caller): its lease cleared, the endpoint marked
+    failing, and the next try scheduled (or the endpoint disabled on a 410)."""
     delivery.lease_until = None
     delivery.last_error = error
     endpoint.last_error = error
@@ -343,7 +359,11 @@ async def delivery_body(
     session: AsyncSession, settings: Settings, delivery: BookingDelivery
 ) -> str:
     stmt = revision_query().where(BookingRevision.id == delivery.revision_id)
-    row = as_row((await session.execute(stmt)).one())
+    return encode_body(settings, delivery, as_row((await session.execute(stmt)).one()))
+
+
+def encode_body(settings: Settings, delivery: BookingDelivery, row: RevisionRow) -> str:
+    """The delivery's JSON body, from its revision's row (booking_payloads.revision_query)."""
     read = revision_read(row, build_cipher(settings))
     payload = RevisionDelivery(
         type="booking.revision",

@@ -9,18 +9,22 @@ failed probe changes nothing of the delivery's schedule (the schedule's length s
 Standard Webhooks suggests). A probe the PMS accepts makes every pending delivery of the
 endpoint due at once, and a drain sends them, several bookings at a time, each booking's
 revisions in order.
+
+The drain is also how new revisions go out (app/jobs/bookings.py): one job per endpoint sends
+many bookings' deliveries side by side, in rounds claimed and recorded in one transaction
+each (app/services/delivery_rounds.py), rather than one job per booking.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -33,20 +37,19 @@ from app.services.delivery import (
     CLAIMED_RETRY_SECONDS,
     bring_forward,
     claim,
-    deliver_pending,
     delivery_body,
     disable_gone,
-    due_deliveries,
     mark_delivered,
     post_delivery,
 )
+from app.services.delivery_rounds import next_of_its_booking, send_round
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Bookings drained side by side: a PMS that just came back gets a few requests at a time,
-# not its whole backlog at once.
-DRAIN_CONCURRENCY = 4
+# Bookings drained side by side: a PMS gets a few requests at a time, not its whole backlog
+# at once (per-booking jobs sent up to 10 per worker at once before; benchmarks/bookings_speed.py).
+DRAIN_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,19 @@ async def probe_endpoint(
     return Probe(retry=wait)
 
 
+@dataclass(frozen=True)
+class Drained:
+    """Where an endpoint's deliveries stand after `drain_endpoint`: `more` (the budget ran
+    out with deliveries due: go on at once), the bookings whose failed delivery is tried
+    again `later` (booking id, seconds), `probe_in` (an attempt failed: probe the endpoint
+    that soon), and `recovered` (a failing endpoint answered: its backlog was made due)."""
+
+    more: bool = False
+    later: Sequence[tuple[int, float]] = ()
+    probe_in: float | None = None
+    recovered: bool = False
+
+
 async def drain_endpoint(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -132,40 +148,43 @@ async def drain_endpoint(
     endpoint_id: int,
     *,
     budget_seconds: float,
-) -> bool:
-    """Send the endpoint's due deliveries, DRAIN_CONCURRENCY bookings at a time, each booking
-    in order; True when the budget ran out with more due (the caller goes on at once)."""
+    concurrency: int = DRAIN_CONCURRENCY,
+) -> Drained:
+    """Send the endpoint's due deliveries in rounds of `concurrency` bookings, each booking
+    in order (app/services/delivery_rounds.py), until none is sendable or the budget is
+    spent. A booking whose delivery failed waits for its next try, so the rounds end."""
     deadline = time.monotonic() + budget_seconds
-    gate = asyncio.Semaphore(DRAIN_CONCURRENCY)
-
-    async def one(booking_id: int) -> bool:
-        async with gate:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return True
-            done = await deliver_pending(
-                sessions,
-                settings,
-                http,
-                endpoint_id=endpoint_id,
-                booking_id=booking_id,
-                budget_seconds=left,
-            )
-            return done.more
-
-    # A booking is taken once per call: one whose turn is blocked (its oldest revision spent
-    # its retries and waits for a replay) stays due and must not keep the drain spinning.
-    seen: set[int] = set()
+    later: list[tuple[int, float]] = []
+    probes: list[float] = []
+    recovered = False
     while True:
-        async with sessions() as session:
-            pairs = await due_deliveries(session, endpoint_id=endpoint_id)
-        bookings = [booking for _, booking in pairs if booking not in seen]
-        if not bookings:
-            return False
-        seen.update(bookings)
-        more = await asyncio.gather(*(one(booking) for booking in bookings))
-        if any(more) or time.monotonic() > deadline:
-            return True
+        done = await send_round(sessions, settings, http, endpoint_id, size=concurrency)
+        later += done.later
+        probes += [done.probe_in] if done.probe_in is not None else []
+        recovered = recovered or done.recovered
+        more = done.taken > 0
+        if not more or time.monotonic() > deadline:
+            return Drained(more, later, min(probes, default=None), recovered)
+
+
+async def sendable_now(session: AsyncSession, endpoint_id: int) -> bool:
+    """Whether a drain of the endpoint would send something now: an enabled endpoint's
+    pending delivery that is due, next in its booking's order and held by no sender."""
+    now = utcnow()
+    stmt = (
+        select(BookingDelivery.id)
+        .join(PmsEndpoint, BookingDelivery.endpoint_id == PmsEndpoint.id)
+        .where(
+            BookingDelivery.endpoint_id == endpoint_id,
+            BookingDelivery.status == DeliveryStatus.PENDING,
+            BookingDelivery.next_attempt_at <= now,
+            or_(BookingDelivery.lease_until.is_(None), BookingDelivery.lease_until < now),
+            PmsEndpoint.disabled_at.is_(None),
+            next_of_its_booking(),
+        )
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None
 
 
 async def endpoints_to_probe(session: AsyncSession) -> list[int]:

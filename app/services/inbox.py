@@ -162,8 +162,11 @@ def _insert_event(dialect: str) -> ReturningInsert[int]:
     return insert(WebhookEvent).on_conflict_do_nothing().returning(WebhookEvent.id)
 
 
-async def pending_event_ids(session: AsyncSession, *, older_than: float = 0.0) -> Sequence[int]:
-    """Events still to process (received at least `older_than` seconds ago)."""
+async def pending_event_ids(
+    session: AsyncSession, *, older_than: float = 0.0, among: range | None = None
+) -> Sequence[int]:
+    """Events still to process (received at least `older_than` seconds ago), with ids in
+    `among` if given."""
     cutoff = utcnow() - timedelta(seconds=older_than)
     stmt = (
         select(WebhookEvent.id)
@@ -171,7 +174,26 @@ async def pending_event_ids(session: AsyncSession, *, older_than: float = 0.0) -
         .order_by(WebhookEvent.id)
         .limit(500)
     )
+    if among is not None:
+        stmt = stmt.where(WebhookEvent.id >= among.start, WebhookEvent.id < among.stop)
     return list((await session.execute(stmt)).scalars())
+
+
+async def pending_event_blocks(
+    session: AsyncSession, block_size: int, *, older_than: float = 0.0
+) -> Sequence[int]:
+    """The blocks of `block_size` consecutive ids holding events still to process (received
+    at least `older_than` seconds ago), lowest first: a burst of thousands is a few dozen."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    block = (WebhookEvent.id // block_size).label("block")
+    stmt = (
+        select(block)
+        .where(WebhookEvent.status == EventStatus.PENDING, WebhookEvent.received_at <= cutoff)
+        .group_by(block)
+        .order_by(block)
+        .limit(500)
+    )
+    return [int(b) for b in (await session.execute(stmt)).scalars()]
 
 
 def mark_event(event: WebhookEvent, status: str, note: str | None = None) -> None:

@@ -8,12 +8,14 @@ state. It flushes; the caller commits and only then acknowledges to Channex.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.schemas import BookingRevision as ChannexRevision
@@ -41,7 +43,7 @@ from app.schemas_revision import RevisionData
 from app.services.ari_holds import hold_booked_nights
 from app.services.delivery import queue_deliveries
 from app.services.personal_data import build_cipher, encrypt, merge_personal, split_personal
-from app.services.rows import insert_ignore, lock_row
+from app.services.rows import insert_ignore
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,24 +84,57 @@ async def find_revision(session: AsyncSession, channex_revision_id: str) -> Book
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+@dataclass
+class Batch:
+    """One batch transaction's memo (app/services/revision_batches.py): what each of its
+    revisions would look up alike is read once, and feed positions are given at the end
+    (`assign_feed_positions`). `stored`: the batch's revision ids stored before it began."""
+
+    stored: set[str] = field(default_factory=set)
+    properties: dict[str, Property | None] = field(default_factory=dict)
+    mappings: dict[int, RoomMapping] = field(default_factory=dict)
+    room_type_pks: dict[int, dict[str, int]] = field(default_factory=dict)
+    endpoints: dict[int, int | None] = field(default_factory=dict)  # by organization
+
+    def forget(self) -> None:
+        """After a savepoint's rollback: what was read (or inserted: the global endpoint's
+        row) inside it may be gone."""
+        self.properties.clear()
+        self.mappings.clear()
+        self.room_type_pks.clear()
+        self.endpoints.clear()
+
+
 async def apply_revision(
-    session: AsyncSession, settings: Settings, rev: ChannexRevision
+    session: AsyncSession, settings: Settings, rev: ChannexRevision, *, batch: Batch | None = None
 ) -> Outcome:
     """Store the revision and, when it is the newest, make it the booking's state."""
-    existing = await find_revision(session, rev.id)
-    if existing is not None:
-        return Outcome(existing, created=False)
-    prop = await _find_property(session, rev.property_id)
+    if batch is None or rev.id in batch.stored:
+        existing = await find_revision(session, rev.id)
+        if existing is not None:
+            return Outcome(existing, created=False)
+    prop = await _property(session, rev.property_id, batch)
     booking = await _locked_booking(session, rev, prop)
     # A concurrent job may have stored it while we waited for the booking's lock.
     existing = await find_revision(session, rev.id)
     if existing is not None:
         return Outcome(existing, created=False)
-    row = await _store(session, settings, rev, prop, booking)
+    row = await _store(session, settings, rev, prop, booking, batch=batch)
     if row.sequence is not None and prop is not None:
-        await queue_deliveries(session, settings, row, booking, prop)
+        endpoints = batch.endpoints if batch is not None else None
+        await queue_deliveries(session, settings, row, booking, prop, endpoints=endpoints)
     await session.flush()
     return Outcome(row, created=True)
+
+
+async def _property(
+    session: AsyncSession, channex_property_id: str, batch: Batch | None
+) -> Property | None:
+    if batch is None:
+        return await _find_property(session, channex_property_id)
+    if channex_property_id not in batch.properties:
+        batch.properties[channex_property_id] = await _find_property(session, channex_property_id)
+    return batch.properties[channex_property_id]
 
 
 async def _find_property(session: AsyncSession, channex_property_id: str) -> Property | None:
@@ -110,22 +145,30 @@ async def _find_property(session: AsyncSession, channex_property_id: str) -> Pro
 async def _locked_booking(
     session: AsyncSession, rev: ChannexRevision, prop: Property | None
 ) -> Booking:
-    await insert_ignore(
-        session,
-        Booking,
-        {
-            "channex_booking_id": rev.booking_id,
-            "channex_property_id": rev.property_id,
-            "property_id": prop.id if prop else None,
-            "status": rev.status,
-            "last_sequence": 0,
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        },
+    """The booking's row, created if new, write-locked for the rest of the transaction and
+    read as it is now: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING (the update takes
+    the lock, also on SQLite, which ignores FOR UPDATE: see rows.lock_row)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    stmt = (
+        insert(Booking)
+        .values(
+            channex_booking_id=rev.booking_id,
+            channex_property_id=rev.property_id,
+            property_id=prop.id if prop else None,
+            status=rev.status,
+            last_sequence=0,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[Booking.channex_booking_id], set_={"updated_at": now}
+        )
+        .returning(Booking)
     )
-    stmt = select(Booking).where(Booking.channex_booking_id == rev.booking_id)
-    booking = (await session.execute(stmt)).scalar_one()
-    return await lock_row(session, booking)
+    result = await session.scalars(stmt, execution_options={"populate_existing": True})
+    return result.one()
 
 
 async def _store(
@@ -134,6 +177,8 @@ async def _store(
     rev: ChannexRevision,
     prop: Property | None,
     booking: Booking,
+    *,
+    batch: Batch | None,
 ) -> BookingRevision:
     clean, personal = split_personal(rev.raw)
     found = clean.get("rooms")
@@ -144,9 +189,9 @@ async def _store(
     if prop is None:
         flags.add(RevisionFlag.UNKNOWN_PROPERTY)
     else:
-        rooms, unmapped = map_rooms(rooms, await _mapping(session, prop.id))
+        rooms, unmapped = map_rooms(rooms, await _memo_mapping(session, prop.id, batch))
         flags |= unmapped
-        flags |= await _check_availability(session, prop.id, booking, rev.status, rooms)
+        flags |= await _check_availability(session, prop.id, booking, rev.status, rooms, batch)
     clean["rooms"] = rooms
     check_deliverable(rev.id, merge_personal(clean, personal))
     inserted_at = parse_instant(rev.inserted_at)
@@ -165,7 +210,7 @@ async def _store(
         status=rev.status,
         inserted_at=inserted_at,
         sequence=sequence,
-        feed_position=await _next_feed_position(session),
+        feed_position=None if batch is not None else await _next_feed_position(session),
         data=clean,
         personal_data=None if booking.personal_data_erased_at else _seal(settings, personal),
         flags=sorted(flags),
@@ -208,6 +253,26 @@ async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
     )
 
 
+async def _memo_mapping(
+    session: AsyncSession, property_id: int, batch: Batch | None
+) -> RoomMapping:
+    if batch is None:
+        return await _mapping(session, property_id)
+    if property_id not in batch.mappings:
+        batch.mappings[property_id] = await _mapping(session, property_id)
+    return batch.mappings[property_id]
+
+
+async def _memo_room_type_pks(
+    session: AsyncSession, property_id: int, batch: Batch | None
+) -> dict[str, int]:
+    if batch is None:
+        return await _room_type_pks(session, property_id)
+    if property_id not in batch.room_type_pks:
+        batch.room_type_pks[property_id] = await _room_type_pks(session, property_id)
+    return batch.room_type_pks[property_id]
+
+
 async def _room_type_pks(session: AsyncSession, property_id: int) -> dict[str, int]:
     """Our room type pk by Channex room type id, for the property's mapped room types."""
     ids = await session.execute(
@@ -246,6 +311,7 @@ async def _check_availability(
     booking: Booking,
     status: str,
     rooms: list[dict[str, Any]],
+    batch: Batch | None,
 ) -> set[RevisionFlag]:
     """Flag an overbooking on the room-nights this revision adds, and hold the booked nights'
     availability on a new booking (Channex lowered it itself; see ari_holds)."""
@@ -260,7 +326,7 @@ async def _check_availability(
     held = booked_nights(rooms) if status == "new" else set()
     if not added and not held:
         return flags
-    pks = await _room_type_pks(session, property_id)
+    pks = await _memo_room_type_pks(session, property_id, batch)
     if await _overbooked(session, property_id, _on_pks(added, pks)):
         flags.add(RevisionFlag.OVERBOOKING)
     if held:
@@ -288,11 +354,37 @@ async def _overbooked(
 async def _next_feed_position(session: AsyncSession) -> int:
     """The pull feed's next position. The counter row's lock is held until commit, so
     positions become visible in increasing order and a cursor never skips one."""
+    return await _take_feed_positions(session, 1)
+
+
+async def _take_feed_positions(session: AsyncSession, count: int) -> int:
+    """Reserve `count` feed positions; the last of them (the counter's lock held until
+    commit)."""
     await insert_ignore(session, FeedCounter, {"name": FEED_COUNTER, "value": 0})
     stmt = (
         update(FeedCounter)
         .where(FeedCounter.name == FEED_COUNTER)
-        .values(value=FeedCounter.value + 1)
+        .values(value=FeedCounter.value + count)
         .returning(FeedCounter.value)
     )
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def begin_batch(session: AsyncSession) -> None:
+    """Open a batch's transaction with a write (a no-op INSERT of the feed counter), before
+    its first SAVEPOINT: on SQLite a transaction opened by a read (as a SAVEPOINT opens one)
+    cannot write once another writer committed meanwhile ("database is locked"), and the
+    write gate (app/write_gate.py) is taken at the first write. PostgreSQL locks nothing."""
+    await insert_ignore(session, FeedCounter, {"name": FEED_COUNTER, "value": 0})
+
+
+async def assign_feed_positions(session: AsyncSession, revision_pks: Sequence[int]) -> None:
+    """Give a batch's new revisions their feed positions, in this order, as the batch's last
+    lock before its commit: a batch that took the counter at its first revision would hold
+    it while it waits for other bookings' locks, and two batches could deadlock."""
+    if not revision_pks:
+        return
+    last = await _take_feed_positions(session, len(revision_pks))
+    first = last - len(revision_pks) + 1
+    rows = [{"id": pk, "feed_position": first + n} for n, pk in enumerate(revision_pks)]
+    await session.execute(update(BookingRevision), rows)

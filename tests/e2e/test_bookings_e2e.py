@@ -169,6 +169,6 @@ async def _metrics_moved(api: httpx.AsyncClient, before: Samples, revisions: int
     grew("channel_sync_pms_deliveries_total", revisions, outcome="delivered")
     grew("channel_sync_pms_deliveries_total", REJECTED, outcome="retry")
     grew("channel_sync_channex_requests_total", endpoint="booking_revisions/:id/ack")
-    grew("channel_sync_jobs_total", job="process_webhook_event", outcome="ok")
+    grew("channel_sync_jobs_total", job="process_webhook_events", outcome="ok")
     assert total(after, "channel_sync_pms_deliveries_pending") == 0
     assert total(after, "channel_sync_webhook_events_pending") == 0

@@ -1,4 +1,5 @@
-"""drain_inbox: a job for every pending event, and no enqueue for an event whose job waits."""
+"""drain_inbox: a job for every block of pending events, and no enqueue for a block whose job
+waits."""
 
 from __future__ import annotations
 
@@ -44,26 +45,31 @@ class CountingQueue:
         """Nothing to release."""
 
 
-async def test_drain_enqueues_each_pending_event_not_already_waiting(
+async def test_drain_enqueues_each_block_of_pending_events_not_already_waiting(
     session_factory: async_sessionmaker[AsyncSession], channex: ChannexClient
 ) -> None:
+    size = requests.WEBHOOK_BLOCK_SIZE
+    # Blocks 0 and 1 have pending events, block 2 only a processed one.
+    spread = {1: "pending", 2: "pending", size + 1: "pending", 2 * size + 1: "done"}
     async with session_factory() as session:
-        events = [
+        session.add_all(
             WebhookEvent(
-                dedup_key=f"e{n}", event="booking", body="{}", status=status, received_at=utcnow()
+                id=event_id,
+                dedup_key=f"e{event_id}",
+                event="booking",
+                body="{}",
+                status=status,
+                received_at=utcnow(),
             )
-            for n, status in enumerate(["pending", "pending", "pending", "done"])
-        ]
-        session.add_all(events)
+            for event_id, status in spread.items()
+        )
         await session.commit()
-        ids = [event.id for event in events]
-    job_id = {event_id: requests.webhook_event(event_id).job_id for event_id in ids}
-    queue = CountingQueue(waiting={str(job_id[ids[0]])})
+    queue = CountingQueue(waiting={str(requests.webhook_block(0).job_id)})
     ctx = make_ctx(Settings(), session_factory, channex, queue)
 
     await drain_inbox(ctx)
     first = list(queue.enqueued)
-    await drain_inbox(ctx)  # every pending event's job waits now: nothing to ask for
+    await drain_inbox(ctx)  # every pending block's job waits now: nothing to ask for
 
-    assert first == [job_id[ids[1]], job_id[ids[2]]]
+    assert first == [requests.webhook_block(1).job_id]
     assert queue.enqueued == first

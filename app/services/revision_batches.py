@@ -1,0 +1,182 @@
+"""Booking revisions in batches: many applied in ONE transaction and acked together, for the
+throughput a burst of webhooks needs (issue 14); the guarantees stay those of
+app/services/revision_intake.py, which applies one revision per transaction.
+
+- Each revision is applied in a SAVEPOINT of its own: a poison one is rolled back alone, and
+  quarantined in the same transaction, so it never takes the batch's good revisions with it.
+- The batch commits once; only then are its revisions acked (concurrently), and every
+  acked_at recorded in one UPDATE. A failed ack leaves the revision in Channex's feed for the
+  reconciliation, as a single revision's does.
+- Revisions are applied by booking, each booking's in Channex's order (`inserted_at`), so that
+  every batch takes its bookings' locks in one global order, and the feed counter's lock last
+  (`assign_feed_positions`): two batches, or a batch and a single revision, never deadlock on
+  them. Other rows (availability holds) are locked in no such order: a deadlock there rolls
+  the batch back, and its revisions are applied one per transaction instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channex.client import ChannexClient
+from app.channex.errors import ChannexError
+from app.channex.schemas import BookingRevision as ChannexRevision
+from app.db import utcnow
+from app.metrics import REVISIONS, count_revision
+from app.models import BookingRevision
+from app.services.revision_intake import TRANSIENT_DB, Applied, Sessions, apply_and_ack
+from app.services.revision_sources import failure_reason, quarantine, stored_ids
+from app.services.revisions import Batch, apply_revision, assign_feed_positions, begin_batch
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Acks in flight at once: each waits on Channex (50 ms and more), none costs much CPU. The
+# client's rate limiter still spaces them within the account's budget.
+ACK_CONCURRENCY = 16
+# PostgreSQL's deadlock_detected and serialization_failure: the database, not the data.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+@dataclass
+class BatchApplied:
+    """What one batch transaction committed: revisions to ack, those already acked, and the
+    bookings whose deliveries may now be due."""
+
+    to_ack: list[str] = field(default_factory=list)
+    acked: int = 0
+    booking_ids: list[int] = field(default_factory=list)
+
+
+def apply_order(revisions: Sequence[ChannexRevision]) -> list[ChannexRevision]:
+    """Each revision once, by booking, each booking's in Channex's order (`inserted_at`)."""
+    unique = {rev.id: rev for rev in revisions}
+    return sorted(unique.values(), key=lambda r: (r.booking_id, r.inserted_instant(), r.id))
+
+
+async def apply_and_ack_batch(
+    sessions: Sessions,
+    settings: Settings,
+    channex: ChannexClient,
+    revisions: Sequence[ChannexRevision],
+) -> Applied:
+    """Apply the revisions in one transaction, commit, then ack them; quarantine poison."""
+    ordered = apply_order(revisions)
+    if not ordered:
+        return Applied()
+    try:
+        batch = await _apply_batch(sessions, settings, ordered)
+    except DBAPIError as exc:
+        if not _retryable(exc):
+            raise
+        # Locks taken in no global order (availability holds) met another transaction's:
+        # one revision per transaction cannot deadlock on them.
+        log.warning(
+            "batch deadlocked, applying its revisions one by one", extra={"n": len(ordered)}
+        )
+        return await apply_and_ack(sessions, settings, channex, ordered)
+    acks = await ack_all(sessions, channex, batch.to_ack)
+    return Applied(acks=acks, booking_ids=batch.booking_ids)
+
+
+async def _apply_batch(
+    sessions: Sessions, settings: Settings, ordered: Sequence[ChannexRevision]
+) -> BatchApplied:
+    batch = BatchApplied()
+    created: list[int] = []
+    flags: list[list[str]] = []
+    quarantined = 0
+    async with sessions() as session:
+        await begin_batch(session)
+        memo = Batch(stored=await stored_ids(session, [rev.id for rev in ordered]))
+        for rev in ordered:
+            try:
+                async with session.begin_nested():
+                    outcome = await apply_revision(session, settings, rev, batch=memo)
+            except TRANSIENT_DB:
+                raise
+            except DBAPIError as exc:
+                if _retryable(exc):
+                    raise
+                memo.forget()
+                await _quarantine_in_batch(session, settings, rev, exc)
+                quarantined += 1
+                batch.to_ack.append(rev.id)
+                continue
+            except Exception as exc:  # poison: anything the data itself makes fail
+                memo.forget()
+                await _quarantine_in_batch(session, settings, rev, exc)
+                quarantined += 1
+                batch.to_ack.append(rev.id)
+                continue
+            row = outcome.revision
+            if outcome.created:
+                created.append(row.id)
+                flags.append(row.flags)
+            batch.booking_ids.append(row.booking_id)
+            if row.acked_at is None:  # acking twice is harmless, but costs a request
+                batch.to_ack.append(rev.id)
+        await assign_feed_positions(session, created)
+        await session.commit()
+    for revision_flags in flags:
+        count_revision(revision_flags)
+    if quarantined:
+        REVISIONS.labels("quarantined").inc(quarantined)
+    return batch
+
+
+async def _quarantine_in_batch(
+    session: AsyncSession, settings: Settings, rev: ChannexRevision, exc: BaseException
+) -> None:
+    """The revision's savepoint is rolled back already: keep it with why, in the batch."""
+    reason = failure_reason(exc)
+    log.error("booking revision cannot be applied", extra={"revision": rev.id, "reason": reason})
+    async with session.begin_nested():
+        await quarantine(session, settings, rev.id, reason, rev)
+
+
+async def ack_all(sessions: Sessions, channex: ChannexClient, revision_ids: Sequence[str]) -> int:
+    """Ack every revision (committed before this is called), ACK_CONCURRENCY at a time, then
+    record acked_at of those Channex took in one UPDATE. Returns how many it took."""
+    if not revision_ids:
+        return 0
+    gate = asyncio.Semaphore(ACK_CONCURRENCY)
+
+    async def one(revision_id: str) -> bool:
+        async with gate:
+            try:
+                await channex.ack_booking_revision(revision_id)
+            except ChannexError as exc:
+                # Still in Channex's feed: the next reconciliation applies (no-op) and acks.
+                log.warning(
+                    "ack failed, reconciliation will retry", extra={"revision": revision_id}
+                )
+                log.debug("ack failure: %r", exc)
+                return False
+            return True
+
+    taken = await asyncio.gather(*(one(rid) for rid in revision_ids))
+    acked = [rid for rid, ok in zip(revision_ids, taken, strict=True) if ok]
+    if acked:
+        async with sessions() as session:
+            await session.execute(
+                update(BookingRevision)
+                .where(
+                    BookingRevision.channex_revision_id.in_(acked),
+                    BookingRevision.acked_at.is_(None),
+                )
+                .values(acked_at=utcnow())
+            )
+            await session.commit()
+    return len(acked)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
