@@ -54,7 +54,8 @@ REVISIONS = Counter(
 )
 DELIVERIES = Counter(
     "channel_sync_pms_deliveries",
-    "Delivery attempts to the PMS, by outcome (delivered, retry, gone, failed, probe_failed).",
+    "Delivery attempts to the PMS, by outcome (delivered, retry, gone, failed, probe_failed,"
+    " early_failed: a try a recovery brought forward, refused; not counted in its schedule).",
     ["outcome"],
 )
 ARI_PUSHES = Counter(

@@ -189,6 +189,10 @@ class BookingDelivery(Base):
     # Held by the sender while its POST is in flight (app/services/delivery.py claim): a
     # booking's job, a probe and a drain never send the same revision at once.
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set while a recovery of the endpoint has brought the next try forward: the try its
+    # schedule had set. Such an early try that fails is not counted (app/services/delivery.py
+    # record_failure), as a failed probe is not.
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

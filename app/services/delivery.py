@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from standardwebhooks.webhooks import Webhook
@@ -239,6 +239,7 @@ async def deliver_pending(
 def mark_delivered(delivery: BookingDelivery, endpoint: PmsEndpoint) -> None:
     DELIVERIES.labels("delivered").inc()
     delivery.lease_until = None
+    delivery.scheduled_at = None
     delivery.status = DeliveryStatus.DELIVERED
     delivery.delivered_at = utcnow()
     delivery.last_error = None
@@ -256,19 +257,33 @@ async def record_failure(
     error: str,
 ) -> Step:
     """A failed attempt (counted by the caller): its lease cleared, the endpoint marked
-    failing, and the next try scheduled (or the endpoint disabled on a 410)."""
+    failing, and the next try scheduled (or the endpoint disabled on a 410).
+
+    A try that a recovery brought forward (`bring_forward`) and that fails is not counted:
+    the delivery goes back to the try its schedule had set, and is not brought forward again
+    before it. Else a PMS that refuses one revision while it takes the others would have that
+    revision sent again, and a step of its schedule spent, after each of their successes."""
+    now = utcnow()
     delivery.lease_until = None
     delivery.last_error = error
     endpoint.last_error = error
-    endpoint.failing_since = endpoint.failing_since or utcnow()
+    endpoint.failing_since = endpoint.failing_since or now
     if retry_after is not None:  # the PMS asked for a pause: its probes keep it too
-        pause = utcnow() + timedelta(seconds=min(retry_after, MAX_RETRY_AFTER))
+        pause = now + timedelta(seconds=min(retry_after, MAX_RETRY_AFTER))
         endpoint.next_probe_at = max(endpoint.next_probe_at or pause, pause)
     fields = {"endpoint": endpoint.id, "status": status, "error": error,
               "attempt": delivery.attempts, "revision": delivery.revision_id}  # fmt: skip
     if status == 410:
         await disable_gone(session, endpoint, fields)
         return Step()
+    scheduled = delivery.scheduled_at
+    if scheduled is not None and scheduled > now:
+        delivery.attempts -= 1  # an early try, as a probe: not one of the schedule's
+        delivery.next_attempt_at = scheduled  # scheduled_at stays: brought forward once
+        DELIVERIES.labels("early_failed").inc()
+        log.info("PMS delivery tried early failed; its schedule stands", extra=fields)
+        return Step(defer=(scheduled - now).total_seconds())
+    delivery.scheduled_at = None  # a scheduled try: the next one may be brought forward
     delay = await schedule_retry(session, delivery, retry_after, "PMS delivery", fields)
     return Step(defer=delay)
 
@@ -327,18 +342,26 @@ async def claim(session: AsyncSession, settings: Settings, delivery: BookingDeli
     return taken
 
 
-async def bring_forward(session: AsyncSession, endpoint_id: int) -> None:
+async def bring_forward(session: AsyncSession, endpoint_id: int, *, asked: bool = False) -> None:
     """Make every pending delivery of the endpoint due now: it answers again, and its backlog
     should not wait for each delivery's next scheduled retry (app/services/delivery_probe.py
-    drains it)."""
+    drains it). Each keeps the try it had in `scheduled_at` (see record_failure); one whose
+    early try failed already waits for that try, unless a person `asked` (retry now)."""
+    now = utcnow()
     stmt = (
         update(BookingDelivery)
         .where(
             BookingDelivery.endpoint_id == endpoint_id,
             BookingDelivery.status == DeliveryStatus.PENDING,
-            BookingDelivery.next_attempt_at > utcnow(),
+            BookingDelivery.next_attempt_at > now,
+            true() if asked else BookingDelivery.scheduled_at.is_(None),
         )
-        .values(next_attempt_at=utcnow())
+        .values(
+            next_attempt_at=now,
+            scheduled_at=func.coalesce(
+                BookingDelivery.scheduled_at, BookingDelivery.next_attempt_at
+            ),
+        )
         .execution_options(synchronize_session=False)
     )
     await session.execute(stmt)

@@ -8,7 +8,8 @@ never before a `Retry-After` the PMS gave). A
 failed probe changes nothing of the delivery's schedule (the schedule's length stays what
 Standard Webhooks suggests). A probe the PMS accepts makes every pending delivery of the
 endpoint due at once, and a drain sends them, several bookings at a time, each booking's
-revisions in order.
+revisions in order. Such a try made early is refused like a probe, at no cost to the
+delivery's schedule (`record_failure` in app/services/delivery.py).
 
 The drain is also how new revisions go out (app/jobs/bookings.py): one job per endpoint sends
 many bookings' deliveries side by side, in rounds claimed and recorded in one transaction

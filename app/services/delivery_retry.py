@@ -23,5 +23,5 @@ async def retry_endpoint_now(session: AsyncSession, endpoint_id: int) -> list[tu
         raise not_found("PMS endpoint", str(endpoint_id))
     if endpoint.disabled_at is not None:
         raise EndpointDisabledError(endpoint.disabled_reason or "disabled")
-    await bring_forward(session, endpoint_id)
+    await bring_forward(session, endpoint_id, asked=True)
     return await due_deliveries(session, endpoint_id=endpoint_id)

@@ -5,6 +5,7 @@ at each delivery's next scheduled retry (15 s, 1 min, 5 min … later)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -97,6 +98,10 @@ async def test_a_recovered_endpoint_gets_its_backlog_at_once_in_order_per_bookin
     # Probes came at most once per interval (plus the scheduled tries of 3 deliveries).
     span = during[-1][0] - during[0][0]
     assert len(during) <= span / PROBE_SECONDS + 1 + 3 * 2
+
+
+async def _delivered(app: FastAPI, count: int) -> bool:
+    return sum(d.status == "delivered" for d in await deliveries(app)) >= count
 
 
 async def _all_delivered(app: FastAPI) -> bool:
@@ -197,3 +202,39 @@ async def test_two_senders_reaching_one_revision_send_it_once(
 async def settle_failed(app: FastAPI) -> None:
     """Until the first attempt has failed and been recorded."""
     await eventually(lambda: _failing(app), timeout=10, poll=0.05)
+
+
+async def test_one_revision_the_pms_refuses_keeps_its_schedule_while_others_are_taken(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+) -> None:
+    # Each of the other bookings' successes finds the endpoint failing (the refused revision
+    # marked it) and so makes its backlog due: the refused one too, which is then tried
+    # early. Those early tries must not spend its schedule (1 s, 15 s, 1 min, ...), or a
+    # steady stream of bookings would use up its retries in minutes, not days.
+    await onboard(client)
+    await configure_endpoint(client)
+    refused = bookings.booking_of(await book(client, channex, bookings, minutes=0))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        booking_id = json.loads(request.content)["data"]["booking_id"]
+        return httpx.Response(500 if booking_id == refused else 204)
+
+    router.post(PMS_URL).mock(side_effect=answer)
+    for n in range(1, 7):
+        await book(client, channex, bookings, minutes=n)
+        # The refused one's retries and probes never let the queue idle: wait for the rows.
+        await eventually(lambda: _delivered(app, n), timeout=10, poll=0.05)  # noqa: B023
+        await asyncio.sleep(0.3)
+
+    rows = await deliveries(app)
+    [stuck] = [d for d in rows if d.status != "delivered"]
+    assert len(rows) == 7
+    # Its first try and the one scheduled 1 s later (give or take 20 %): in these ~2.5 s,
+    # six successes brought it forward, and none of those early tries was counted.
+    assert stuck.attempts == 2, stuck.attempts
+    assert stuck.status == "pending"
+    assert (stuck.next_attempt_at - utcnow()).total_seconds() > 10  # the 15 s step stands
