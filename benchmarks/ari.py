@@ -45,6 +45,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import ari_compression as calendar_source  # noqa: E402
 import httpx  # noqa: E402
+from ari_clones import clone_properties  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import insert, literal, select, update  # noqa: E402
@@ -540,9 +541,13 @@ async def main(args: argparse.Namespace) -> None:
             ):
                 await ok(await api.put("/v1/organizations/org-b", json={"title": "Bench"}))
                 expected = await full_sync(api, app, sandbox)
-                await burst(api, app, sandbox, expected, args.changes, args.seconds)
-                for n in range(1, args.properties + 1):
-                    await onboard(api, f"p-{n}")
+                if args.changes:
+                    await burst(api, app, sandbox, expected, args.changes, args.seconds)
+                if args.onboard == "api":
+                    for n in range(1, args.properties + 1):
+                        await onboard(api, f"p-{n}")
+        if args.onboard == "bulk":
+            await clone_properties(database_url, sandbox, "p-0", args.properties)
         pks = await copy_state(database_url, args.properties)
         # As a worker does once started (app.jobs.worker): set-up objects leave the cyclic
         # GC's full collections, which a push's 20,000 cells trigger many times.
@@ -554,7 +559,16 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--properties", type=int, default=20, help="properties in part 3")
-    parser.add_argument("--changes", type=int, default=1000, help="PMS changes in part 2")
+    parser.add_argument(
+        "--changes", type=int, default=1000, help="PMS changes in part 2 (0: no part 2)"
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="span of those changes")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--onboard",
+        choices=("bulk", "api"),
+        default="bulk",
+        help="part 3's properties: copies of p-0 written in bulk (ari_clones.py), or each"
+        " onboarded through the API (about an hour for 1,000)",
+    )
     asyncio.run(main(parser.parse_args()))

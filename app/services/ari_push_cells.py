@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.models import AriCell
 from app.services.ari_mappings import lock_ari_state
 from app.services.ari_outcome import Fields, Key
+from app.services.ari_push_known import KnownCell, KnownCells
 from app.services.ari_rows import RAW_DESIRED, RAW_PUSHED, RAW_STAY_DATE, RowDecoder
 from app.services.ari_state import differs
 
@@ -24,12 +24,45 @@ async def update_cells(
     versions: Mapping[Key, int],
     sent: dict[Key, Fields],
     failed: dict[Key, str],
+    known: dict[Key, KnownCell] | None = None,
 ) -> None:
     """Under the property's lock (the caller's): pushed := what Channex accepted, failures per
-    cell; a cell stays dirty while it differs from what the PMS wants."""
+    cell; a cell stays dirty while it differs from what the PMS wants. `known`: the cells as
+    they still are in the database (ari_push_known), read no more and kept up to date."""
     keys = set(sent) | set(failed)
     if not keys:
         return
+    if known is None:
+        cells = await _read_for_update(session, property_pk, endpoint, keys)
+    else:
+        # Only the push took the lock since these were read: no version moved, none is held
+        # (the plan reads no held cell, and a hold takes the lock).
+        cells = [(key, known[key], versions.get(key), False) for key in keys]
+    compared = _Compared()
+    rows = []
+    for key, cell, version, held in cells:
+        before = cell.pushed
+        pushed = compared.pushed(before, sent.get(key))
+        # A failure is about the value we sent: if the PMS changed the cell since, send anew.
+        failure = failed.get(key) if version == versions.get(key) else None
+        dirty = failure is None and not held and compared.dirty(cell.desired, before, pushed)
+        if pushed is before and (failure, dirty) == (cell.failure, cell.dirty):
+            continue  # e.g. a full sync of cells Channex already had: nothing to write
+        cell.pushed, cell.failure, cell.dirty = pushed, failure, dirty
+        rows.append(
+            {
+                "property_id": property_pk, "kind": endpoint, "entity_id": key[0],
+                "stay_date": key[1], "pushed": pushed, "failure": failure, "dirty": dirty,
+            }
+        )  # fmt: skip
+    if rows:
+        await session.execute(update(AriCell), rows)
+
+
+async def _read_for_update(
+    session: AsyncSession, property_pk: int, endpoint: str, keys: set[Key]
+) -> list[tuple[Key, KnownCell, int | None, bool]]:
+    """The cells among `keys` as stored, with their version and whether they are held."""
     entities = {entity for entity, _ in keys}
     days = [day for _, day in keys]
     stmt = select(
@@ -42,38 +75,26 @@ async def update_cells(
         AriCell.stay_date.between(min(days), max(days)),
     )  # fmt: skip
     decoder = RowDecoder()
-    compared = _Compared(decoder)
-    rows = []
-    for entity_id, raw_day, raw_desired, raw_before, version, old_failure, old_dirty, held_at in (
+    cells: list[tuple[Key, KnownCell, int | None, bool]] = []
+    for entity_id, raw_day, raw_desired, raw_pushed, version, failure, dirty, held_at in (
         await (await session.connection()).execute(stmt)
     ).all():
         key = (entity_id, decoder.day(raw_day))
         if key not in keys:
             continue
-        before = decoder.document(raw_before)
-        pushed = compared.pushed(before, sent.get(key))
-        # A failure is about the value we sent: if the PMS changed the cell since, send anew.
-        failure = failed.get(key) if version == versions.get(key) else None
-        dirty = failure is None and held_at is None and compared.dirty(raw_desired, before, pushed)
-        if pushed is before and (failure, dirty) == (old_failure, old_dirty):
-            continue  # e.g. a full sync of cells Channex already had: nothing to write
-        rows.append(
-            {
-                "property_id": property_pk, "kind": endpoint, "entity_id": entity_id,
-                "stay_date": key[1], "pushed": pushed, "failure": failure, "dirty": dirty,
-            }
-        )  # fmt: skip
-    if rows:
-        await session.execute(update(AriCell), rows)
+        cell = KnownCell(
+            decoder.document(raw_desired), decoder.document(raw_pushed), failure, dirty
+        )
+        cells.append((key, cell, version, held_at is not None))
+    return cells
 
 
 class _Compared:
     """What a cell's answer changes, compared once per pair of documents: cells with equal
     documents share their dicts (ari_rows), and a full sync re-sends what Channex mostly has.
-    Dicts are known by id: `sent` and the rows read keep them alive for the whole loop."""
+    Dicts are known by id: `sent` and the cells compared keep them alive for the whole loop."""
 
-    def __init__(self, decoder: RowDecoder) -> None:
-        self._decoder = decoder
+    def __init__(self) -> None:
         self._new: dict[tuple[int, int], bool] = {}
         self._differs: dict[tuple[int, int], bool] = {}
 
@@ -86,11 +107,10 @@ class _Compared:
             self._new[(id(applied), id(before))] = new
         return {**before, **applied} if new else before
 
-    def dirty(self, raw_desired: Any, before: Fields, pushed: Fields) -> bool:
+    def dirty(self, desired: Fields, before: Fields, pushed: Fields) -> bool:
         """Whether the PMS's value still differs from what Channex holds."""
         if pushed is not before:
-            return differs(self._decoder.document(raw_desired), pushed)
-        desired = self._decoder.document(raw_desired)
+            return differs(desired, pushed)
         if (known := self._differs.get((id(desired), id(before)))) is None:
             known = self._differs[(id(desired), id(before))] = differs(desired, before)
         return known
@@ -101,6 +121,7 @@ async def forget_in_flight(
     property_pk: int,
     endpoint: str,
     cells: dict[Key, Fields],
+    known: KnownCells | None = None,
 ) -> None:
     """Before a request: the fields it changes are unknown in Channex until it answers.
 
@@ -110,44 +131,58 @@ async def forget_in_flight(
     and never be sent, while Channex holds the unanswered one. So `pushed` forgets those fields
     first (as a hold does, ari_holds), in its own committed transaction: no error handler runs
     on SIGKILL. The answer records them again; fields that already hold the value sent are kept.
+    `known`: what the push knows of the cells, used instead of reading them when still valid.
     """
     if not cells:
         return
-    entities = {entity for entity, _ in cells}
-    days = [day for _, day in cells]
     async with session_factory() as session:
-        await lock_ari_state(session, property_pk)
-        stmt = select(AriCell.entity_id, RAW_STAY_DATE, RAW_PUSHED).where(
-            AriCell.property_id == property_pk,
-            AriCell.kind == endpoint,
-            AriCell.entity_id.in_(entities),
-            AriCell.stay_date.between(min(days), max(days)),
-        )
-        decoder = RowDecoder()
+        state = await lock_ari_state(session, property_pk)
+        cached = None if known is None else known.of(state, endpoint, set(cells))
+        if cached is None:
+            pushed_now = await _read_pushed(session, property_pk, endpoint, cells)
+        else:
+            pushed_now = [(key, cached[key].pushed) for key in cells]
         agreeing: dict[tuple[int, int], bool] = {}
         rows = []
-        for entity_id, raw_day, raw_pushed in (
-            await (await session.connection()).execute(stmt)
-        ).all():
-            day = decoder.day(raw_day)
-            sending = cells.get((entity_id, day))
-            if sending is None:
-                continue
-            pushed = decoder.document(raw_pushed)
+        for key, pushed in pushed_now:
+            sending = cells[key]
             # Cells with equal documents share their dicts: compare each pair once (by id, as
-            # `cells` and the rows read keep them alive).
+            # `cells` and the cells read keep them alive).
             if (agrees := agreeing.get((id(sending), id(pushed)))) is None:
                 agrees = all(k not in sending or sending[k] == v for k, v in pushed.items())
                 agreeing[(id(sending), id(pushed))] = agrees
             if agrees:
                 continue  # Channex holds what is sent (a full sync's usual case): kept as is
             kept = {k: v for k, v in pushed.items() if k not in sending or sending[k] == v}
+            if cached is not None:
+                cached[key].pushed = kept
             rows.append(
                 {
-                    "property_id": property_pk, "kind": endpoint, "entity_id": entity_id,
-                    "stay_date": day, "pushed": kept,
+                    "property_id": property_pk, "kind": endpoint, "entity_id": key[0],
+                    "stay_date": key[1], "pushed": kept,
                 }
             )  # fmt: skip
         if rows:
             await session.execute(update(AriCell), rows)
         await session.commit()
+
+
+async def _read_pushed(
+    session: AsyncSession, property_pk: int, endpoint: str, cells: dict[Key, Fields]
+) -> list[tuple[Key, Fields]]:
+    """The stored `pushed` of each of `cells`."""
+    entities = {entity for entity, _ in cells}
+    days = [day for _, day in cells]
+    stmt = select(AriCell.entity_id, RAW_STAY_DATE, RAW_PUSHED).where(
+        AriCell.property_id == property_pk,
+        AriCell.kind == endpoint,
+        AriCell.entity_id.in_(entities),
+        AriCell.stay_date.between(min(days), max(days)),
+    )
+    decoder = RowDecoder()
+    found = []
+    for entity_id, raw_day, raw_pushed in (await (await session.connection()).execute(stmt)).all():
+        key = (entity_id, decoder.day(raw_day))
+        if key in cells:
+            found.append((key, decoder.document(raw_pushed)))
+    return found
