@@ -462,6 +462,35 @@ async def owe_full_sync(factory: Any, pks: list[int]) -> None:
         await session.commit()
 
 
+class CollectorTime:
+    """A `gc.callbacks` entry adding up the CPU spent in cyclic GC collections."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.total += time.process_time() - self._started
+
+
+def print_tenths(each: list[tuple[float, float, float]]) -> None:
+    """CPU per push over each tenth of the run: channel-sync's, and the sandbox's, whose work
+    per push is the same from first to last (so it shows what the machine's load does)."""
+    size = max(1, len(each) // 10)
+    tenths = [each[start : start + size] for start in range(0, len(each), size)]
+
+    def row(index: int) -> str:
+        return " ".join(f"{sum(e[index] for e in t) / len(t) * 1000:4.0f}" for t in tenths)
+
+    print("  ms per push over each tenth of the run, first to last:")
+    print(f"    channel-sync  {row(0)}")
+    print(f"    of which GC   {row(2)}")
+    print(f"    sandbox       {row(1)}")
+
+
 def peak_rss() -> float:
     """The process's peak resident memory so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -482,14 +511,23 @@ async def many(database_url: str, sandbox_app: FastAPI, pks: list[int]) -> None:
 
     await owe_full_sync(factory, pks)
     rss_before = peak_rss()
+    collector = CollectorTime()
+    gc.callbacks.append(collector)
+    # Per push: (channel-sync CPU, the sandbox's CPU, cyclic GC time), to see any growth.
+    each: list[tuple[float, float, float]] = []
     async with client() as channex:
         started_cpu, started = time.process_time(), time.perf_counter()
         for pk in pks:
+            push_cpu, push_sandbox, push_gc = time.process_time(), transport.cpu, collector.total
             assert await push_property(factory, channex, pk) is None
             # The sandbox stands for Channex: what it keeps of 1,000 calendars is not ours.
             sandbox.store.availability.clear()
             sandbox.store.restrictions.clear()
+            sandbox_part = transport.cpu - push_sandbox
+            ours_part = time.process_time() - push_cpu - sandbox_part
+            each.append((ours_part, sandbox_part, collector.total - push_gc))
         cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    gc.callbacks.remove(collector)
     rss_after = peak_rss()
     sandbox_cpu = transport.cpu
     await owe_full_sync(factory, pks[:3])
@@ -509,6 +547,7 @@ async def many(database_url: str, sandbox_app: FastAPI, pks: list[int]) -> None:
     )
     if n < 1000:
         print(f"  extrapolated to 1,000 properties: {ours / n * 1000:.0f} s of channel-sync CPU")
+    print_tenths(each)
     print(
         f"  peak resident memory of the process: {rss_before:.0f} MiB before the {n} pushes,"
         f" {rss_after:.0f} MiB after"

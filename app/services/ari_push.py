@@ -151,13 +151,10 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
     batches = []
     for endpoint in ENDPOINTS:
         full = state is not None and bool(getattr(state, f"full_{endpoint}"))
-        known.cells[endpoint] = {}
-        batches.append(
-            await _batch(
-                session, property_pk, mappings, endpoint, full, (first, last),
-                known.cells[endpoint],
-            )
-        )  # fmt: skip
+        cells: dict[Key, KnownCell] = {}
+        batch = await _batch(session, property_pk, mappings, endpoint, full, (first, last), cells)
+        known.add(endpoint, batch.cells, cells)
+        batches.append(batch)
     tenant = str(prop.organization_id)
     return Plan(
         property_pk, prop.channex_property_id, mappings, batches, first, last, tenant,
@@ -378,7 +375,8 @@ async def _record_result(
             record.outcome = "partial" if sent else "failed"
     async with session_factory() as session:
         state = await lock_ari_state(session, plan.property_pk)
-        known = plan.known.of(state, batch.endpoint, set(sent) | set(failed))
+        wanted = sent if not failed else dict.fromkeys(set(sent) | set(failed))
+        known = plan.known if plan.known.cover(state, batch.endpoint, wanted) else None
         await update_cells(
             session, plan.property_pk, batch.endpoint, batch.versions, sent, failed, known
         )

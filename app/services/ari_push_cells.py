@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,27 +24,34 @@ async def update_cells(
     versions: Mapping[Key, int],
     sent: dict[Key, Fields],
     failed: dict[Key, str],
-    known: dict[Key, KnownCell] | None = None,
+    known: KnownCells | None = None,
 ) -> None:
     """Under the property's lock (the caller's): pushed := what Channex accepted, failures per
     cell; a cell stays dirty while it differs from what the PMS wants. `known`: the cells as
-    they still are in the database (ari_push_known), read no more and kept up to date."""
-    keys = set(sent) | set(failed)
-    if not keys:
+    they still are in the database (ari_push_known, covering these), kept up to date."""
+    if not sent and not failed:
         return
+    cells: Iterable[tuple[Key, Fields | None, KnownCell, bool, bool]]
     if known is None:
-        cells = await _read_for_update(session, property_pk, endpoint, keys)
-    else:
+        cells = await _read_for_update(session, property_pk, endpoint, versions, sent, failed)
+    elif not failed:
         # Only the push took the lock since these were read: no version moved, none is held
         # (the plan reads no held cell, and a hold takes the lock).
-        cells = [(key, known[key], versions.get(key), False) for key in keys]
+        cells = (
+            (key, applied, cell, True, False) for key, applied, cell in known.rows(endpoint, sent)
+        )
+    else:
+        wanted = dict.fromkeys(set(sent) | set(failed))
+        cells = (
+            (key, sent.get(key), cell, True, False) for key, _, cell in known.rows(endpoint, wanted)
+        )
     compared = _Compared()
     rows = []
-    for key, cell, version, held in cells:
+    for key, applied, cell, current, held in cells:
         before = cell.pushed
-        pushed = compared.pushed(before, sent.get(key))
+        pushed = compared.pushed(before, applied)
         # A failure is about the value we sent: if the PMS changed the cell since, send anew.
-        failure = failed.get(key) if version == versions.get(key) else None
+        failure = failed.get(key) if failed and current else None
         dirty = failure is None and not held and compared.dirty(cell.desired, before, pushed)
         if pushed is before and (failure, dirty) == (cell.failure, cell.dirty):
             continue  # e.g. a full sync of cells Channex already had: nothing to write
@@ -60,9 +67,16 @@ async def update_cells(
 
 
 async def _read_for_update(
-    session: AsyncSession, property_pk: int, endpoint: str, keys: set[Key]
-) -> list[tuple[Key, KnownCell, int | None, bool]]:
-    """The cells among `keys` as stored, with their version and whether they are held."""
+    session: AsyncSession,
+    property_pk: int,
+    endpoint: str,
+    versions: Mapping[Key, int],
+    sent: dict[Key, Fields],
+    failed: dict[Key, str],
+) -> list[tuple[Key, Fields | None, KnownCell, bool, bool]]:
+    """The cells answered as stored: (key, fields applied, cell, whether its version is the one
+    sent, whether it is held)."""
+    keys = set(sent) | set(failed)
     entities = {entity for entity, _ in keys}
     days = [day for _, day in keys]
     stmt = select(
@@ -75,7 +89,7 @@ async def _read_for_update(
         AriCell.stay_date.between(min(days), max(days)),
     )  # fmt: skip
     decoder = RowDecoder()
-    cells: list[tuple[Key, KnownCell, int | None, bool]] = []
+    cells = []
     for entity_id, raw_day, raw_desired, raw_pushed, version, failure, dirty, held_at in (
         await (await session.connection()).execute(stmt)
     ).all():
@@ -85,7 +99,7 @@ async def _read_for_update(
         cell = KnownCell(
             decoder.document(raw_desired), decoder.document(raw_pushed), failure, dirty
         )
-        cells.append((key, cell, version, held_at is not None))
+        cells.append((key, sent.get(key), cell, version == versions.get(key), held_at is not None))
     return cells
 
 
@@ -137,15 +151,17 @@ async def forget_in_flight(
         return
     async with session_factory() as session:
         state = await lock_ari_state(session, property_pk)
-        cached = None if known is None else known.of(state, endpoint, set(cells))
-        if cached is None:
-            pushed_now = await _read_pushed(session, property_pk, endpoint, cells)
+        pushed_now: Iterable[tuple[Key, Fields, Fields, KnownCell | None]]
+        if known is not None and known.cover(state, endpoint, cells):
+            pushed_now = (
+                (key, sending, cell.pushed, cell)
+                for key, sending, cell in known.rows(endpoint, cells)
+            )
         else:
-            pushed_now = [(key, cached[key].pushed) for key in cells]
+            pushed_now = await _read_pushed(session, property_pk, endpoint, cells)
         agreeing: dict[tuple[int, int], bool] = {}
         rows = []
-        for key, pushed in pushed_now:
-            sending = cells[key]
+        for key, sending, pushed, cell in pushed_now:
             # Cells with equal documents share their dicts: compare each pair once (by id, as
             # `cells` and the cells read keep them alive).
             if (agrees := agreeing.get((id(sending), id(pushed)))) is None:
@@ -154,8 +170,8 @@ async def forget_in_flight(
             if agrees:
                 continue  # Channex holds what is sent (a full sync's usual case): kept as is
             kept = {k: v for k, v in pushed.items() if k not in sending or sending[k] == v}
-            if cached is not None:
-                cached[key].pushed = kept
+            if cell is not None:
+                cell.pushed = kept
             rows.append(
                 {
                     "property_id": property_pk, "kind": endpoint, "entity_id": key[0],
@@ -169,8 +185,8 @@ async def forget_in_flight(
 
 async def _read_pushed(
     session: AsyncSession, property_pk: int, endpoint: str, cells: dict[Key, Fields]
-) -> list[tuple[Key, Fields]]:
-    """The stored `pushed` of each of `cells`."""
+) -> list[tuple[Key, Fields, Fields, KnownCell | None]]:
+    """Each of `cells` with its fields to send and its stored `pushed`."""
     entities = {entity for entity, _ in cells}
     days = [day for _, day in cells]
     stmt = select(AriCell.entity_id, RAW_STAY_DATE, RAW_PUSHED).where(
@@ -180,9 +196,9 @@ async def _read_pushed(
         AriCell.stay_date.between(min(days), max(days)),
     )
     decoder = RowDecoder()
-    found = []
+    found: list[tuple[Key, Fields, Fields, KnownCell | None]] = []
     for entity_id, raw_day, raw_pushed in (await (await session.connection()).execute(stmt)).all():
         key = (entity_id, decoder.day(raw_day))
-        if key in cells:
-            found.append((key, decoder.document(raw_pushed)))
+        if (sending := cells.get(key)) is not None:
+            found.append((key, sending, decoder.document(raw_pushed), None))
     return found

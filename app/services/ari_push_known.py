@@ -11,10 +11,14 @@ it knows is still what the database holds. Otherwise it reads them again, as bef
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from app.models import AriState
 from app.services.ari_outcome import Fields, Key
+
+V = TypeVar("V")
 
 
 @dataclass(slots=True)
@@ -31,29 +35,46 @@ class KnownCell:
 class KnownCells:
     """The cells of the plan's batches, per endpoint, and the revision they are valid at.
 
-    `revision` is None once someone else may have written cells: then nothing here is used."""
+    `revision` is None once someone else may have written cells: then nothing here is used.
+    `batches` are the plan's cells to send per endpoint: the same keys, in the same order."""
 
     revision: int | None
     cells: dict[str, dict[Key, KnownCell]] = field(default_factory=dict)
+    batches: dict[str, Mapping[Key, Any]] = field(default_factory=dict)
 
-    def taken(self, state: AriState) -> dict[str, dict[Key, KnownCell]] | None:
-        """After the push took the lock (which bumped `state.revision`): the known cells if
-        no one else took it since the push's last look, else None (and they are forgotten)."""
+    def add(self, endpoint: str, batch: Mapping[Key, Any], cells: dict[Key, KnownCell]) -> None:
+        self.batches[endpoint], self.cells[endpoint] = batch, cells
+
+    def taken(self, state: AriState) -> bool:
+        """After the push took the lock (which bumped `state.revision`): whether no one else
+        took it since the push's last look. When someone did, all is forgotten."""
         valid = self.revision is not None and state.revision == self.revision + 1
         self.revision = state.revision if valid else None
         if not valid:
             self.cells.clear()
-            return None
-        return self.cells
+            self.batches.clear()
+        return valid
 
-    def of(self, state: AriState, endpoint: str, keys: set[Key]) -> dict[Key, KnownCell] | None:
-        """`taken`, for one endpoint's cells; None also when some key is not known (a cell
-        the plan did not read: held, or outside its batch): the caller reads them, and writes
-        what this does not follow, so it is all forgotten."""
-        taken = self.taken(state)
-        known = None if taken is None else taken.get(endpoint, {})
-        if known is None or not keys <= known.keys():
-            self.revision = None
-            self.cells.clear()
-            return None
-        return known
+    def cover(self, state: AriState, endpoint: str, wanted: Mapping[Key, Any]) -> bool:
+        """`taken`, and every cell of `wanted` known. When some is not (a cell the plan did not
+        read: held, or outside its batch) the caller reads them, and writes what this does not
+        follow, so all is forgotten."""
+        if not self.taken(state):
+            return False
+        known = self.cells.get(endpoint, {})
+        if wanted is self.batches.get(endpoint) or wanted.keys() <= known.keys():
+            return True
+        self.revision = None
+        self.cells.clear()
+        self.batches.clear()
+        return False
+
+    def rows(self, endpoint: str, wanted: Mapping[Key, V]) -> Iterator[tuple[Key, V, KnownCell]]:
+        """Each cell of `wanted` (covered) with its value there and what is known of it."""
+        known = self.cells[endpoint]
+        if wanted is self.batches[endpoint]:  # same keys, same order: no lookups
+            return (
+                (key, value, cell)
+                for (key, value), cell in zip(wanted.items(), known.values(), strict=True)
+            )
+        return ((key, value, known[key]) for key, value in wanted.items())
