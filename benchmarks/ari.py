@@ -48,7 +48,7 @@ import httpx  # noqa: E402
 from ari_clones import clone_properties  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import insert, literal, select, update  # noqa: E402
+from sqlalchemy import func, insert, literal, select, update  # noqa: E402
 
 from app.channex.ari_wire import AriEndpoint, ari_messages  # noqa: E402
 from app.channex.client import ChannexClient  # noqa: E402
@@ -491,6 +491,22 @@ def print_tenths(each: list[tuple[float, float, float]]) -> None:
     print(f"    sandbox       {row(1)}")
 
 
+async def sent_by_full_syncs(factory: Any, pks: list[int]) -> str:
+    """Values and requests per endpoint of the full syncs just run (each property's are the
+    same: copies of p-0's state, as it stands after parts 1 and 2)."""
+    stmt = (
+        select(SyncRun.endpoint, func.sum(SyncRun.values_count), func.sum(SyncRun.requests_count))
+        .where(SyncRun.kind == "full", SyncRun.property_id.in_(pks))
+        .group_by(SyncRun.endpoint)
+    )
+    async with factory() as session:
+        rows = (await session.execute(stmt)).all()
+    return ", ".join(
+        f"{endpoint} {values / len(pks):,.0f} values in {requests / len(pks):.0f} request(s)"
+        for endpoint, values, requests in sorted(rows)
+    )
+
+
 def peak_rss() -> float:
     """The process's peak resident memory so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -530,6 +546,7 @@ async def many(database_url: str, sandbox_app: FastAPI, pks: list[int]) -> None:
     gc.callbacks.remove(collector)
     rss_after = peak_rss()
     sandbox_cpu = transport.cpu
+    sent = await sent_by_full_syncs(factory, pks)
     await owe_full_sync(factory, pks[:3])
     tracemalloc.start()
     async with client() as channex:
@@ -541,6 +558,7 @@ async def many(database_url: str, sandbox_app: FastAPI, pks: list[int]) -> None:
     n = len(pks)
     ours = cpu - sandbox_cpu
     print(f"3. Full sync of {n} properties (each 20,000 cells, 2 requests), sandbox in-process")
+    print(f"  sent per property: {sent}")
     print(
         f"  CPU: {cpu:.2f} s in all ({wall:.2f} s wall), of which the sandbox {sandbox_cpu:.2f} s;"
         f" channel-sync {ours:.1f} s, {ours / n * 1000:.0f} ms per property (database included)"
