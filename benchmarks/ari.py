@@ -9,6 +9,7 @@ Channex client and its limiter, at Channex's real limits (10 writes per minute p
 endpoint, 6 s apart). Run from the repository root:
 
     .venv/bin/python benchmarks/ari.py [--properties 20] [--changes 1000] [--seconds 60]
+        [--onboard bulk|api] [--database-url URL]
 
 1. Full sync: values, requests and bytes sent, beside one value per day per entity (naive) and
    the minimal number of equal-value runs. Target: 2 requests; values <= the minimal runs.
@@ -16,11 +17,14 @@ endpoint, 6 s apart). Run from the repository root:
    against the limit, 429s received, and the time from the last change until the sandbox holds
    the desired state in every cell.
 3. A full sync of `--properties` such properties (20 by default, a quick run; the README's
-   figure is `--properties 1000`, about an hour, most of it onboarding 1,000 properties
-   through the API), one after another through the push service, the sandbox in-process over
-   httpx.ASGITransport (no network): CPU time (ours and the sandbox's apart), the process's
-   peak resident memory before and after the pushes, and the peak traced memory (tracemalloc)
-   of one push. Memory grows with pushes in flight, not with the number of properties.
+   figure is `--properties 1000`, about 25 minutes), copies of p-0's state as parts 1 and 2
+   left it, one after another through the push service, the sandbox in-process over
+   httpx.ASGITransport (no network): CPU time (ours and the sandbox's apart, and per tenth of
+   the run), the values sent, the process's peak resident memory before and after the
+   pushes, and the peak traced memory (tracemalloc) of one push. Memory grows with pushes in
+   flight, not with the number of properties. The properties are onboarded in bulk by
+   default (`--onboard bulk`, ari_clones.py: p-0's rows copied with their own Channex ids);
+   `--onboard api` onboards each through the API, as before (about an hour for 1,000).
 """
 
 from __future__ import annotations
