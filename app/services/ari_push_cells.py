@@ -106,28 +106,30 @@ async def _read_for_update(
 class _Compared:
     """What a cell's answer changes, compared once per pair of documents: cells with equal
     documents share their dicts (ari_rows), and a full sync re-sends what Channex mostly has.
-    Dicts are known by id: `sent` and the cells compared keep them alive for the whole loop."""
+    Dicts are known by id, and each entry keeps its pair alive: a cell's `pushed` replaced
+    during the loop may be its last reference, and a freed dict's id can be reused."""
 
     def __init__(self) -> None:
-        self._new: dict[tuple[int, int], bool] = {}
-        self._differs: dict[tuple[int, int], bool] = {}
+        self._new: dict[tuple[int, int], tuple[bool, Fields, Fields]] = {}
+        self._differs: dict[tuple[int, int], tuple[bool, Fields, Fields]] = {}
 
     def pushed(self, before: Fields, applied: Fields | None) -> Fields:
         """`before` with the fields Channex applied; `before` itself when they change nothing."""
         if not applied:
             return before
-        if (new := self._new.get((id(applied), id(before)))) is None:
+        if (entry := self._new.get((id(applied), id(before)))) is None:
             new = any(before.get(name) != value for name, value in applied.items())
-            self._new[(id(applied), id(before))] = new
-        return {**before, **applied} if new else before
+            entry = self._new[(id(applied), id(before))] = (new, applied, before)
+        return {**before, **applied} if entry[0] else before
 
     def dirty(self, desired: Fields, before: Fields, pushed: Fields) -> bool:
         """Whether the PMS's value still differs from what Channex holds."""
         if pushed is not before:
             return differs(desired, pushed)
-        if (known := self._differs.get((id(desired), id(before)))) is None:
-            known = self._differs[(id(desired), id(before))] = differs(desired, before)
-        return known
+        if (entry := self._differs.get((id(desired), id(before)))) is None:
+            entry = (differs(desired, before), desired, before)
+            self._differs[(id(desired), id(before))] = entry
+        return entry[0]
 
 
 async def forget_in_flight(
@@ -159,15 +161,15 @@ async def forget_in_flight(
             )
         else:
             pushed_now = await _read_pushed(session, property_pk, endpoint, cells)
-        agreeing: dict[tuple[int, int], bool] = {}
+        agreeing: dict[tuple[int, int], tuple[bool, Fields, Fields]] = {}
         rows = []
         for key, sending, pushed, cell in pushed_now:
-            # Cells with equal documents share their dicts: compare each pair once (by id, as
-            # `cells` and the cells read keep them alive).
-            if (agrees := agreeing.get((id(sending), id(pushed)))) is None:
+            # Cells with equal documents share their dicts: compare each pair once, by id (each
+            # entry keeps its pair alive: a replaced `cell.pushed` may be freed, its id reused).
+            if (entry := agreeing.get((id(sending), id(pushed)))) is None:
                 agrees = all(k not in sending or sending[k] == v for k, v in pushed.items())
-                agreeing[(id(sending), id(pushed))] = agrees
-            if agrees:
+                entry = agreeing[(id(sending), id(pushed))] = (agrees, sending, pushed)
+            if entry[0]:
                 continue  # Channex holds what is sent (a full sync's usual case): kept as is
             kept = {k: v for k, v in pushed.items() if k not in sending or sending[k] == v}
             if cell is not None:
