@@ -9,6 +9,7 @@ Channex client and its limiter, at Channex's real limits (10 writes per minute p
 endpoint, 6 s apart). Run from the repository root:
 
     .venv/bin/python benchmarks/ari.py [--properties 20] [--changes 1000] [--seconds 60]
+        [--onboard bulk|api] [--database-url URL]
 
 1. Full sync: values, requests and bytes sent, beside one value per day per entity (naive) and
    the minimal number of equal-value runs. Target: 2 requests; values <= the minimal runs.
@@ -16,11 +17,14 @@ endpoint, 6 s apart). Run from the repository root:
    against the limit, 429s received, and the time from the last change until the sandbox holds
    the desired state in every cell.
 3. A full sync of `--properties` such properties (20 by default, a quick run; the README's
-   figure is `--properties 1000`, about an hour, most of it onboarding 1,000 properties
-   through the API), one after another through the push service, the sandbox in-process over
-   httpx.ASGITransport (no network): CPU time (ours and the sandbox's apart), the process's
-   peak resident memory before and after the pushes, and the peak traced memory (tracemalloc)
-   of one push. Memory grows with pushes in flight, not with the number of properties.
+   figure is `--properties 1000`, about 25 minutes), copies of p-0's state as parts 1 and 2
+   left it, one after another through the push service, the sandbox in-process over
+   httpx.ASGITransport (no network): CPU time (ours and the sandbox's apart, and per tenth of
+   the run), the values sent, the process's peak resident memory before and after the
+   pushes, and the peak traced memory (tracemalloc) of one push. Memory grows with pushes in
+   flight, not with the number of properties. The properties are onboarded in bulk by
+   default (`--onboard bulk`, ari_clones.py: p-0's rows copied with their own Channex ids);
+   `--onboard api` onboards each through the API, as before (about an hour for 1,000).
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import ari_compression as calendar_source  # noqa: E402
 import httpx  # noqa: E402
+from ari_clones import clone_properties  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import insert, literal, select, update  # noqa: E402
+from sqlalchemy import func, insert, literal, select, update  # noqa: E402
 
 from app.channex.ari_wire import AriEndpoint, ari_messages  # noqa: E402
 from app.channex.client import ChannexClient  # noqa: E402
@@ -461,6 +466,51 @@ async def owe_full_sync(factory: Any, pks: list[int]) -> None:
         await session.commit()
 
 
+class CollectorTime:
+    """A `gc.callbacks` entry adding up the CPU spent in cyclic GC collections."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.total += time.process_time() - self._started
+
+
+def print_tenths(each: list[tuple[float, float, float]]) -> None:
+    """CPU per push over each tenth of the run: channel-sync's, and the sandbox's, whose work
+    per push is the same from first to last (so it shows what the machine's load does)."""
+    size = max(1, len(each) // 10)
+    tenths = [each[start : start + size] for start in range(0, len(each), size)]
+
+    def row(index: int) -> str:
+        return " ".join(f"{sum(e[index] for e in t) / len(t) * 1000:4.0f}" for t in tenths)
+
+    print("  ms per push over each tenth of the run, first to last:")
+    print(f"    channel-sync  {row(0)}")
+    print(f"    of which GC   {row(2)}")
+    print(f"    sandbox       {row(1)}")
+
+
+async def sent_by_full_syncs(factory: Any, pks: list[int]) -> str:
+    """Values and requests per endpoint of the full syncs just run (each property's are the
+    same: copies of p-0's state, as it stands after parts 1 and 2)."""
+    stmt = (
+        select(SyncRun.endpoint, func.sum(SyncRun.values_count), func.sum(SyncRun.requests_count))
+        .where(SyncRun.kind == "full", SyncRun.property_id.in_(pks))
+        .group_by(SyncRun.endpoint)
+    )
+    async with factory() as session:
+        rows = (await session.execute(stmt)).all()
+    return ", ".join(
+        f"{endpoint} {values / len(pks):,.0f} values in {requests / len(pks):.0f} request(s)"
+        for endpoint, values, requests in sorted(rows)
+    )
+
+
 def peak_rss() -> float:
     """The process's peak resident memory so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -481,16 +531,26 @@ async def many(database_url: str, sandbox_app: FastAPI, pks: list[int]) -> None:
 
     await owe_full_sync(factory, pks)
     rss_before = peak_rss()
+    collector = CollectorTime()
+    gc.callbacks.append(collector)
+    # Per push: (channel-sync CPU, the sandbox's CPU, cyclic GC time), to see any growth.
+    each: list[tuple[float, float, float]] = []
     async with client() as channex:
         started_cpu, started = time.process_time(), time.perf_counter()
         for pk in pks:
+            push_cpu, push_sandbox, push_gc = time.process_time(), transport.cpu, collector.total
             assert await push_property(factory, channex, pk) is None
             # The sandbox stands for Channex: what it keeps of 1,000 calendars is not ours.
             sandbox.store.availability.clear()
             sandbox.store.restrictions.clear()
+            sandbox_part = transport.cpu - push_sandbox
+            ours_part = time.process_time() - push_cpu - sandbox_part
+            each.append((ours_part, sandbox_part, collector.total - push_gc))
         cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    gc.callbacks.remove(collector)
     rss_after = peak_rss()
     sandbox_cpu = transport.cpu
+    sent = await sent_by_full_syncs(factory, pks)
     await owe_full_sync(factory, pks[:3])
     tracemalloc.start()
     async with client() as channex:
@@ -502,12 +562,14 @@ async def many(database_url: str, sandbox_app: FastAPI, pks: list[int]) -> None:
     n = len(pks)
     ours = cpu - sandbox_cpu
     print(f"3. Full sync of {n} properties (each 20,000 cells, 2 requests), sandbox in-process")
+    print(f"  sent per property: {sent}")
     print(
         f"  CPU: {cpu:.2f} s in all ({wall:.2f} s wall), of which the sandbox {sandbox_cpu:.2f} s;"
         f" channel-sync {ours:.1f} s, {ours / n * 1000:.0f} ms per property (database included)"
     )
     if n < 1000:
         print(f"  extrapolated to 1,000 properties: {ours / n * 1000:.0f} s of channel-sync CPU")
+    print_tenths(each)
     print(
         f"  peak resident memory of the process: {rss_before:.0f} MiB before the {n} pushes,"
         f" {rss_after:.0f} MiB after"
@@ -540,9 +602,13 @@ async def main(args: argparse.Namespace) -> None:
             ):
                 await ok(await api.put("/v1/organizations/org-b", json={"title": "Bench"}))
                 expected = await full_sync(api, app, sandbox)
-                await burst(api, app, sandbox, expected, args.changes, args.seconds)
-                for n in range(1, args.properties + 1):
-                    await onboard(api, f"p-{n}")
+                if args.changes:
+                    await burst(api, app, sandbox, expected, args.changes, args.seconds)
+                if args.onboard == "api":
+                    for n in range(1, args.properties + 1):
+                        await onboard(api, f"p-{n}")
+        if args.onboard == "bulk":
+            await clone_properties(database_url, sandbox, "p-0", args.properties)
         pks = await copy_state(database_url, args.properties)
         # As a worker does once started (app.jobs.worker): set-up objects leave the cyclic
         # GC's full collections, which a push's 20,000 cells trigger many times.
@@ -554,7 +620,16 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--properties", type=int, default=20, help="properties in part 3")
-    parser.add_argument("--changes", type=int, default=1000, help="PMS changes in part 2")
+    parser.add_argument(
+        "--changes", type=int, default=1000, help="PMS changes in part 2 (0: no part 2)"
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="span of those changes")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--onboard",
+        choices=("bulk", "api"),
+        default="bulk",
+        help="part 3's properties: copies of p-0 written in bulk (ari_clones.py), or each"
+        " onboarded through the API (about an hour for 1,000)",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -73,6 +73,10 @@ class AriState(Base):
     drift_pending_from: Mapped[date | None] = mapped_column(Date)
     drift_pending_to: Mapped[date | None] = mapped_column(Date)
     drift_pending_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Bumped by every taking of the lock (every writer of the property's cells takes it): a
+    # push that finds it where its own last taking left it knows no one else wrote cells
+    # since, so what it read of them still holds and need not be read again (ari_push_known).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.models.ari import AVAILABILITY, AriCell
+from app.services.ari_mappings import lock_ari_state
 from app.services.ari_state import AVAILABILITY_FIELD
 
 
@@ -27,6 +28,8 @@ async def hold_booked_nights(
     keys = sorted(set(nights))
     if not keys:
         return 0
+    # As every writer of cells: a push between its requests then sees that cells moved.
+    await lock_ari_state(session, property_pk)
     stmt = select(AriCell.entity_id, AriCell.stay_date, AriCell.pushed).where(
         AriCell.property_id == property_pk,
         AriCell.kind == AVAILABILITY,

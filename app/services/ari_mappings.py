@@ -88,12 +88,13 @@ async def lock_ari_state(session: AsyncSession, property_pk: int) -> AriState:
 
     A write rather than SELECT ... FOR UPDATE so that SQLite serializes too: two batches of one
     property, or a batch and a push recording its result, never interleave their read-merge-write.
+    Each taking bumps `revision`, which tells a push whether anyone else took it since its own.
     """
     await insert_ignore(session, AriState, {"property_id": property_pk})
     await session.execute(
         update(AriState)
         .where(AriState.property_id == property_pk)
-        .values(updated_at=utcnow())
+        .values(updated_at=utcnow(), revision=AriState.revision + 1)
         .execution_options(synchronize_session=False)
     )
     state = await session.get(AriState, property_pk, populate_existing=True)

@@ -41,6 +41,7 @@ from app.services.ari_outcome import (
     to_domain,
 )
 from app.services.ari_push_cells import forget_in_flight, update_cells
+from app.services.ari_push_known import KnownCell, KnownCells
 from app.services.ari_rows import RAW_DESIRED, RAW_PUSHED, RAW_STAY_DATE, RowDecoder
 from app.services.ari_runs import RunRecord, add_run
 
@@ -81,6 +82,8 @@ class Plan:
     last: date
     tenant: str  # the organization, whose share of the account's request budget it uses
     full_sync_id: int | None = None  # the full sync the full batches serve
+    # The batches' cells as read, for the writes before and after each request.
+    known: KnownCells = field(default_factory=lambda: KnownCells(None))
 
 
 async def push_property(
@@ -140,16 +143,23 @@ async def plan_push(session: AsyncSession, property_pk: int, now: datetime) -> P
             .values(dirty=False)
             .execution_options(synchronize_session=False)
         )
+    # Read before the cells: a writer that commits after this read moves the revision, so
+    # what is read next is trusted only as long as the revision has not moved (ari_push_known).
     state = await session.get(AriState, property_pk)
+    known = KnownCells(None if state is None else state.revision)
     mappings = await load_mappings(session, property_pk)
     batches = []
     for endpoint in ENDPOINTS:
         full = state is not None and bool(getattr(state, f"full_{endpoint}"))
-        batches.append(await _batch(session, property_pk, mappings, endpoint, full, first, last))
+        cells: dict[Key, KnownCell] = {}
+        batch = await _batch(session, property_pk, mappings, endpoint, full, (first, last), cells)
+        known.add(endpoint, batch.cells, cells)
+        batches.append(batch)
     tenant = str(prop.organization_id)
     return Plan(
-        property_pk, prop.channex_property_id, mappings, batches, first, last, tenant, full_sync_id
-    )
+        property_pk, prop.channex_property_id, mappings, batches, first, last, tenant,
+        full_sync_id, known,
+    )  # fmt: skip
 
 
 async def _batch(
@@ -158,10 +168,11 @@ async def _batch(
     mappings: Mappings,
     endpoint: str,
     full: bool,
-    first: date,
-    last: date,
+    dates: tuple[date, date],
+    known: dict[Key, KnownCell],
 ) -> Batch:
-    """Full: every stored field in the horizon. Incremental: only fields Channex lacks."""
+    """Full: every stored field in the horizon. Incremental: only fields Channex lacks. The
+    cells to send go into `known` as read."""
     # Columns, not ORM objects, decoded once per distinct text: a full sync reads 20,000 cells.
     stmt = select(
         AriCell.entity_id,
@@ -170,10 +181,12 @@ async def _batch(
         RAW_PUSHED,
         AriCell.version,
         AriCell.change_id,
+        AriCell.failure,
+        AriCell.dirty,
     ).where(
         AriCell.property_id == property_pk,
         AriCell.kind == endpoint,
-        AriCell.stay_date.between(first, last),
+        AriCell.stay_date.between(*dates),
         AriCell.held_at.is_(None),  # never over Channex's own decrement for a booking
     )
     if not full:
@@ -185,7 +198,7 @@ async def _batch(
     # and equal texts decode to one shared dict. By id: `rows` keeps them alive.
     compared: dict[tuple[int, int], tuple[Fields, Fields]] = {}
     rows = (await (await session.connection()).execute(stmt)).all()
-    for entity_id, raw_day, raw_desired, raw_pushed, version, change_id in rows:
+    for entity_id, raw_day, raw_desired, raw_pushed, version, change_id, failure, dirty in rows:
         if (is_mapped := mapped.get(entity_id)) is None:
             is_mapped = mapped[entity_id] = mappings.channex_id(endpoint, entity_id) is not None
         if not is_mapped:
@@ -199,6 +212,7 @@ async def _batch(
         if fields:
             batch.cells[key] = fields
             batch.versions[key] = version
+            known[key] = KnownCell(desired, pushed, failure, dirty)
         # A full sync re-sends cells Channex has: it carries only the changes it lacked.
         if lacking and change_id is not None:
             batch.changes[key] = change_id
@@ -227,7 +241,9 @@ async def _send_batch(
         # (expand(compress(cells)) == cells): no need to expand them back.
         sending = batch.cells if len(messages) == 1 else run_cells(message.runs, entity_of)
         record = _run_record(plan, batch, message, sending)
-        await forget_in_flight(session_factory, plan.property_pk, batch.endpoint, sending)
+        await forget_in_flight(
+            session_factory, plan.property_pk, batch.endpoint, sending, plan.known
+        )
         started = time.perf_counter()
         try:
             result = await channex.push_ari(message)
@@ -254,7 +270,7 @@ async def _send_batch(
             finish_full=number == len(messages),
         )  # fmt: skip
     if not messages and batch.kind == "full":
-        await _clear_full(session_factory, plan.property_pk, batch.endpoint)
+        await _clear_full(session_factory, plan, batch.endpoint)
     return None
 
 
@@ -359,7 +375,11 @@ async def _record_result(
             record.outcome = "partial" if sent else "failed"
     async with session_factory() as session:
         state = await lock_ari_state(session, plan.property_pk)
-        await update_cells(session, plan.property_pk, batch.endpoint, batch.versions, sent, failed)
+        wanted = sent if not failed else dict.fromkeys(set(sent) | set(failed))
+        known = plan.known if plan.known.cover(state, batch.endpoint, wanted) else None
+        await update_cells(
+            session, plan.property_pk, batch.endpoint, batch.versions, sent, failed, known
+        )
         if finish_full and batch.kind == "full":
             if not await another_queued(session, plan.property_pk):
                 setattr(state, f"full_{batch.endpoint}", False)
@@ -369,11 +389,12 @@ async def _record_result(
 
 
 async def _clear_full(
-    session_factory: async_sessionmaker[AsyncSession], property_pk: int, endpoint: str
+    session_factory: async_sessionmaker[AsyncSession], plan: Plan, endpoint: str
 ) -> None:
     async with session_factory() as session:
-        state = await lock_ari_state(session, property_pk)
-        if not await another_queued(session, property_pk):
+        state = await lock_ari_state(session, plan.property_pk)
+        plan.known.taken(state)  # no cell written: what the push knows still holds
+        if not await another_queued(session, plan.property_pk):
             setattr(state, f"full_{endpoint}", False)
         state.last_full_sync_at = utcnow()
         await session.commit()
