@@ -169,6 +169,8 @@ class InProcessQueue:
         self._max_jobs = max_jobs
         self._slots: dict[str, FairSlots] = {}
         self._tenants: dict[tuple[object, tuple[JobArg, ...]], Hashable] = {}
+        # Tenants are looked up before a slot is taken: bounded too, as the jobs' sessions are.
+        self._lookups = asyncio.Semaphore(max_jobs)
         self._started = asyncio.Event()
         self._ctx: WorkerContext | None = None
         self._closed = False
@@ -307,7 +309,8 @@ class InProcessQueue:
         key = (tenant_function, job.args)
         if key not in self._tenants:
             try:
-                self._tenants[key] = await tenant_function(ctx, *job.args)
+                async with self._lookups:
+                    self._tenants[key] = await tenant_function(ctx, *job.args)
             except Exception:
                 logger.debug("tenant of job %s unknown", job.name, exc_info=True)
                 return None
