@@ -124,6 +124,8 @@ async def nightly_ari(ctx: WorkerContext, property_pk: int) -> None:
                 raise Retry(defer=exc.retry_after) from exc
             except ChannexUnavailableError as exc:
                 raise Retry(defer=NIGHTLY_RETRY_SECONDS) from exc
+            if drift is not None and drift.stale:  # cells were written as Channex was read
+                raise Retry(defer=NIGHTLY_RETRY_SECONDS)
         full = settings.ari_daily_full_sync
         if full:
             await request_full_sync(session, property_pk)

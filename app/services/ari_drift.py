@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
 from app.db import utcnow
 from app.domain.ari_drift import READABLE_RESTRICTIONS, field_drift
 from app.errors import FieldError, invalid
-from app.models import AriCell, Property
+from app.models import AriCell, AriState, Property
 from app.models.ari import AVAILABILITY
 from app.services.access import Principal
 from app.services.ari_mappings import Mappings, horizon, load_mappings, lock_ari_state
@@ -52,6 +52,9 @@ class Drift:
     checked_cells: int
     differences: list[Difference]
     repaired: bool
+    # Cells were written while Channex was read (a push recording its answer, say): the
+    # readback may predate them, so nothing was compared or repaired; check again.
+    stale: bool = False
 
 
 async def check_drift(
@@ -92,10 +95,11 @@ async def check_property_drift(
         return None
     now = now or utcnow()
     first, last = span or horizon(prop, now)
-    drift = await _check(session, channex, prop, first, last, repair, now)
+    drift = await _check(session, channex, prop, first, last, repair, now, guard=repair)
     state = await lock_ari_state(session, property_pk)
-    state.drift_checked_at = now
-    state.drift_differences = len(drift.differences)
+    if not drift.stale:
+        state.drift_checked_at = now
+        state.drift_differences = len(drift.differences)
     await session.flush()
     return drift
 
@@ -108,16 +112,27 @@ async def _check(
     date_to: date,
     repair: bool,
     now: datetime,
+    *,
+    guard: bool = False,
 ) -> Drift:
+    """With `guard` (the jobs' repairs): a check that another writer of the property's cells
+    overlapped comes back `stale`, nothing compared. Every writer takes the ARI lock, which
+    bumps `ari_state.revision`: the revision just above the one read before Channex was read
+    means nobody wrote in between. Without it, a push recording its answer meanwhile looked
+    like drift, and its values were marked to be sent again."""
     assert prop.channex_property_id is not None  # callers check the property is connected
     mappings = await load_mappings(session, prop.id)
     first, last = horizon(prop, now)
     lo, hi = max(date_from, first), min(date_to, last)
     if lo > hi:  # nothing writable on those dates: nothing to compare or repair
         return Drift(prop, mappings, date_from, date_to, 0, [], repair)
+    revision = select(AriState.revision).where(AriState.property_id == prop.id)
+    before = (await session.scalar(revision) or 0) if guard else None
     held = await _read_channex(channex, prop.channex_property_id, lo, hi)
     if repair:
-        await lock_ari_state(session, prop.id)
+        state = await lock_ari_state(session, prop.id)
+        if before is not None and state.revision != before + 1:
+            return Drift(prop, mappings, date_from, date_to, 0, [], repair, stale=True)
     cells = [c for c in await read_cells(session, prop.id, lo, hi) if c.pushed]
     differences = _compare(cells, mappings, held)
     if repair and differences:

@@ -92,8 +92,8 @@ async def check_pending_drift(
         session, channex, property_pk, repair=repair, now=now, span=span
     )
     state = await lock_ari_state(session, property_pk)  # re-read: an event may have come
-    if state.drift_pending_at != marked:
-        return PendingCheck(drift, again=True)
+    if state.drift_pending_at != marked or (drift is not None and drift.stale):
+        return PendingCheck(drift, again=True)  # the span stays pending
     state.drift_pending_from = state.drift_pending_to = state.drift_pending_at = None
     await session.flush()
     return PendingCheck(drift, again=False)

@@ -28,6 +28,8 @@ class FakeAri:
     reject: Callable[[Json], Json | None] | None = None
     # Runs when a write arrives, before it is applied (e.g. a PMS change during a push).
     during: Callable[[str], Awaitable[None]] | None = None
+    # Runs when a read has been answered, before the answer leaves (e.g. a push meanwhile).
+    after_read: Callable[[str], Awaitable[None]] | None = None
 
     def writes(self, endpoint: str) -> list[list[Json]]:
         return [values for name, values in self.requests if name == endpoint]
@@ -35,7 +37,10 @@ class FakeAri:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         endpoint = request.url.path.rsplit("/", 1)[-1]
         if request.method == "GET":
-            return self._read(request, endpoint)
+            answer = self._read(request, endpoint)
+            if self.after_read is not None:
+                await self.after_read(endpoint)
+            return answer
         values: list[Json] = json.loads(request.content)["values"]
         self.requests.append((endpoint, values))
         if self.during is not None:

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.models import AriCell, RoomType
+from app.services.ari_drift import check_property_drift
 from app.services.ari_full_syncs import request_full_sync
 from app.services.ari_holds import hold_booked_nights
 from tests.factories import Seeded, availability_item, restrictions_item
-from tests.services.ari.support import LAST, TODAY, Clock, cells, change, push
+from tests.services.ari.support import LAST, NOW, TODAY, Clock, cells, change, push
 from tests.services.ari_support import FakeAri
 
 NIGHT = TODAY + timedelta(days=10)
@@ -131,3 +132,51 @@ async def test_a_booking_hold_during_a_full_sync_is_seen_by_its_answer(
     # held, not pending.
     assert cell.held_at is not None
     assert (cell.pushed, cell.dirty) == ({"availability": 5}, False)
+
+
+async def test_a_push_while_a_drift_check_reads_channex_is_not_taken_for_drift(
+    session_factory: async_sessionmaker[AsyncSession],
+    channex: ChannexClient,
+    fake: FakeAri,
+    seeded: Seeded,
+    clock: Clock,
+) -> None:
+    await change(session_factory, availability_item("r0", TODAY, LAST, 5))
+    assert await push(session_factory, channex, seeded) is None
+
+    async def pushed_meanwhile(endpoint: str) -> None:
+        # Channex answered the readback with 5; a PMS change to 7 goes out before the check
+        # takes the lock, and the push records Channex's 7.
+        fake.after_read = None
+        clock.now += 10
+        await change(session_factory, availability_item("r0", NIGHT, NIGHT, 7))
+        assert await push(session_factory, channex, seeded) is None
+
+    fake.after_read = pushed_meanwhile
+    clock.now += 10
+    async with session_factory() as session:
+        drift = await check_property_drift(
+            session, channex, seeded.property_pk, repair=True, now=NOW
+        )
+        await session.commit()
+    assert drift is not None
+    assert drift.stale  # checked again later
+    assert drift.differences == []  # and nothing marked
+    async with session_factory() as session:
+        stmt = select(AriCell).where(AriCell.kind == "availability", AriCell.stay_date == NIGHT)
+        night = (await session.execute(stmt)).scalars().all()
+    assert [(c.pushed, c.dirty) for c in night if c.desired == {"availability": 7}] == [
+        ({"availability": 7}, False)
+    ]
+    assert fake.availability[("cx-r0", NIGHT)] == 7
+
+    # With no writer in between, the same check compares, and finds nothing.
+    clock.now += 10
+    async with session_factory() as session:
+        again = await check_property_drift(
+            session, channex, seeded.property_pk, repair=True, now=NOW
+        )
+        await session.commit()
+    assert again is not None
+    assert not again.stale
+    assert again.differences == []
