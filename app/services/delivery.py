@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from standardwebhooks.webhooks import Webhook
 
@@ -192,10 +193,30 @@ async def deliver_step(
     step = await record_failure(session, delivery, endpoint, status, retry_after, error)
     if endpoint.disabled_at is not None:
         return step
+    return replace(step, probe_in=probe_delay(settings, endpoint))
+
+
+def probe_delay(settings: Settings, endpoint: PmsEndpoint) -> float:
+    """After a failed attempt: seconds until the endpoint's probe, its interval or the pause
+    the PMS asked for (Retry-After), whichever is later."""
     probe_in = settings.pms_probe_interval_seconds
     if endpoint.next_probe_at is not None:
         probe_in = max(probe_in, (endpoint.next_probe_at - utcnow()).total_seconds())
-    return replace(step, probe_in=probe_in)
+    return probe_in
+
+
+def next_of_its_booking() -> ColumnElement[bool]:
+    """No earlier revision of the same booking is undelivered to the endpoint: sending this
+    delivery can never overtake another (ordering)."""
+    earlier = aliased(BookingDelivery)
+    return ~exists().where(
+        and_(
+            earlier.endpoint_id == BookingDelivery.endpoint_id,
+            earlier.booking_id == BookingDelivery.booking_id,
+            earlier.status != DeliveryStatus.DELIVERED,
+            earlier.sequence < BookingDelivery.sequence,
+        )
+    )
 
 
 @dataclass(frozen=True)

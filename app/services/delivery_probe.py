@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from app.db import utcnow
 from app.domain.delivery import MAX_RETRY_AFTER
@@ -41,9 +40,10 @@ from app.services.delivery import (
     delivery_body,
     disable_gone,
     mark_delivered,
+    next_of_its_booking,
     post_delivery,
 )
-from app.services.delivery_rounds import next_of_its_booking, send_round
+from app.services.delivery_rounds import send_round
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,21 +65,12 @@ class Probe:
 async def probe_target(session: AsyncSession, endpoint_id: int) -> BookingDelivery | None:
     """The endpoint's oldest pending delivery that is next in its booking's order (no earlier
     revision of that booking undelivered): sending it can never overtake another."""
-    earlier = aliased(BookingDelivery)
-    blocked = exists().where(
-        and_(
-            earlier.endpoint_id == BookingDelivery.endpoint_id,
-            earlier.booking_id == BookingDelivery.booking_id,
-            earlier.status != DeliveryStatus.DELIVERED,
-            earlier.sequence < BookingDelivery.sequence,
-        )
-    )
     stmt = (
         select(BookingDelivery)
         .where(
             BookingDelivery.endpoint_id == endpoint_id,
             BookingDelivery.status == DeliveryStatus.PENDING,
-            ~blocked,
+            next_of_its_booking(),
         )
         .order_by(BookingDelivery.id)
         .limit(1)

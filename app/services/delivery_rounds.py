@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from app.db import utcnow
 from app.models import BookingDelivery, BookingRevision, PmsEndpoint
@@ -31,7 +30,9 @@ from app.services.delivery import (
     bring_forward,
     encode_body,
     mark_delivered,
+    next_of_its_booking,
     post_delivery,
+    probe_delay,
     record_failure,
 )
 from app.settings import Settings
@@ -77,19 +78,6 @@ async def send_round(
 
 def _accepted(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
-
-
-def next_of_its_booking() -> ColumnElement[bool]:
-    """No earlier revision of the same booking is undelivered (ordering)."""
-    earlier = aliased(BookingDelivery)
-    return ~exists().where(
-        and_(
-            earlier.endpoint_id == BookingDelivery.endpoint_id,
-            earlier.booking_id == BookingDelivery.booking_id,
-            earlier.status != DeliveryStatus.DELIVERED,
-            earlier.sequence < BookingDelivery.sequence,
-        )
-    )
 
 
 async def claim_next(
@@ -167,9 +155,6 @@ async def _record(
         if step.defer is not None:
             done.later.append((delivery.booking_id, step.defer))
         if endpoint.disabled_at is None:
-            probe_in = settings.pms_probe_interval_seconds
-            if endpoint.next_probe_at is not None:
-                probe_in = max(probe_in, (endpoint.next_probe_at - utcnow()).total_seconds())
-            done.probe_in = probe_in
+            done.probe_in = probe_delay(settings, endpoint)
     await session.flush()
     return done
