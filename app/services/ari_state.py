@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
@@ -19,6 +18,7 @@ from app.schemas_ari import AriBatch, AvailabilityItem, RestrictionsItem
 from app.services.access import Principal
 from app.services.ari_mappings import Mappings, horizon, load_mappings, lock_ari_state
 from app.services.properties import get_property
+from app.services.rows import dialect_insert
 
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 
@@ -207,9 +207,7 @@ async def upsert_cells(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     cached; multi-row VALUES would be compiled anew for every chunk (seconds for 15,000 cells)."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(AriCell)
+    stmt = dialect_insert(session)(AriCell)
     updated = (
         "desired", "pushed", "version", "dirty", "failure", "held_at", "change_id", "updated_at"
     )  # fmt: skip

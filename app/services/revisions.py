@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.schemas import BookingRevision as ChannexRevision
@@ -43,7 +42,7 @@ from app.schemas_revision import RevisionData
 from app.services.ari_holds import hold_booked_nights
 from app.services.delivery import queue_deliveries
 from app.services.personal_data import build_cipher, encrypt, merge_personal, split_personal
-from app.services.rows import insert_ignore
+from app.services.rows import dialect_insert, insert_ignore
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,11 +147,9 @@ async def _locked_booking(
     """The booking's row, created if new, write-locked for the rest of the transaction and
     read as it is now: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING (the update takes
     the lock, also on SQLite, which ignores FOR UPDATE: see rows.lock_row)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     stmt = (
-        insert(Booking)
+        dialect_insert(session)(Booking)
         .values(
             channex_booking_id=rev.booking_id,
             channex_property_id=rev.property_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select, update
@@ -16,10 +16,19 @@ from app.errors import conflict
 M = TypeVar("M", bound=Base)
 
 
+# PostgreSQL's and SQLite's INSERT, both with ON CONFLICT.
+UpsertInsert = postgresql.Insert | sqlite.Insert
+
+
+def dialect_insert(session: AsyncSession) -> Callable[[type[Base]], UpsertInsert]:
+    """The session's dialect's INSERT, which has ON CONFLICT (PostgreSQL's or SQLite's)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> None:
     """INSERT that does nothing when a unique key already exists (a concurrent twin won)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     await session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
