@@ -102,15 +102,9 @@ async def _apply_batch(
                     outcome = await apply_revision(session, settings, rev, batch=memo)
             except TRANSIENT_DB:
                 raise
-            except DBAPIError as exc:
-                if _retryable(exc):
-                    raise
-                memo.forget()
-                await _quarantine_in_batch(session, settings, rev, exc)
-                quarantined += 1
-                batch.to_ack.append(rev.id)
-                continue
             except Exception as exc:  # poison: anything the data itself makes fail
+                if isinstance(exc, DBAPIError) and _retryable(exc):
+                    raise  # a deadlock: the batch goes again one revision at a time
                 memo.forget()
                 await _quarantine_in_batch(session, settings, rev, exc)
                 quarantined += 1
