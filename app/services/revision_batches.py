@@ -16,31 +16,23 @@ app/services/revision_intake.py, which applies one revision per transaction.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
-from app.channex.errors import ChannexError
 from app.channex.schemas import BookingRevision as ChannexRevision
-from app.db import utcnow
 from app.metrics import REVISIONS, count_revision
-from app.models import BookingRevision
-from app.services.revision_intake import TRANSIENT_DB, Applied, Sessions, apply_and_ack
+from app.services.revision_intake import TRANSIENT_DB, Applied, Sessions, ack_all, apply_and_ack
 from app.services.revision_sources import failure_reason, quarantine, stored_ids
 from app.services.revisions import Batch, apply_revision, assign_feed_positions, begin_batch
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Acks in flight at once: each waits on Channex (50 ms and more), none costs much CPU. The
-# client's rate limiter still spaces them within the account's budget.
-ACK_CONCURRENCY = 16
 # PostgreSQL's deadlock_detected and serialization_failure: the database, not the data.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
@@ -134,42 +126,6 @@ async def _quarantine_in_batch(
     log.error("booking revision cannot be applied", extra={"revision": rev.id, "reason": reason})
     async with session.begin_nested():
         await quarantine(session, settings, rev.id, reason, rev)
-
-
-async def ack_all(sessions: Sessions, channex: ChannexClient, revision_ids: Sequence[str]) -> int:
-    """Ack every revision (committed before this is called), ACK_CONCURRENCY at a time, then
-    record acked_at of those Channex took in one UPDATE. Returns how many it took."""
-    if not revision_ids:
-        return 0
-    gate = asyncio.Semaphore(ACK_CONCURRENCY)
-
-    async def one(revision_id: str) -> bool:
-        async with gate:
-            try:
-                await channex.ack_booking_revision(revision_id)
-            except ChannexError as exc:
-                # Still in Channex's feed: the next reconciliation applies (no-op) and acks.
-                log.warning(
-                    "ack failed, reconciliation will retry", extra={"revision": revision_id}
-                )
-                log.debug("ack failure: %r", exc)
-                return False
-            return True
-
-    taken = await asyncio.gather(*(one(rid) for rid in revision_ids))
-    acked = [rid for rid, ok in zip(revision_ids, taken, strict=True) if ok]
-    if acked:
-        async with sessions() as session:
-            await session.execute(
-                update(BookingRevision)
-                .where(
-                    BookingRevision.channex_revision_id.in_(acked),
-                    BookingRevision.acked_at.is_(None),
-                )
-                .values(acked_at=utcnow())
-            )
-            await session.commit()
-    return len(acked)
 
 
 def _retryable(exc: DBAPIError) -> bool:
