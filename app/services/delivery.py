@@ -40,6 +40,7 @@ from app.models.bookings import DeliveryStatus
 from app.schemas_revision import RevisionDelivery
 from app.services.booking_payloads import RevisionRow, as_row, revision_query, revision_read
 from app.services.callback_urls import CallbackUrlError, check_callback_url
+from app.services.memo import remembered
 from app.services.personal_data import build_cipher, open_secret, seal_secret
 from app.services.rows import insert_ignore
 from app.settings import Settings
@@ -106,13 +107,12 @@ async def queue_deliveries(
     if revision.sequence is None:
         return
     org = prop.organization_id
-    if endpoints is None or org not in endpoints:
+
+    async def endpoint_id_of() -> int | None:
         endpoint = await endpoint_for(session, settings, org)
-        endpoint_id = None if endpoint is None else endpoint.id
-        if endpoints is not None:
-            endpoints[org] = endpoint_id
-    else:
-        endpoint_id = endpoints[org]
+        return None if endpoint is None else endpoint.id
+
+    endpoint_id = await remembered(endpoints, org, endpoint_id_of)
     if endpoint_id is None:
         return
     await insert_ignore(

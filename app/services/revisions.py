@@ -41,6 +41,7 @@ from app.models.bookings import RevisionFlag
 from app.schemas_revision import RevisionData
 from app.services.ari_holds import hold_booked_nights
 from app.services.delivery import queue_deliveries
+from app.services.memo import remembered
 from app.services.personal_data import build_cipher, encrypt, merge_personal, split_personal
 from app.services.rows import dialect_insert, insert_ignore
 from app.settings import Settings
@@ -112,7 +113,11 @@ async def apply_revision(
         existing = await find_revision(session, rev.id)
         if existing is not None:
             return Outcome(existing, created=False)
-    prop = await _property(session, rev.property_id, batch)
+    prop = await remembered(
+        batch.properties if batch else None,
+        rev.property_id,
+        lambda: _find_property(session, rev.property_id),
+    )
     booking = await _locked_booking(session, rev, prop)
     # A concurrent job may have stored it while we waited for the booking's lock.
     existing = await find_revision(session, rev.id)
@@ -124,16 +129,6 @@ async def apply_revision(
         await queue_deliveries(session, settings, row, booking, prop, endpoints=endpoints)
     await session.flush()
     return Outcome(row, created=True)
-
-
-async def _property(
-    session: AsyncSession, channex_property_id: str, batch: Batch | None
-) -> Property | None:
-    if batch is None:
-        return await _find_property(session, channex_property_id)
-    if channex_property_id not in batch.properties:
-        batch.properties[channex_property_id] = await _find_property(session, channex_property_id)
-    return batch.properties[channex_property_id]
 
 
 async def _find_property(session: AsyncSession, channex_property_id: str) -> Property | None:
@@ -186,7 +181,9 @@ async def _store(
     if prop is None:
         flags.add(RevisionFlag.UNKNOWN_PROPERTY)
     else:
-        rooms, unmapped = map_rooms(rooms, await _memo_mapping(session, prop.id, batch))
+        memo = batch.mappings if batch else None
+        mapping = await remembered(memo, prop.id, lambda: _mapping(session, prop.id))
+        rooms, unmapped = map_rooms(rooms, mapping)
         flags |= unmapped
         flags |= await _check_availability(session, prop.id, booking, rev.status, rooms, batch)
     clean["rooms"] = rooms
@@ -250,26 +247,6 @@ async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
     )
 
 
-async def _memo_mapping(
-    session: AsyncSession, property_id: int, batch: Batch | None
-) -> RoomMapping:
-    if batch is None:
-        return await _mapping(session, property_id)
-    if property_id not in batch.mappings:
-        batch.mappings[property_id] = await _mapping(session, property_id)
-    return batch.mappings[property_id]
-
-
-async def _memo_room_type_pks(
-    session: AsyncSession, property_id: int, batch: Batch | None
-) -> dict[str, int]:
-    if batch is None:
-        return await _room_type_pks(session, property_id)
-    if property_id not in batch.room_type_pks:
-        batch.room_type_pks[property_id] = await _room_type_pks(session, property_id)
-    return batch.room_type_pks[property_id]
-
-
 async def _room_type_pks(session: AsyncSession, property_id: int) -> dict[str, int]:
     """Our room type pk by Channex room type id, for the property's mapped room types."""
     ids = await session.execute(
@@ -323,7 +300,11 @@ async def _check_availability(
     held = booked_nights(rooms) if status == "new" else set()
     if not added and not held:
         return flags
-    pks = await _memo_room_type_pks(session, property_id, batch)
+    pks = await remembered(
+        batch.room_type_pks if batch else None,
+        property_id,
+        lambda: _room_type_pks(session, property_id),
+    )
     if await _overbooked(session, property_id, _on_pks(added, pks)):
         flags.add(RevisionFlag.OVERBOOKING)
     if held:
