@@ -26,15 +26,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.channex.client import ChannexClient
 from app.channex.schemas import BookingRevision as ChannexRevision
 from app.metrics import REVISIONS, count_revision
-from app.services.revision_intake import TRANSIENT_DB, Applied, Sessions, ack_all, apply_and_ack
+from app.services.revision_intake import (
+    TRANSIENT_DB,
+    Applied,
+    Sessions,
+    ack_all,
+    apply_and_ack,
+    lock_given_up,
+)
 from app.services.revision_sources import failure_reason, quarantine, stored_ids
 from app.services.revisions import Batch, apply_revision, assign_feed_positions, begin_batch
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# PostgreSQL's deadlock_detected and serialization_failure: the database, not the data.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @dataclass
@@ -66,10 +70,11 @@ async def apply_and_ack_batch(
     try:
         batch = await _apply_batch(sessions, settings, ordered)
     except DBAPIError as exc:
-        if not _retryable(exc):
+        if not lock_given_up(exc):
             raise
-        # Locks taken in no global order (availability holds) met another transaction's:
-        # one revision per transaction cannot deadlock on them.
+        # Locks taken in no global order (availability holds take the property's ARI lock)
+        # met another transaction's: one revision per transaction holds far fewer at once,
+        # and should it deadlock too, it raises (no quarantine) and the job runs again.
         log.warning(
             "batch deadlocked, applying its revisions one by one", extra={"n": len(ordered)}
         )
@@ -95,7 +100,7 @@ async def _apply_batch(
             except TRANSIENT_DB:
                 raise
             except Exception as exc:  # poison: anything the data itself makes fail
-                if isinstance(exc, DBAPIError) and _retryable(exc):
+                if lock_given_up(exc):
                     raise  # a deadlock: the batch goes again one revision at a time
                 memo.forget()
                 await _quarantine_in_batch(session, settings, rev, exc)
@@ -126,7 +131,3 @@ async def _quarantine_in_batch(
     log.error("booking revision cannot be applied", extra={"revision": rev.id, "reason": reason})
     async with session.begin_nested():
         await quarantine(session, settings, rev.id, reason, rev)
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
