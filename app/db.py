@@ -10,6 +10,7 @@ import asyncpg
 import orjson
 from sqlalchemy import DateTime, Dialect, MetaData, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -38,6 +39,18 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure (asyncpg's reach SQLAlchemy as a
+# plain DBAPIError): the database gave up on a lock, not the data at fault.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def lock_given_up(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the same transaction may well pass again."""
+    return (
+        isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    )
 
 
 class UtcDateTime(TypeDecorator[datetime]):

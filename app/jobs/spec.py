@@ -4,13 +4,16 @@ the limits every job keeps. Imports no job, so that every job module may import 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any
 
 from arq.worker import Retry
+from sqlalchemy.exc import DBAPIError
 
+from app.db import lock_given_up
 from app.logs import request_id
 from app.metrics import JOBS
 
@@ -32,6 +35,9 @@ MAX_JOB_SECONDS = 30.0
 WORK_BUDGET_SECONDS = 15.0
 # Tries of a job that never asks for a retry itself: the first, and two after workers died.
 CRASH_TRIES = 3
+# A run the database chose as a deadlock's victim runs again after about this long (jittered,
+# so that two victims of one another do not meet again): the other side has committed by then.
+LOCK_RETRY_SECONDS = 1.0
 
 # `async def job(ctx: WorkerContext, *ids: str | int) -> None`; `...` because each job
 # declares its own id parameters, which a precise Callable type could not accept.
@@ -91,7 +97,8 @@ ENDED_KEY = "ended"
 
 def instrumented(name: str, function: JobFunction, *, mark_end: bool = False) -> JobFunction:
     """`function`, with the id of the request that asked for it in its log lines, and its
-    runs counted in JOBS: ok, retry (it asked to run again) or failed. With `mark_end`, a run
+    runs counted in JOBS: ok, retry (it asked to run again, or lost a lock to a deadlock and
+    is made to) or failed. With `mark_end`, a run
     that returned leaves (name, args) in its ctx for `run_after_end`."""
 
     @wraps(function)
@@ -103,6 +110,16 @@ def instrumented(name: str, function: JobFunction, *, mark_end: bool = False) ->
         except Retry:
             JOBS.labels(name, "retry").inc()
             raise
+        except DBAPIError as exc:
+            if not lock_given_up(exc):
+                JOBS.labels(name, "failed").inc()
+                raise
+            # Not the job's fault and not its data's: without this the run would fail for
+            # good, and what it left undone would wait for the sweep.
+            JOBS.labels(name, "retry").inc()
+            logger.warning("job %s gave up a lock, running again", name, extra={"job": name})
+            defer = LOCK_RETRY_SECONDS * random.uniform(0.5, 1.5)
+            raise Retry(defer=defer) from exc
         except Exception:
             JOBS.labels(name, "failed").inc()
             raise

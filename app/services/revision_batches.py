@@ -7,11 +7,12 @@ app/services/revision_intake.py, which applies one revision per transaction.
 - The batch commits once; only then are its revisions acked (concurrently), and every
   acked_at recorded in one UPDATE. A failed ack leaves the revision in Channex's feed for the
   reconciliation, as a single revision's does.
-- Revisions are applied by booking, each booking's in Channex's order (`inserted_at`), so that
-  every batch takes its bookings' locks in one global order, and the feed counter's lock last
-  (`assign_feed_positions`): two batches, or a batch and a single revision, never deadlock on
-  them. Other rows (availability holds) are locked in no such order: a deadlock there rolls
-  the batch back, and its revisions are applied one per transaction instead.
+- Locks are taken in one global order: the ARI state of the properties whose new bookings
+  hold availability first (`lock_holds_first`), then the bookings' rows (revisions are
+  applied by booking, each booking's in Channex's order, `inserted_at`), the feed counter's
+  last (`assign_feed_positions`): two batches, or a batch and a single revision, never
+  deadlock on them. Should a deadlock happen all the same, the batch is rolled back and its
+  revisions are applied one per transaction instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channex.client import ChannexClient
 from app.channex.schemas import BookingRevision as ChannexRevision
+from app.db import lock_given_up
 from app.metrics import REVISIONS, count_revision
 from app.services.revision_intake import (
     TRANSIENT_DB,
@@ -32,10 +34,15 @@ from app.services.revision_intake import (
     Sessions,
     ack_all,
     apply_and_ack,
-    lock_given_up,
 )
 from app.services.revision_sources import failure_reason, quarantine, stored_ids
-from app.services.revisions import Batch, apply_revision, assign_feed_positions, begin_batch
+from app.services.revisions import (
+    Batch,
+    apply_revision,
+    assign_feed_positions,
+    begin_batch,
+    lock_holds_first,
+)
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,9 +79,9 @@ async def apply_and_ack_batch(
     except DBAPIError as exc:
         if not lock_given_up(exc):
             raise
-        # Locks taken in no global order (availability holds take the property's ARI lock)
-        # met another transaction's: one revision per transaction holds far fewer at once,
-        # and should it deadlock too, it raises (no quarantine) and the job runs again.
+        # Rows locked in no known order met another transaction's: one revision per
+        # transaction holds far fewer at once, and should it deadlock too, it raises (no
+        # quarantine) and the job runs again (app/jobs/spec.py, instrumented).
         log.warning(
             "batch deadlocked, applying its revisions one by one", extra={"n": len(ordered)}
         )
@@ -93,6 +100,7 @@ async def _apply_batch(
     async with sessions() as session:
         await begin_batch(session)
         memo = Batch(stored=await stored_ids(session, [rev.id for rev in ordered]))
+        await lock_holds_first(session, ordered, memo)
         for rev in ordered:
             try:
                 async with session.begin_nested():

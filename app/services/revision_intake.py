@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.client import ChannexClient
 from app.channex.errors import ChannexError
 from app.channex.schemas import BookingRevision as ChannexRevision
 from app.channex.schemas import MalformedItem
-from app.db import utcnow
+from app.db import lock_given_up, utcnow
 from app.metrics import REVISIONS, count_revision
 from app.models import BookingRevision
 from app.services.delivery import due_deliveries
@@ -36,17 +36,6 @@ log = logging.getLogger(__name__)
 # The database is away, not the data at fault: the job fails and runs again, nothing is
 # quarantined.
 TRANSIENT_DB = (OperationalError, InterfaceError)
-# PostgreSQL's deadlock_detected and serialization_failure (asyncpg's reach SQLAlchemy as a
-# plain DBAPIError): the database gave up on a lock, not the data at fault either.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-
-
-def lock_given_up(exc: BaseException) -> bool:
-    """A deadlock or serialization failure: the same transaction may well pass again."""
-    return (
-        isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-    )
-
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -40,6 +40,7 @@ from app.models.ari import AVAILABILITY
 from app.models.bookings import RevisionFlag
 from app.schemas_revision import RevisionData
 from app.services.ari_holds import hold_booked_nights
+from app.services.ari_mappings import lock_ari_state
 from app.services.delivery import queue_deliveries
 from app.services.memo import remembered
 from app.services.personal_data import build_cipher, encrypt, merge_personal, split_personal
@@ -113,11 +114,9 @@ async def apply_revision(
         existing = await find_revision(session, rev.id)
         if existing is not None:
             return Outcome(existing, created=False)
-    prop = await remembered(
-        batch.properties if batch else None,
-        rev.property_id,
-        lambda: _find_property(session, rev.property_id),
-    )
+    prop = await _property_of(session, rev, batch)
+    if batch is None:
+        await lock_holds_first(session, [rev])
     booking = await _locked_booking(session, rev, prop)
     # A concurrent job may have stored it while we waited for the booking's lock.
     existing = await find_revision(session, rev.id)
@@ -129,6 +128,34 @@ async def apply_revision(
         await queue_deliveries(session, settings, row, booking, prop, endpoints=endpoints)
     await session.flush()
     return Outcome(row, created=True)
+
+
+async def lock_holds_first(
+    session: AsyncSession, revisions: Sequence[ChannexRevision], batch: Batch | None = None
+) -> None:
+    """Take the ARI lock of each property whose new bookings will hold availability (see
+    `_check_availability`), in pk order, before any booking's lock. Taken at the first hold
+    instead, a transaction would wait for it while holding bookings' locks that the lock's
+    holder may be waiting for: a batch and a single revision deadlocked so in CI."""
+    pks: set[int] = set()
+    for rev in revisions:
+        if rev.status != "new" or (batch is not None and rev.id in batch.stored):
+            continue
+        prop = await _property_of(session, rev, batch)
+        if prop is not None:
+            pks.add(prop.id)
+    for pk in sorted(pks):
+        await lock_ari_state(session, pk)
+
+
+async def _property_of(
+    session: AsyncSession, rev: ChannexRevision, batch: Batch | None
+) -> Property | None:
+    return await remembered(
+        batch.properties if batch else None,
+        rev.property_id,
+        lambda: _find_property(session, rev.property_id),
+    )
 
 
 async def _find_property(session: AsyncSession, channex_property_id: str) -> Property | None:

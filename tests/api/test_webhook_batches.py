@@ -6,18 +6,21 @@ time must hold for every revision of a batch."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
 import respx
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from app.models import Booking, BookingDelivery, BookingRevision, QuarantinedRevision, WebhookEvent
 from app.models.bookings import DeliveryStatus, EventStatus
 from app.services.delivery_probe import drain_endpoint
 from app.services.inbox import store_event
+from app.services.revision_intake import apply_and_ack
 from app.services.webhook_events import process_events
 from app.settings import Settings
 from tests import booking_fakes
@@ -297,3 +300,46 @@ async def test_a_refused_delivery_in_a_round_waits_alone_and_its_booking_behind_
     booking_pk = next(d.booking_id for k, d in rows.items() if by_revision[k] == refused)
     assert [b for b, _ in drained.later] == [booking_pk]  # its retry gets a job of its own
     assert drained.probe_in is not None
+
+
+@contextlib.contextmanager
+def statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs meanwhile, in order."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    engine = resources(app).engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def first(seen: list[str], prefix: str) -> int:
+    return next(n for n, sql in enumerate(seen) if sql.startswith(prefix))
+
+
+async def test_new_bookings_take_the_ari_lock_before_any_booking_lock(
+    app: FastAPI, client: httpx.AsyncClient, channex: FakeChannex, bookings: ChannexBookings
+) -> None:
+    """A new booking holds its nights' availability under the property's ARI lock. Taken at
+    the hold, after the booking's row, a batch holding that lock and waiting for a booking
+    and a single revision holding the booking and waiting for the lock deadlocked (CI): every
+    transaction takes the ARI lock first."""
+    await onboard(client)
+    prop, room, rate = ids(channex)
+    made = [bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=n) for n in range(3)]
+    res = resources(app)
+
+    with statements(app) as batch:
+        await process(app, await stored_events(app, bookings, made[:2]))
+    rev = await res.channex.get_booking_revision(made[2])
+    with statements(app) as single:
+        await apply_and_ack(res.session_factory, res.settings, res.channex, [rev])
+
+    assert len(await revision_rows(app)) == 3
+    for seen in (batch, single):
+        assert first(seen, "UPDATE ari_state") < first(seen, "INSERT INTO booking ")

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from arq.connections import ArqRedis
 from arq.worker import Retry, Worker
+from sqlalchemy.exc import DBAPIError
 
 from app.jobs.context import WorkerContext
 from app.jobs.queue import ArqQueue, InProcessQueue
@@ -22,6 +23,12 @@ DRAIN_TIMEOUT_SECONDS = 5.0
 # Short enough for fast tests, long enough that a slow CI machine still sees the gap.
 RETRY_DEFER_SECONDS = 0.05
 SHORT_TIMEOUT_SECONDS = 0.2
+
+
+class Deadlock(Exception):
+    """What asyncpg raises when PostgreSQL picks the transaction as a deadlock's victim."""
+
+    sqlstate = "40P01"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,15 @@ class Recorder:
         if ctx["job_try"] == 1:
             raise Retry(defer=RETRY_DEFER_SECONDS)
 
+    async def deadlock_once(self, ctx: WorkerContext, *args: str | int) -> None:
+        self._record("deadlock_once", ctx, args)
+        if ctx["job_try"] == 1:
+            raise DBAPIError("UPDATE ari_state ...", None, Deadlock())
+
+    async def db_error(self, ctx: WorkerContext, *args: str | int) -> None:
+        self._record("db_error", ctx, args)
+        raise DBAPIError("SELECT 1", None, Exception("not a lock"))
+
     async def sleep_long(self, ctx: WorkerContext, *args: str | int) -> None:
         await asyncio.sleep(DRAIN_TIMEOUT_SECONDS)
         self._record("sleep_long", ctx, args)
@@ -84,6 +100,8 @@ class Recorder:
             JobSpec("block", self.block, queue, timeout_seconds=DRAIN_TIMEOUT_SECONDS, max_tries=1),
             JobSpec("retry_always", self.retry_always, queue, timeout_seconds=2, max_tries=3),
             JobSpec("retry_once", self.retry_once, queue, timeout_seconds=2, max_tries=3),
+            JobSpec("deadlock_once", self.deadlock_once, queue, timeout_seconds=2, max_tries=3),
+            JobSpec("db_error", self.db_error, queue, timeout_seconds=2, max_tries=3),
             JobSpec(
                 "sleep_long",
                 self.sleep_long,

@@ -95,6 +95,18 @@ async def test_retry_stops_once_the_job_succeeds(harness: Harness, recorder: Rec
     assert recorder.tries("retry_once") == [1, 2]
 
 
+async def test_a_deadlocks_victim_runs_again_and_other_database_errors_fail(
+    harness: Harness, recorder: Recorder
+) -> None:
+    """A deadlock is the database's doing: failed for good, the job's work would wait for the
+    sweep (a block of webhook events did so in CI)."""
+    assert await harness.queue.enqueue("deadlock_once")
+    assert await harness.queue.enqueue("db_error")
+    await harness.drain()
+    assert recorder.tries("deadlock_once") == [1, 2]
+    assert recorder.tries("db_error") == [1]
+
+
 async def test_timeout_fails_the_job_and_the_queue_keeps_working(
     harness: Harness, recorder: Recorder
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from app.db import lock_given_up
 from app.services import revision_intake
 
 
@@ -48,5 +49,5 @@ async def test_a_deadlocked_revision_is_raised_not_quarantined(
             [cast(Any, SimpleNamespace(id="r"))],
         )
     assert quarantined == []
-    assert revision_intake.lock_given_up(DBAPIError("x", None, _Deadlock()))
-    assert not revision_intake.lock_given_up(DBAPIError("x", None, Exception()))
+    assert lock_given_up(DBAPIError("x", None, _Deadlock()))
+    assert not lock_given_up(DBAPIError("x", None, Exception()))
