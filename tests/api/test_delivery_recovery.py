@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -164,7 +165,9 @@ async def test_two_senders_reaching_one_revision_send_it_once(
     settings: Settings,
 ) -> None:
     """A booking's job, a probe and a drain can all reach the same revision: its lease lets
-    one of them send it while the others step aside."""
+    one of them send it while the others step aside. The app's own jobs may be a third
+    sender here (the booking's retry 1 s after its failure): what must hold is one send in
+    all, whoever makes it."""
     await onboard(client)
     await configure_endpoint(client)
     pms = router.post(PMS_URL).respond(503)
@@ -172,6 +175,9 @@ async def test_two_senders_reaching_one_revision_send_it_once(
     await settle_failed(app)
     async with resources(app).session_factory() as session:
         await session.execute(BookingDelivery.__table__.update().values(next_attempt_at=utcnow()))  # type: ignore[attr-defined]
+        # The app's probe (every PROBE_SECONDS) would be a sender too: not for this test.
+        later = utcnow() + timedelta(minutes=5)
+        await session.execute(PmsEndpoint.__table__.update().values(next_probe_at=later))  # type: ignore[attr-defined]
         await session.commit()
         row = (await session.execute(select(BookingDelivery))).scalar_one()
     calls_before = pms.call_count
@@ -194,7 +200,7 @@ async def test_two_senders_reaching_one_revision_send_it_once(
     steps = await asyncio.gather(send(), send())
 
     assert pms.call_count - calls_before == 1
-    assert sorted(step.sent for step in steps) == [False, True]
+    assert sum(step.sent for step in steps) <= 1
     delivered = (await deliveries(app))[0]
     assert (delivered.status, delivered.lease_until) == ("delivered", None)
 
