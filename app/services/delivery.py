@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -206,17 +206,26 @@ def probe_delay(settings: Settings, endpoint: PmsEndpoint) -> float:
 
 
 def next_of_its_booking() -> ColumnElement[bool]:
-    """No earlier revision of the same booking is undelivered to the endpoint: sending this
-    delivery can never overtake another (ordering)."""
+    """For a delivery not yet delivered: no earlier revision of the same booking is
+    undelivered to the endpoint, so sending it can never overtake another (ordering).
+
+    Said as "its sequence is the lowest undelivered one", a scalar subquery that PostgreSQL
+    runs per candidate on the (endpoint, booking, sequence) index. As NOT EXISTS it was
+    planned as an anti-join, and on a table whose statistics lag behind its rows (a burst
+    on a fresh database) that join read every undelivered row of the endpoint for each
+    candidate: 30 ms a claim at 1,000 deliveries, O(n^2) (benchmarks/bookings_speed.py)."""
     earlier = aliased(BookingDelivery)
-    return ~exists().where(
-        and_(
+    lowest = (
+        select(func.min(earlier.sequence))
+        .where(
             earlier.endpoint_id == BookingDelivery.endpoint_id,
             earlier.booking_id == BookingDelivery.booking_id,
             earlier.status != DeliveryStatus.DELIVERED,
-            earlier.sequence < BookingDelivery.sequence,
         )
+        .correlate(BookingDelivery)
+        .scalar_subquery()
     )
+    return BookingDelivery.sequence == lowest
 
 
 @dataclass(frozen=True)
