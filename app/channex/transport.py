@@ -22,6 +22,7 @@ from tenacity import (
 
 from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError, error_from_response
 from app.channex.ratelimit import RateLimiter
+from app.http_pool import cheap_check_transport
 from app.metrics import LIMITER_WAIT, ChannexTimer
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class ChannexTransport:
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport or cheap_check_transport(),
         )
         self._limiter = limiter
         self._max_attempts = max_attempts

@@ -27,6 +27,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.db import utcnow
 from app.domain.delivery import MAX_RETRY_AFTER, parse_retry_after, retry_delay
+from app.http_pool import cheap_check_transport
 from app.metrics import DELIVERIES
 from app.models import (
     Booking,
@@ -486,7 +487,11 @@ async def _send(
 
 def delivery_client(settings: Settings) -> httpx.AsyncClient:
     """Redirects are never followed: a 3xx is a failure, not a way into our network."""
-    return httpx.AsyncClient(timeout=settings.pms_delivery_timeout_seconds, follow_redirects=False)
+    return httpx.AsyncClient(
+        timeout=settings.pms_delivery_timeout_seconds,
+        follow_redirects=False,
+        transport=cheap_check_transport(),
+    )
 
 
 async def due_deliveries(
