@@ -197,6 +197,7 @@ async def _write(
     by_id = {rid: pk for rid, pk in (await session.execute(stmt, rows)).all()}
     pks = [by_id[row["channex_revision_id"]] for row in rows]
     await _queue_deliveries(session, settings, todo, rows, pks, batch)
+    await session.flush()  # the bookings' new state, inside the SAVEPOINT: a failure is the set's
     return [
         Created(plan.rev.id, pk, row["booking_id"], row["flags"])
         for plan, row, pk in zip(todo, rows, pks, strict=True)
