@@ -46,6 +46,7 @@ from fault_pms import PmsReceiver, Received, Tally, tally  # noqa: E402
 from fault_stack import Stack, channel_sync, clean_environment  # noqa: E402
 from faults import API_KEY, SANDBOX_KEY, Plan, call, source_version, start_stack, wait_for  # noqa: E402
 
+from app.http_pool import cheap_check_transport  # noqa: E402
 from app.serving import free_port  # noqa: E402
 
 ORG = "org-speed"
@@ -320,7 +321,11 @@ async def exercise(stack: Stack, receiver: PmsReceiver, options: Options, result
     key = {"Authorization": f"Bearer {API_KEY}"}
     async with (
         httpx.AsyncClient(base_url=urls["api"], headers=key, timeout=30) as api,
-        httpx.AsyncClient(base_url=f"{urls['sandbox']}/sandbox", timeout=30) as tools,
+        # The load's own client checks its pooled sockets cheaply too (app/http_pool.py):
+        # it stands for the OTAs, whose cost is not channel-sync's.
+        httpx.AsyncClient(
+            base_url=f"{urls['sandbox']}/sandbox", timeout=30, transport=cheap_check_transport()
+        ) as tools,
         httpx.AsyncClient(
             base_url=f"{urls['sandbox']}/api/v1", headers={"user-api-key": SANDBOX_KEY}, timeout=30
         ) as channex,

@@ -35,7 +35,7 @@ from app.channex.schemas import (
     Webhook,
     WebhookAttributes,
 )
-from app.channex.transport import AriScope, ChannexTransport, Json, Params, Sleep
+from app.channex.transport import AriScope, ChannexTransport, Json, Params, Prepaid, Sleep
 
 logger = logging.getLogger(__name__)
 
@@ -268,9 +268,17 @@ class ChannexClient:
 
     # --- booking revisions (§7) ----------------------------------------------------------
 
-    async def get_booking_revision(self, revision_id: str) -> BookingRevision:
+    async def prepay(self, count: int) -> Prepaid:
+        """Limiter slots for `count` calls of a batch (`prepaid=` of the booking revision
+        calls) in one reservation; none when the budget has no room for all of them now."""
+        return await self._transport.prepay(count)
+
+    async def get_booking_revision(
+        self, revision_id: str, *, prepaid: Prepaid | None = None
+    ) -> BookingRevision:
         """One booking revision, the authoritative copy behind a webhook (§7.3)."""
-        item = await self._get_item(f"booking_revisions/{_seg(revision_id)}")
+        path = f"booking_revisions/{_seg(revision_id)}"
+        item = _data_item(await self._request("GET", path, prepaid=prepaid))
         return _parse(BookingRevision, item)
 
     async def list_booking_revision_feed(
@@ -294,9 +302,12 @@ class ChannexClient:
         items, _ = await self._page("booking_revisions/feed", FEED_ORDER, page)
         return _revision_feed(items, more=len(items) >= PAGE_LIMIT)
 
-    async def ack_booking_revision(self, revision_id: str) -> None:
+    async def ack_booking_revision(
+        self, revision_id: str, *, prepaid: Prepaid | None = None
+    ) -> None:
         """Acknowledge a stored revision: the REVISION id, not the booking id (§7.2)."""
-        await self._request("POST", f"booking_revisions/{_seg(revision_id)}/ack")
+        path = f"booking_revisions/{_seg(revision_id)}/ack"
+        await self._request("POST", path, prepaid=prepaid)
 
     # --- plumbing ------------------------------------------------------------------------
 

@@ -43,6 +43,11 @@ class RateLimiter(Protocol):
         """Reserve one request now and return 0.0, or reserve nothing and return the wait."""
         ...
 
+    async def acquire_many(self, count: int) -> bool:
+        """Reserve `count` account-wide requests (no property, no tenant) at once if the
+        budget has room for all of them now; else reserve nothing and return False."""
+        ...
+
     async def cooldown(self, property_id: str, seconds: float) -> None:
         """Block all of the property's ARI requests for `seconds` (after a real 429)."""
         ...
@@ -104,6 +109,18 @@ class MemoryRateLimiter:
             if property_id is not None and endpoint is not None:
                 self._last_grant[(property_id, endpoint)] = now
             return 0.0
+
+    async def acquire_many(self, count: int) -> bool:
+        """Reserve `count` account-wide requests at once, or none (False) when they do not
+        all fit in the windows now."""
+        async with self._lock:
+            now = self._clock()
+            _wait(now, self._windows)  # drops the grants that fell out of each window
+            if any(len(log) + count > limit for _, limit, log in self._windows):
+                return False
+            for _, _, log in self._windows:
+                log.extend([now] * count)
+            return True
 
     async def cooldown(self, property_id: str, seconds: float) -> None:
         """Block the property for `seconds`; never shortens a longer cooldown already running."""
@@ -189,6 +206,23 @@ if spacing_ms > 0 then redis.call('SET', KEYS[2], '1', 'PX', spacing_ms) end
 return 0
 """
 
+# `count` account-wide grants in one round trip (a batch of booking calls), all or none.
+_ACQUIRE_MANY_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local count = tonumber(ARGV[1])
+local windows = {{KEYS[1], 60000, tonumber(ARGV[2])}, {KEYS[2], 3600000, tonumber(ARGV[3])}}
+for _, w in ipairs(windows) do
+  redis.call('ZREMRANGEBYSCORE', w[1], '-inf', now - w[2])
+  if redis.call('ZCARD', w[1]) + count > w[3] then return 0 end
+end
+for _, w in ipairs(windows) do
+  for i = 1, count do redis.call('ZADD', w[1], now, ARGV[4] .. ':' .. i) end
+  redis.call('PEXPIRE', w[1], w[2] + 1000)
+end
+return 1
+"""
+
 _COOLDOWN_LUA = """
 local ms = tonumber(ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ms then redis.call('SET', KEYS[1], '1', 'PX', ms) end
@@ -216,6 +250,7 @@ class RedisRateLimiter:
         self._tenant_per_hour = tenant_limit(global_per_hour, tenant_share)
         self._prefix = prefix
         self._acquire = redis.register_script(_ACQUIRE_LUA)
+        self._acquire_many = redis.register_script(_ACQUIRE_MANY_LUA)
         self._cooldown = redis.register_script(_COOLDOWN_LUA)
 
     async def acquire(
@@ -247,6 +282,18 @@ class RedisRateLimiter:
         ]
         wait_ms = await self._acquire(keys=keys, args=args)
         return int(wait_ms) / 1000
+
+    async def acquire_many(self, count: int) -> bool:
+        """Reserve `count` account-wide requests in one round trip, or none (False) when they
+        do not all fit in the windows now."""
+        keys = [f"{self._prefix}global:minute", f"{self._prefix}global:hour"]
+        args: list[str | int] = [
+            count,
+            self._global_per_minute,
+            self._global_per_hour,
+            uuid.uuid4().hex,
+        ]
+        return int(await self._acquire_many(keys=keys, args=args)) == 1
 
     async def cooldown(self, property_id: str, seconds: float) -> None:
         """Block the property for `seconds`; never shortens a longer cooldown already running."""

@@ -22,6 +22,7 @@ from tenacity import (
 
 from app.channex.errors import ChannexRateLimitedError, ChannexUnavailableError, error_from_response
 from app.channex.ratelimit import RateLimiter
+from app.http_pool import cheap_check_transport
 from app.metrics import LIMITER_WAIT, ChannexTimer
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,22 @@ class AriScope:
     # Whose request it is (our organization id): one tenant may use only its share of the
     # account-wide budget, so that another's single change is never queued behind its syncs.
     tenant: str | None = None
+
+
+@dataclass
+class Prepaid:
+    """Limiter slots reserved together for a batch of account-wide calls (the booking
+    revisions of a batch, their acks): one round trip to the limiter for all of them, not
+    one each. A call takes one; once none is left, calls reserve their own as before. A slot
+    left unused was counted and never sent: the budget errs on the safe side."""
+
+    left: int = 0
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
 
 
 class _TransientError(Exception):
@@ -81,7 +98,7 @@ class ChannexTransport:
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport or cheap_check_transport(),
         )
         self._limiter = limiter
         self._max_attempts = max_attempts
@@ -90,6 +107,13 @@ class ChannexTransport:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def prepay(self, count: int) -> Prepaid:
+        """`count` account-wide slots at once, or none when the budget has no room for all
+        of them now (each call then waits for its own, as it would have)."""
+        if count <= 0 or not await self._limiter.acquire_many(count):
+            return Prepaid()
+        return Prepaid(count)
 
     async def request(
         self,
@@ -101,8 +125,10 @@ class ChannexTransport:
         content: bytes | None = None,
         scope: AriScope | None = None,
         create: bool = False,
+        prepaid: Prepaid | None = None,
     ) -> Json:
-        """One logical call: limiter before every attempt, retries on transient failures only.
+        """One logical call: limiter before every attempt (a slot of `prepaid`, when it has
+        one, for a call of no ARI scope), retries on transient failures only.
 
         A `create` (POST of a new entity) is retried only when it never reached Channex: after
         a timeout or a 5xx it may exist already, and a second POST would make a twin (Channex
@@ -116,7 +142,8 @@ class ChannexTransport:
         try:
             async for attempt in retrying:
                 with attempt:
-                    await self._reserve(scope)
+                    if scope is not None or prepaid is None or not prepaid.take():
+                        await self._reserve(scope)
                     return await self._send(method, path, params, json, content, scope, create)
         except RetryError as exc:
             last = exc.last_attempt.exception()

@@ -17,9 +17,10 @@ from typing import Any, cast
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
-from arq.worker import Function, Worker, create_worker, func
+from arq.worker import Function, Worker, func, get_kwargs
 from redis.exceptions import RedisError
 
+from app.jobs.in_progress import SkipRunningWorker
 from app.jobs.namespace import RedisNames
 from app.jobs.queue import dump_json, lazy_json_pool, load_json
 from app.jobs.registry import build_registry
@@ -52,7 +53,7 @@ WorkerFactory = Callable[[], Worker]
 @dataclass(frozen=True)
 class QueueWorkerSettings:
     """One queue's arq worker settings, as arq means them: each attribute is named as the arq
-    Worker argument it sets, and `create_worker(vars(settings), ...)` builds the worker. JSON,
+    Worker argument it sets, and `worker_factory` builds the worker from `vars(settings)`. JSON,
     short timeouts, no results, and every Redis name inside the deployment's namespace."""
 
     queue_name: str
@@ -96,13 +97,14 @@ def worker_factory(
     built while Redis is down. `overrides` are further arq Worker arguments (tests)."""
 
     def build() -> Worker:
-        return create_worker(
-            vars(config),
-            redis_pool=lazy_json_pool(redis_url),
-            ctx=dict(ctx),
-            handle_signals=False,
+        # As arq's create_worker does, with arq's Worker replaced (app/jobs/in_progress.py).
+        return SkipRunningWorker(**{
+            **get_kwargs(vars(config)),
+            "redis_pool": lazy_json_pool(redis_url),
+            "ctx": dict(ctx),
+            "handle_signals": False,
             **overrides,
-        )
+        })  # fmt: skip
 
     return build
 

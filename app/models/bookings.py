@@ -174,6 +174,9 @@ class BookingDelivery(Base):
     __table_args__ = (
         UniqueConstraint("revision_id", "endpoint_id"),
         Index("ix_booking_delivery_due", "status", "next_attempt_at"),
+        # A booking's deliveries to an endpoint in order: what decides which one is next
+        # (delivery.next_of_its_booking); it also serves lookups by endpoint alone.
+        Index("ix_booking_delivery_endpoint_booking", "endpoint_id", "booking_id", "sequence"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -181,7 +184,7 @@ class BookingDelivery(Base):
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("booking_revision.id"))
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("pms_endpoint.id"), index=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("pms_endpoint.id"))
     sequence: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from app.http_pool import cheap_check_transport
 from app.sandbox.config import SandboxConfig
 from app.sandbox.faults import FaultState
 
@@ -212,8 +213,10 @@ class SandboxState:
         """The one client used for webhook POSTs, created on first use."""
         if self._http is None:
             limits = httpx.Limits(max_connections=self.config.webhook_concurrency)
+            # A transport given to the client replaces its own, so the limits go to it.
             self._http = httpx.AsyncClient(
-                timeout=self.config.webhook_timeout_seconds, limits=limits
+                timeout=self.config.webhook_timeout_seconds,
+                transport=cheap_check_transport(limits=limits),
             )
         return self._http
 

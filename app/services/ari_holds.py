@@ -18,18 +18,24 @@ from app.services.ari_state import AVAILABILITY_FIELD
 
 
 async def hold_booked_nights(
-    session: AsyncSession, property_pk: int, nights: Iterable[tuple[int, date]]
+    session: AsyncSession,
+    property_pk: int,
+    nights: Iterable[tuple[int, date]],
+    *,
+    locked: bool = False,
 ) -> int:
     """Hold the availability cells of these (room type pk, night) pairs; how many were held.
 
     `pushed` forgets its availability (Channex's is now lower and unknown to us), so the
     PMS's next value is sent whatever it is; until then the cell is not pending.
+    `locked`: the caller holds the property's ARI lock already, in this transaction.
     """
     keys = sorted(set(nights))
     if not keys:
         return 0
     # As every writer of cells: a push between its requests then sees that cells moved.
-    await lock_ari_state(session, property_pk)
+    if not locked:  # once per transaction is enough for that: it bumps ari_state.revision
+        await lock_ari_state(session, property_pk)
     stmt = select(AriCell.entity_id, AriCell.stay_date, AriCell.pushed).where(
         AriCell.property_id == property_pk,
         AriCell.kind == AVAILABILITY,

@@ -35,6 +35,7 @@ from app.services.revision_intake import (
     ack_all,
     apply_and_ack,
 )
+from app.services.revision_sets import apply_set, plan_sets, runs
 from app.services.revision_sources import failure_reason, quarantine, stored_ids
 from app.services.revisions import (
     Batch,
@@ -56,6 +57,8 @@ class BatchApplied:
     to_ack: list[str] = field(default_factory=list)
     acked: int = 0
     booking_ids: list[int] = field(default_factory=list)
+    created: list[tuple[int, list[str]]] = field(default_factory=list)  # (pk, flags), in order
+    quarantined: int = 0
 
 
 def apply_order(revisions: Sequence[ChannexRevision]) -> list[ChannexRevision]:
@@ -94,41 +97,58 @@ async def _apply_batch(
     sessions: Sessions, settings: Settings, ordered: Sequence[ChannexRevision]
 ) -> BatchApplied:
     batch = BatchApplied()
-    created: list[int] = []
-    flags: list[list[str]] = []
-    quarantined = 0
     async with sessions() as session:
         await begin_batch(session)
         memo = Batch(stored=await stored_ids(session, [rev.id for rev in ordered]))
         await lock_holds_first(session, ordered, memo)
-        for rev in ordered:
-            try:
-                async with session.begin_nested():
-                    outcome = await apply_revision(session, settings, rev, batch=memo)
-            except TRANSIENT_DB:
-                raise
-            except Exception as exc:  # poison: anything the data itself makes fail
-                if lock_given_up(exc):
-                    raise  # a deadlock: the batch goes again one revision at a time
-                memo.forget()
-                await _quarantine_in_batch(session, settings, rev, exc)
-                quarantined += 1
-                batch.to_ack.append(rev.id)
-                continue
-            row = outcome.revision
-            if outcome.created:
-                created.append(row.id)
-                flags.append(row.flags)
-            batch.booking_ids.append(row.booking_id)
-            if row.acked_at is None:  # acking twice is harmless, but costs a request
-                batch.to_ack.append(rev.id)
-        await assign_feed_positions(session, created)
+        plans = await plan_sets(session, ordered, memo)
+        for run in runs(ordered, plans):
+            one_by_one = run
+            if run[0].id in plans:  # new revisions, as a set (app/services/revision_sets.py)
+                applied = await apply_set(session, settings, [plans[r.id] for r in run], memo)
+                for done in applied.created:
+                    batch.created.append((done.revision_pk, done.flags))
+                    batch.booking_ids.append(done.booking_pk)
+                    batch.to_ack.append(done.revision_id)
+                one_by_one = applied.rest
+            for rev in one_by_one:
+                await _apply_one(session, settings, rev, memo, batch)
+        await assign_feed_positions(session, [pk for pk, _ in batch.created])
         await session.commit()
-    for revision_flags in flags:
+    for _, revision_flags in batch.created:
         count_revision(revision_flags)
-    if quarantined:
-        REVISIONS.labels("quarantined").inc(quarantined)
+    if batch.quarantined:
+        REVISIONS.labels("quarantined").inc(batch.quarantined)
     return batch
+
+
+async def _apply_one(
+    session: AsyncSession,
+    settings: Settings,
+    rev: ChannexRevision,
+    memo: Batch,
+    batch: BatchApplied,
+) -> None:
+    """One revision in a SAVEPOINT of its own; poison rolled back alone and quarantined."""
+    try:
+        async with session.begin_nested():
+            outcome = await apply_revision(session, settings, rev, batch=memo)
+    except TRANSIENT_DB:
+        raise
+    except Exception as exc:  # poison: anything the data itself makes fail
+        if lock_given_up(exc):
+            raise  # a deadlock: the batch goes again one revision at a time
+        memo.forget()
+        await _quarantine_in_batch(session, settings, rev, exc)
+        batch.quarantined += 1
+        batch.to_ack.append(rev.id)
+        return
+    row = outcome.revision
+    if outcome.created:
+        batch.created.append((row.id, row.flags))
+    batch.booking_ids.append(row.booking_id)
+    if row.acked_at is None:  # acking twice is harmless, but costs a request
+        batch.to_ack.append(rev.id)
 
 
 async def _quarantine_in_batch(

@@ -136,11 +136,12 @@ async def ack_all(sessions: Sessions, channex: ChannexClient, revision_ids: Sequ
     if not revision_ids:
         return 0
     gate = asyncio.Semaphore(ACK_CONCURRENCY)
+    prepaid = await channex.prepay(len(revision_ids))  # one limiter round trip for all
 
     async def one(revision_id: str) -> bool:
         async with gate:
             try:
-                await channex.ack_booking_revision(revision_id)
+                await channex.ack_booking_revision(revision_id, prepaid=prepaid)
             except ChannexError as exc:
                 # Still in Channex's feed: the next reconciliation applies (no-op) and acks.
                 log.warning(

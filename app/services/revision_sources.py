@@ -51,7 +51,11 @@ async def fetch_for_webhooks(
             except ChannexError as exc:
                 return exc
 
-    got = await asyncio.gather(*(limited(channex.get_booking_revision(r)) for r in revision_ids))
+    # The limiter's slots for all of them in one round trip, not one each.
+    prepaid = await channex.prepay(len(revision_ids))
+    got = await asyncio.gather(
+        *(limited(channex.get_booking_revision(r, prepaid=prepaid)) for r in revision_ids)
+    )
     props = sorted(
         {g.property_id for g in got if isinstance(g, ChannexRevision) and _needs_feed(g)}
     )

@@ -154,11 +154,11 @@ async def _property_of(
     return await remembered(
         batch.properties if batch else None,
         rev.property_id,
-        lambda: _find_property(session, rev.property_id),
+        lambda: find_property(session, rev.property_id),
     )
 
 
-async def _find_property(session: AsyncSession, channex_property_id: str) -> Property | None:
+async def find_property(session: AsyncSession, channex_property_id: str) -> Property | None:
     stmt = select(Property).where(Property.channex_property_id == channex_property_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -209,7 +209,7 @@ async def _store(
         flags.add(RevisionFlag.UNKNOWN_PROPERTY)
     else:
         memo = batch.mappings if batch else None
-        mapping = await remembered(memo, prop.id, lambda: _mapping(session, prop.id))
+        mapping = await remembered(memo, prop.id, lambda: room_mapping(session, prop.id))
         rooms, unmapped = map_rooms(rooms, mapping)
         flags |= unmapped
         flags |= await _check_availability(session, prop.id, booking, rev.status, rooms, batch)
@@ -221,7 +221,7 @@ async def _store(
     if newest:
         booking.last_sequence += 1
         sequence = booking.last_sequence
-        _take_state(booking, rev, inserted_at)
+        take_state(booking, rev, inserted_at)
     else:
         flags.add(RevisionFlag.STALE)
         log.warning("stale booking revision kept, not applied", extra={"revision": rev.id})
@@ -233,7 +233,9 @@ async def _store(
         sequence=sequence,
         feed_position=None if batch is not None else await _next_feed_position(session),
         data=clean,
-        personal_data=None if booking.personal_data_erased_at else _seal(settings, personal),
+        personal_data=None
+        if booking.personal_data_erased_at
+        else seal_personal(settings, personal),
         flags=sorted(flags),
     )
     session.add(row)
@@ -241,11 +243,11 @@ async def _store(
     return row
 
 
-def _seal(settings: Settings, personal: dict[str, Any]) -> str | None:
+def seal_personal(settings: Settings, personal: dict[str, Any]) -> str | None:
     return encrypt(build_cipher(settings), personal)
 
 
-def _take_state(booking: Booking, rev: ChannexRevision, inserted_at: datetime) -> None:
+def take_state(booking: Booking, rev: ChannexRevision, inserted_at: datetime) -> None:
     booking.status = rev.status
     booking.unique_id = rev.unique_id
     booking.arrival_date = rev.arrival_date
@@ -257,7 +259,7 @@ def _take_state(booking: Booking, rev: ChannexRevision, inserted_at: datetime) -
     booking.current_inserted_at = inserted_at
 
 
-async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
+async def room_mapping(session: AsyncSession, property_id: int) -> RoomMapping:
     rooms = await session.execute(
         select(RoomType.channex_room_type_id, RoomType.pms_room_type_id).where(
             RoomType.property_id == property_id, RoomType.channex_room_type_id.is_not(None)
@@ -274,7 +276,7 @@ async def _mapping(session: AsyncSession, property_id: int) -> RoomMapping:
     )
 
 
-async def _room_type_pks(session: AsyncSession, property_id: int) -> dict[str, int]:
+async def room_type_pks(session: AsyncSession, property_id: int) -> dict[str, int]:
     """Our room type pk by Channex room type id, for the property's mapped room types."""
     ids = await session.execute(
         select(RoomType.channex_room_type_id, RoomType.id).where(
@@ -284,7 +286,7 @@ async def _room_type_pks(session: AsyncSession, property_id: int) -> dict[str, i
     return {str(c): i for c, i in ids.all()}
 
 
-def _on_pks(nights: set[tuple[str, date]], pks: dict[str, int]) -> list[tuple[int, date]]:
+def on_pks(nights: set[tuple[str, date]], pks: dict[str, int]) -> list[tuple[int, date]]:
     """(Channex room type id, night) pairs as (our room type pk, night); unmapped ones dropped."""
     return [(pks[rt], day) for rt, day in sorted(nights) if rt in pks]
 
@@ -330,12 +332,13 @@ async def _check_availability(
     pks = await remembered(
         batch.room_type_pks if batch else None,
         property_id,
-        lambda: _room_type_pks(session, property_id),
+        lambda: room_type_pks(session, property_id),
     )
-    if await _overbooked(session, property_id, _on_pks(added, pks)):
+    if await _overbooked(session, property_id, on_pks(added, pks)):
         flags.add(RevisionFlag.OVERBOOKING)
     if held:
-        await hold_booked_nights(session, property_id, _on_pks(held, pks))
+        # Its ARI lock is held already: lock_holds_first takes it for every new booking.
+        await hold_booked_nights(session, property_id, on_pks(held, pks), locked=True)
     return flags
 
 

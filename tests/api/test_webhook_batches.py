@@ -336,6 +336,7 @@ async def test_new_bookings_take_the_ari_lock_before_any_booking_lock(
 
     with statements(app) as batch:
         await process(app, await stored_events(app, bookings, made[:2]))
+    assert res.channex is not None
     rev = await res.channex.get_booking_revision(made[2])
     with statements(app) as single:
         await apply_and_ack(res.session_factory, res.settings, res.channex, [rev])

@@ -25,6 +25,7 @@ class ScriptedLimiter:
         self.acquires: list[tuple[str | None, str | None]] = []
         self.tenants: list[str | None] = []
         self.cooldowns: list[tuple[str, float]] = []
+        self.batches: list[int] = []  # acquire_many's counts, each granted
 
     async def acquire(
         self,
@@ -36,6 +37,10 @@ class ScriptedLimiter:
         self.acquires.append((property_id, endpoint))
         self.tenants.append(tenant)
         return self.waits.pop(0) if self.waits else 0.0
+
+    async def acquire_many(self, count: int) -> bool:
+        self.batches.append(count)
+        return True
 
     async def cooldown(self, property_id: str, seconds: float) -> None:
         self.cooldowns.append((property_id, seconds))

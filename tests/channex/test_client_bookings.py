@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from app.channex.client import ChannexClient
-from tests.channex.fakes import payload
+from tests.channex.fakes import ScriptedLimiter, payload
 from tests.channex.items import paged
 from tests.factories import channex_revision
 
@@ -118,3 +118,19 @@ async def test_ack_posts_to_the_revision_id(api: respx.MockRouter, client: Chann
     await client.ack_booking_revision(REVISION_ID)
 
     assert route.call_count == 1
+
+
+async def test_a_batch_s_calls_share_one_reservation(
+    api: respx.MockRouter, client: ChannexClient, limiter: ScriptedLimiter
+) -> None:
+    api.get(f"/booking_revisions/{REVISION_ID}").respond(json=payload("booking_revision"))
+    ack = api.post(f"/booking_revisions/{REVISION_ID}/ack").respond(json={"meta": {}})
+
+    prepaid = await client.prepay(2)
+    await client.get_booking_revision(REVISION_ID, prepaid=prepaid)
+    await client.ack_booking_revision(REVISION_ID, prepaid=prepaid)
+    assert (limiter.batches, limiter.acquires) == ([2], [])
+    await client.ack_booking_revision(REVISION_ID, prepaid=prepaid)  # none left: its own
+
+    assert limiter.acquires == [(None, None)]
+    assert ack.call_count == 2

@@ -164,3 +164,14 @@ async def test_the_account_ceiling_still_holds_across_tenants(clock: FakeClock) 
     limiter = MemoryRateLimiter(global_per_minute=10, tenant_share=0.5, clock=clock)
     grants = [await limiter.acquire(property_id=f"p{n}", tenant=f"t{n % 4}") for n in range(12)]
     assert grants.count(0.0) == 10
+
+
+async def test_a_batch_is_reserved_whole_or_not_at_all(clock: FakeClock) -> None:
+    limiter = MemoryRateLimiter(global_per_minute=10, clock=clock)
+    assert await limiter.acquire() == 0.0
+
+    assert not await limiter.acquire_many(10)  # 1 + 10 > 10: nothing reserved
+    assert await limiter.acquire_many(9)
+    assert await limiter.acquire() == pytest.approx(60)  # the ten are all counted
+    clock.advance(60)
+    assert await limiter.acquire_many(10)

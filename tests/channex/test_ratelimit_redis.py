@@ -139,3 +139,13 @@ async def test_one_tenant_takes_only_its_share_of_the_shared_budget(
     assert await other.acquire(property_id="q", tenant="b") == 0.0  # another process, tenant b
     grants = [await other.acquire(property_id=f"r{n}", tenant=f"t{n}") for n in range(6)]
     assert grants.count(0.0) == 4  # the account's 10 a minute hold across tenants
+
+
+async def test_a_batch_is_reserved_whole_or_not_at_all(redis: Redis, prefix: str) -> None:
+    limiter = RedisRateLimiter(redis, global_per_minute=10, prefix=prefix)
+    assert await limiter.acquire() == 0.0
+
+    assert not await limiter.acquire_many(10)  # 1 + 10 > 10: nothing reserved
+    assert await limiter.acquire_many(9)
+    assert 59 < await limiter.acquire() <= 60  # the ten are all counted, in both windows
+    assert await redis.zcard(f"{prefix}global:hour") == 10

@@ -9,6 +9,7 @@ import httpx
 from app.sandbox.state import SandboxState
 from tests.factories import day, make_booking, make_channel, make_hotel, make_webhook
 from tests.sandbox.servers import Receiver
+from tests.waiting import eventually
 
 
 async def test_webhook_is_created_inactive_without_data_unless_told(
@@ -154,6 +155,8 @@ async def test_callback_5xx_is_retried_on_the_scaled_schedule(
     deliveries = await receiver.wait_for(3)
     assert [d.body["event"] for d in deliveries] == ["booking"] * 3
     assert "payload" not in deliveries[0].body  # send_data is false
+    # The sandbox logs an attempt once its answer is read, just after the receiver has it.
+    await eventually(lambda: len(sandbox.store.deliveries) == 3, 5)
     log = (await tools.get("/deliveries")).json()["data"]
     assert [(entry["attempt"], entry["status"]) for entry in log] == [(1, 500), (2, 503), (3, 200)]
     receiver.statuses = [404]
