@@ -32,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,6 +125,9 @@ class Throughput:
     tally: Tally
     unacked: int
     cpu: dict[str, float]  # CPU seconds per process over the phase
+    # Booking webhooks whose attempt failed at the sandbox (status or error: count): each
+    # then waits for Channex's retry schedule, a minute later, and shows as a late tail.
+    webhook_failures: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -277,6 +281,17 @@ def steady_rate(times: list[float]) -> float:
     return (high - low) / (ordered[high] - ordered[low])
 
 
+async def webhook_failures(tools: httpx.AsyncClient) -> dict[str, int]:
+    """The sandbox's booking webhook attempts that did not get a 2xx, by status or error."""
+    deliveries = (await call(tools, "GET", "/deliveries"))["data"]
+    failed = Counter(
+        str(d["status"])
+        for d in deliveries
+        if d["event"] == "booking" and not (isinstance(d["status"], int) and d["status"] < 300)
+    )
+    return dict(failed)
+
+
 async def measure_throughput(
     stack: Stack, tools: httpx.AsyncClient, channex: httpx.AsyncClient, receiver: PmsReceiver,
     channex_property: str, rooms: list[tuple[str, str]], options: Options,
@@ -308,6 +323,7 @@ async def measure_throughput(
         tally=tally(receiver.received, revisions),
         unacked=await unacked_in_channex(channex),
         cpu=cpu,
+        webhook_failures=await webhook_failures(tools),
     )
 
 
@@ -384,6 +400,10 @@ def report(options: Options, results: Results) -> bool:
               f"steady {tp.steady_rate:.1f} revisions/s")  # fmt: skip
         print(f"  lost {len(t.lost)}, duplicated {t.duplicated}, out of order {t.out_of_order}, "
               f"unknown {t.unknown}, unacked in Channex {tp.unacked}")  # fmt: skip
+        if tp.webhook_failures:
+            failed = ", ".join(f"{k} x{v}" for k, v in sorted(tp.webhook_failures.items()))
+            print(f"  booking webhooks that failed an attempt at the sandbox (each then waits "
+                  f"for Channex's retry, a minute): {failed}")  # fmt: skip
         total = sum(tp.cpu.values())
         shares = ", ".join(f"{k} {v:.0f}" for k, v in sorted(tp.cpu.items(), key=lambda i: -i[1]))
         print(f"  CPU: {total:.0f} s over the phase, {total / max(1, t.accepted) * 1000:.1f} ms "
