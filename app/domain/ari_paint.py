@@ -11,6 +11,10 @@ the result is never worse than it. Weekday patterns are `ari_weekly`'s. `paint_d
 dates with gaps: each segment of dates (consecutive, or one weekday pattern) is painted with
 `paint`, then its strokes are cut back to the segment's dates, so no stroke reaches a date
 outside the given ones.
+
+The search runs on `Mark`s (day offsets and weekday masks, in the segment's own terms): dates
+and filters are built only for the strokes kept, a few hundred of the tens of thousands of
+candidates a full sync weighs.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from datetime import date, timedelta
 
 from app.domain.ari_strokes import (
     WEEKDAYS,
+    Mark,
     Stroke,
     V,
     Weekday,
-    canonical_days,
+    canonical_mask,
     covered_dates,
+    days_mask,
+    days_of,
     runs_of,
 )
-from app.domain.ari_weekly import paint_weekly_variants, week_runs, weekday_strokes
+from app.domain.ari_weekly import paint_weekly_variants, week_runs, weekday_marks
 
 # Deeper layering gains little on real calendars and each level costs one more pass.
 MAX_LAYER = 6
@@ -47,6 +54,7 @@ def paint_dates(
     dates = sorted(by_date)
     if not dates:
         return []
+    cache = PaintCache() if cache is None else cache
     consecutive = _consecutive_segments(dates)
     candidates = [_paint_segments(by_date, consecutive, weekday_sets, cache)]
     # One stretch of consecutive dates is already its own best segment (full calendars).
@@ -75,15 +83,18 @@ def _pattern_segments(dates: Sequence[date]) -> list[Segment]:
     present = set(dates)
     length = (dates[-1] - dates[0]).days + 1
     flags = [dates[0] + timedelta(days=i) in present for i in range(length)]
-    strokes = weekday_strokes(dates[0], length, week_runs(flags), False, 0)
-    return [(stroke.date_from, stroke.date_to, stroke.days) for stroke in strokes]
+    marks = weekday_marks(dates[0].weekday(), length, week_runs(flags), False, 0)
+    return [
+        (dates[0] + timedelta(first), dates[0] + timedelta(last), days_of(mask))
+        for _, first, last, mask, _ in marks
+    ]
 
 
 def _paint_segments(
     by_date: Mapping[date, V],
     segments: Sequence[Segment],
     weekday_sets: bool,
-    cache: PaintCache | None,
+    cache: PaintCache,
 ) -> list[Stroke[V]]:
     strokes: list[Stroke[V]] = []
     for date_from, date_to, days in segments:
@@ -91,9 +102,10 @@ def _paint_segments(
         # more than the selected dates' own runs, and masking then drops them again.
         selected = [by_date[day] for day in covered_dates(date_from, date_to, days)]
         values = _held_values(selected, date_from, date_to, days)
-        for stroke in paint(date_from, values, weekday_sets=weekday_sets, cache=cache):
-            if (masked := _masked(stroke, days)) is not None:
-                strokes.append(masked)
+        weekday, mask = date_from.weekday(), days_mask(days)
+        for mark in cache.marks(weekday, values, weekday_sets, 0):
+            if (kept := _masked(weekday, mark, mask) if mask else mark) is not None:
+                strokes.append(_stroke(date_from, kept))
     return strokes
 
 
@@ -112,20 +124,28 @@ def _held_values(
     return values
 
 
-def _masked(stroke: Stroke[V], days: frozenset[Weekday] | None) -> Stroke[V] | None:
-    """The stroke on its dates that `days` selects; None when it selects none of them."""
-    if days is None:
-        return stroke
-    kept = days if stroke.days is None else days & stroke.days
-    covered = list(covered_dates(stroke.date_from, stroke.date_to, kept))
-    if not covered:
+def _masked(weekday: int, mark: Mark[V], days: int) -> Mark[V] | None:
+    """The mark on its dates that the `days` mask selects; None when it selects none of them."""
+    layer, first, last, mark_days, value = mark
+    kept = days if not mark_days else days & mark_days
+    low = next((o for o in range(first, min(first + 7, last + 1)) if _on(weekday, o, kept)), None)
+    if low is None:
         return None
-    days_needed = canonical_days(covered[0], covered[-1], kept)
-    return Stroke(stroke.layer, covered[0], covered[-1], days_needed, stroke.value)
+    high = next(o for o in range(last, low - 1, -1) if _on(weekday, o, kept))
+    return layer, low, high, canonical_mask((weekday + low) % 7, high - low + 1, kept), value
+
+
+def _on(weekday: int, offset: int, mask: int) -> bool:
+    return bool(mask >> (weekday + offset) % 7 & 1)
+
+
+def _stroke(start: date, mark: Mark[V]) -> Stroke[V]:
+    layer, first, last, mask, value = mark
+    return Stroke(layer, start + timedelta(first), start + timedelta(last), days_of(mask), value)
 
 
 class PaintCache:
-    """Strokes already found, by the shape of the values painted: one compression's memo.
+    """Marks already found, by the shape of the values painted: one compression's memo.
 
     Painting looks at values only through equality and the order in which they first appear,
     so values relabelled by first appearance (their shape) paint alike. A property's rate plans
@@ -133,34 +153,29 @@ class PaintCache:
     """
 
     def __init__(self) -> None:
-        self._found: dict[_ShapeKey, list[_ShapeStroke]] = {}
+        self._found: dict[_ShapeKey, list[Mark[int]]] = {}
 
-    def paint(
-        self, start: date, values: Sequence[V], weekday_sets: bool, layer: int
-    ) -> list[Stroke[V]]:
-        labels: dict[V, int] = {}
-        shape = tuple([labels.setdefault(value, len(labels)) for value in values])
-        key = (start.weekday(), shape, weekday_sets, layer)
+    def marks(
+        self, weekday: int, values: Sequence[V], weekday_sets: bool, layer: int, shift: int = 0
+    ) -> list[Mark[V]]:
+        """The marks painting `values` from a start on `weekday`, their offsets `shift` later."""
+        # A value's label is the index of its first appearance: relabelling in C.
+        firsts: dict[V, int] = {}
+        shape = tuple(map(firsts.setdefault, values, range(len(values))))
+        key = (weekday, shape, weekday_sets, layer)
         found = self._found.get(key)
         if found is None:
-            strokes = _paint(start, values, weekday_sets, layer, self)
-            self._found[key] = [
-                (s.layer, (s.date_from - start).days, (s.date_to - start).days, s.days,
-                 labels[s.value])
-                for s in strokes
-            ]  # fmt: skip
-            return strokes
-        by_label = list(labels)
-        return [
-            Stroke(at, start + timedelta(first), start + timedelta(last), days, by_label[label])
-            for at, first, last, days, label in found
-        ]
+            marks = _paint(weekday, values, weekday_sets, layer, self)
+            self._found[key] = [(at, a, b, days, firsts[v]) for at, a, b, days, v in marks]
+            if not shift:
+                return marks
+            return [(at, a + shift, b + shift, days, v) for at, a, b, days, v in marks]
+        return [(at, a + shift, b + shift, days, values[i]) for at, a, b, days, i in found]
 
 
-# (weekday of the start, shape, weekday sets, layer) → strokes as (layer, first and last day
-# offsets, days, label): the filters are the same for any start on the same weekday.
+# (weekday of the start, shape, weekday sets, layer) → marks with labels for values: the
+# filters are the same for any start on the same weekday.
 _ShapeKey = tuple[int, tuple[int, ...], bool, int]
-_ShapeStroke = tuple[int, int, int, frozenset[Weekday] | None, int]
 
 
 def paint(
@@ -172,71 +187,57 @@ def paint(
     cache: PaintCache | None = None,
 ) -> list[Stroke[V]]:
     """The fewest strokes found that give values[i] to start + i days (values never None)."""
-    if cache is not None:
-        return cache.paint(start, values, weekday_sets, layer)
-    return _paint(start, values, weekday_sets, layer, None)
-
-
-def _paint(
-    start: date, values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache | None
-) -> list[Stroke[V]]:
-    candidates = [_paint_runs(start, values, layer)]
-    distinct = len(set(values))
-    if layer < MAX_LAYER and distinct > 1:
-        base = _most_runs(values)
-        on_base = _paint_on_base(start, values, base, weekday_sets, layer, cache)
-        # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
-        # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
-        if len(on_base) == distinct:
-            return on_base
-        candidates.append(on_base)
-        if weekday_sets and len(values) > 7:
-            candidates.extend(paint_weekly_variants(start, values, layer))
-    # Ties go to a stroke over the whole span: other fields' strokes can share that value.
-    whole = Stroke(layer, start, start + timedelta(days=len(values) - 1), None, values[0])
-    return min(candidates, key=lambda strokes: (len(strokes), not _spans(strokes[0], whole)))
-
-
-def _spans(stroke: Stroke[V], whole: Stroke[V]) -> bool:
-    """Whether `stroke` is a plain stroke over the whole span, at the span's first layer."""
-    return (stroke.layer, stroke.date_from, stroke.date_to, stroke.days) == (
-        whole.layer,
-        whole.date_from,
-        whole.date_to,
-        None,
-    )
-
-
-def _paint_runs(start: date, values: Sequence[V], layer: int) -> list[Stroke[V]]:
+    cache = PaintCache() if cache is None else cache
     return [
-        Stroke(layer, start + timedelta(days=first), start + timedelta(days=last), None, value)
-        for first, last, value in runs_of(values)
+        _stroke(start, mark) for mark in cache.marks(start.weekday(), values, weekday_sets, layer)
     ]
 
 
-def _most_runs(values: Sequence[V]) -> V:
+def _paint(
+    weekday: int, values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache
+) -> list[Mark[V]]:
+    runs = runs_of(values)
+    plain: list[Mark[V]] = [(layer, first, last, 0, value) for first, last, value in runs]
+    if layer >= MAX_LAYER or len(runs) == 1:
+        return plain
+    on_base = _paint_on_base(weekday, values, runs, weekday_sets, layer, cache)
+    # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
+    # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
+    if len(on_base) == len(set(values)):
+        return on_base
+    candidates = [plain, on_base]
+    if weekday_sets and len(values) > 7:
+        candidates.extend(paint_weekly_variants(weekday, values, layer))
+    # Ties go to a stroke over the whole span: other fields' strokes can share that value.
+    whole = (layer, 0, len(values) - 1, 0)
+    return min(candidates, key=lambda marks: (len(marks), marks[0][:4] != whole))
+
+
+def _most_runs(values: Sequence[V], runs: list[tuple[int, int, V]]) -> V:
     """The value with the most runs (then the most dates): painting it first saves the most."""
-    run_counts = Counter(value for _, _, value in runs_of(values))
+    run_counts = Counter(value for _, _, value in runs)
     date_counts = Counter(values)
     return max(run_counts, key=lambda value: (run_counts[value], date_counts[value]))
 
 
 def _paint_on_base(
-    start: date,
+    weekday: int,
     values: Sequence[V],
-    base: V,
+    runs: list[tuple[int, int, V]],
     weekday_sets: bool,
     layer: int,
-    cache: PaintCache | None,
-) -> list[Stroke[V]]:
-    """`base` over the whole span, then each stretch of other values painted on top of it."""
-    end = start + timedelta(days=len(values) - 1)
-    strokes = [Stroke(layer, start, end, None, base)]
-    for first, last, differs in runs_of([value != base for value in values]):
-        if differs:
-            stretch = values[first : last + 1]
-            at = start + timedelta(days=first)
-            strokes.extend(
-                paint(at, stretch, weekday_sets=weekday_sets, layer=layer + 1, cache=cache)
-            )
-    return strokes
+    cache: PaintCache,
+) -> list[Mark[V]]:
+    """The value with the most runs over the whole span, then each stretch of other values
+    (runs in a row that are not the base) painted on top of it."""
+    base = _most_runs(values, runs)
+    marks: list[Mark[V]] = [(layer, 0, len(values) - 1, 0, base)]
+    stretch: int | None = None
+    for first, _, value in [*runs, (len(values), 0, base)]:
+        if value != base:
+            stretch = first if stretch is None else stretch
+        elif stretch is not None:
+            at = (weekday + stretch) % 7
+            marks.extend(cache.marks(at, values[stretch:first], weekday_sets, layer + 1, stretch))
+            stretch = None
+    return marks

@@ -3,19 +3,17 @@ stroke, with an optional base under it and exceptions over it.
 
 A season's weekend price is one stroke over the whole season with `days` Friday and Saturday,
 where plain runs need one stroke per weekend. `paint_weekly_variants` offers `paint` these
-layouts as candidates; `week_runs` and `weekday_strokes` also find weekday patterns of presence
-for `paint_dates`.
+layouts as candidates; `week_runs` and `weekday_marks` also find weekday patterns of presence
+for `paint_dates`. Everything here is in a segment's own terms (`Mark`s: day offsets from its
+start, weekday masks), as `ari_paint` searches.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Generic
 
-from app.domain.ari_strokes import WEEKDAYS, Stroke, V, Weekday, canonical_days, runs_of
+from app.domain.ari_strokes import Mark, V, canonical_mask, runs_of
 
 # A weekday run this short (in weeks) between two equal runs is painted over, then fixed later.
 SMOOTH_WEEKS = 2
@@ -23,21 +21,19 @@ SMOOTH_WEEKS = 2
 WeekRuns = list[tuple[int, int, int, V]]
 
 
-def paint_weekly_variants(start: date, values: Sequence[V], layer: int) -> list[list[Stroke[V]]]:
-    """Weekly layouts of `values` from `start`: with and without a base, plain and smoothed."""
+def paint_weekly_variants(weekday: int, values: Sequence[V], layer: int) -> list[list[Mark[V]]]:
+    """Weekly layouts of `values` from a start on `weekday`: with and without a base, plain and
+    smoothed (a smoothing that changes nothing gives no variant of its own)."""
     base = Counter(values).most_common(1)[0][0]
     plain_runs = week_runs(values)
     smoothed = _smoothed(values, plain_runs)
-    # Smoothing often changes nothing (short stretches): its variants would repeat the others.
-    smooth_runs = plain_runs if smoothed == values else week_runs(smoothed)
-    variants: list[list[Stroke[V]]] = []
+    smooth_runs = None if smoothed is values else week_runs(smoothed)
+    variants: list[list[Mark[V]]] = []
     for chosen_base in (None, base):
-        plain = _paint_weekly(start, values, values, plain_runs, chosen_base, layer)
-        if smooth_runs is plain_runs:
-            variants += [plain, plain]
-        else:
-            smooth = _paint_weekly(start, values, smoothed, smooth_runs, chosen_base, layer)
-            variants += [plain, smooth]
+        variants.append(_paint_weekly(weekday, values, values, plain_runs, chosen_base, layer))
+        if smooth_runs is not None:
+            smooth = _paint_weekly(weekday, values, smoothed, smooth_runs, chosen_base, layer)
+            variants.append(smooth)
     return variants
 
 
@@ -52,25 +48,24 @@ def week_runs(values: Sequence[V]) -> WeekRuns[V]:
 
 
 def _paint_weekly(
-    start: date,
+    weekday: int,
     values: Sequence[V],
     painted: Sequence[V],
     runs: WeekRuns[V],
     base: V | None,
     layer: int,
-) -> list[Stroke[V]]:
-    """Optional base, then one `days`-filtered stroke per weekly pattern of `painted` (values,
+) -> list[Mark[V]]:
+    """Optional base, then one `days`-filtered mark per weekly pattern of `painted` (values,
     maybe smoothed), then exceptions where `painted` differs from `values`."""
-    strokes: list[Stroke[V]] = []
+    marks: list[Mark[V]] = []
     if base is not None:
-        end = start + timedelta(days=len(values) - 1)
-        strokes.append(Stroke(layer, start, end, None, base))
+        marks.append((layer, 0, len(values) - 1, 0, base))
         layer += 1
-    strokes.extend(weekday_strokes(start, len(values), runs, base, layer))
+    marks.extend(weekday_marks(weekday, len(values), runs, base, layer))
     if painted is not values:
         exceptions = [i for i, value in enumerate(values) if painted[i] != value]
-        strokes.extend(_paint_indices(start, values, exceptions, layer + 1))
-    return strokes
+        marks.extend(_paint_indices(values, exceptions, layer + 1))
+    return marks
 
 
 def _smoothed(values: Sequence[V], runs: WeekRuns[V]) -> Sequence[V]:
@@ -92,77 +87,57 @@ def _smoothed(values: Sequence[V], runs: WeekRuns[V]) -> Sequence[V]:
     return values if smoothed is None else smoothed
 
 
-@dataclass(slots=True)
-class _Pattern(Generic[V]):
-    """Weekday runs of one value that one `days`-filtered stroke can paint together."""
+def weekday_marks(
+    weekday: int, n: int, runs: WeekRuns[V], skip: V | None, layer: int
+) -> list[Mark[V]]:
+    """Join equal weekday runs (from `week_runs`) covering the same weeks into one mark.
 
-    value: V
-    first: int
-    last: int
-    low: int  # the stroke may start from here without reaching another date of its weekdays
-    high: int  # ... and may end here
-    offsets: set[int] = field(default_factory=set)
-
-    def absorb(self, first: int, last: int, low: int, high: int, offset: int) -> bool:
-        """Take in one weekday run if a single stroke can still paint exactly all runs."""
-        low, high = max(self.low, low), min(self.high, high)
-        first, last = min(self.first, first), max(self.last, last)
-        if low > first or last > high:
-            return False
-        self.low, self.high, self.first, self.last = low, high, first, last
-        self.offsets.add(offset)
-        return True
-
-
-def weekday_strokes(
-    start: date, n: int, runs: WeekRuns[V], skip: V | None, layer: int
-) -> list[Stroke[V]]:
-    """Join equal weekday runs (from `week_runs`) covering the same weeks into one stroke."""
-    patterns: dict[V, list[_Pattern[V]]] = {}
+    A pattern is [first, last, low, high, offsets]: the indices its runs span, how far one
+    stroke may reach without touching another date of its weekdays (a neighbouring date of
+    the same weekday is 7 days away: 6 days), and its offsets as a mask. A run joins the first
+    pattern of its value that a single stroke can still paint exactly with it.
+    """
+    patterns: dict[V, list[list[int]]] = {}
     for first, last, offset, value in runs:
         if skip is not None and value == skip:
             continue
-        # A neighbouring date of the same weekday is 7 days away: the stroke may reach 6 days.
         low, high = max(first - 6, 0), min(last + 6, n - 1)
-        candidates = patterns.setdefault(value, [])
+        candidates = patterns.get(value)
+        if candidates is None:
+            patterns[value] = [[first, last, low, high, 1 << offset]]
+            continue
         for pattern in candidates:
-            if pattern.absorb(first, last, low, high, offset):
+            p_first, p_last, p_low, p_high, _ = pattern
+            j_low = p_low if p_low > low else low
+            j_high = p_high if p_high < high else high
+            j_first = p_first if p_first < first else first
+            j_last = p_last if p_last > last else last
+            if j_low <= j_first and j_last <= j_high:
+                pattern[:4] = j_first, j_last, j_low, j_high
+                pattern[4] |= 1 << offset
                 break
         else:
-            candidates.append(_Pattern(value, first, last, low, high, {offset}))
-    names = [WEEKDAYS[(start.weekday() + offset) % 7] for offset in range(7)]
+            candidates.append([first, last, low, high, 1 << offset])
     return [
-        _pattern_stroke(start, pattern, names, layer)
-        for value_patterns in patterns.values()
-        for pattern in value_patterns
+        (layer, first, last, _pattern_days(weekday, first, last, offsets), value)
+        for value, value_patterns in patterns.items()
+        for first, last, _, _, offsets in value_patterns
     ]
 
 
-def _pattern_stroke(
-    start: date, pattern: _Pattern[V], names: Sequence[Weekday], layer: int
-) -> Stroke[V]:
-    date_from = start + timedelta(days=pattern.first)
-    date_to = start + timedelta(days=pattern.last)
-    days = frozenset(names[offset] for offset in pattern.offsets)
-    return Stroke(
-        layer, date_from, date_to, canonical_days(date_from, date_to, days), pattern.value
-    )
+def _pattern_days(weekday: int, first: int, last: int, offsets: int) -> int:
+    """The weekday mask of a pattern's offsets from a start on `weekday`, in canonical form."""
+    days = ((offsets << weekday) | (offsets >> (7 - weekday))) & 127
+    return canonical_mask((weekday + first) % 7, last - first + 1, days)
 
 
-def _paint_indices(
-    start: date, values: Sequence[V], indices: list[int], layer: int
-) -> list[Stroke[V]]:
-    """Runs of consecutive given indices with equal values, as plain strokes."""
-    strokes: list[Stroke[V]] = []
+def _paint_indices(values: Sequence[V], indices: list[int], layer: int) -> list[Mark[V]]:
+    """Runs of consecutive given indices with equal values, as plain marks."""
+    marks: list[Mark[V]] = []
     for index in indices:
-        day = start + timedelta(days=index)
-        last = strokes[-1] if strokes else None
-        if (
-            last is not None
-            and last.date_to == day - timedelta(days=1)
-            and last.value == values[index]
-        ):
-            strokes[-1] = Stroke(layer, last.date_from, day, None, last.value)
+        value = values[index]
+        if marks and marks[-1][2] == index - 1 and marks[-1][4] == value:
+            marks[-1] = (layer, marks[-1][1], index, 0, value)
         else:
-            strokes.append(Stroke(layer, day, day, None, values[index]))
-    return strokes
+            marks.append((layer, index, index, 0, value))
+    return marks
