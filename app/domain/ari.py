@@ -323,40 +323,57 @@ def _layer_range(merging: _Merging, index: int, layer: int) -> tuple[int, int]:
 def _piggyback(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
     """Drop a value whose dates are exactly those of values of other fields on its layer, and
     carry its fields on those instead, when that sends fewer bytes."""
-    kept = list(strokes)
-    dates = [covered_ordinals(s.date_from, s.date_to, s.days) for s in kept]  # cheaper as ints
-    index = 0
-    while index < len(kept):
-        guest = kept[index]
-        hosts = _hosts(guest, dates[index], kept, dates)
+    piggy = _Piggyback(strokes)
+    for index in range(len(strokes)):
+        guest = piggy.kept[index]
+        if guest is None:
+            continue
+        hosts = piggy.hosts(index, guest.layer)
         if hosts and (len(hosts) - 1) * _fields_bytes(guest) < _VALUE_OVERHEAD_BYTES:
-            for host in hosts:
-                kept[host] = replace(
-                    kept[host], value=_sorted_fields(kept[host].value + guest.value)
-                )
-            del kept[index], dates[index]
-        else:
-            index += 1
-    return kept
+            piggy.carry(index, hosts)
+    return [stroke for stroke in piggy.kept if stroke is not None]
 
 
-def _hosts(
-    guest: Stroke[Fields],
-    guest_dates: frozenset[int],
-    strokes: list[Stroke[Fields]],
-    dates: list[frozenset[int]],
-) -> list[int]:
-    """Strokes of other fields on the guest's layer, within its dates and covering them all."""
-    names = {name for name, _ in guest.value}
-    hosts = [
-        index
-        for index, stroke in enumerate(strokes)
-        if stroke.layer == guest.layer
-        and names.isdisjoint(name for name, _ in stroke.value)
-        and dates[index] <= guest_dates
-    ]
-    covered = frozenset[int]().union(*(dates[index] for index in hosts))
-    return hosts if covered == guest_dates else []
+class _Piggyback:
+    """Strokes being piggybacked (a carried guest becomes None), with what `hosts` compares:
+    their dates as ordinals, the bounds of those, their field names, the strokes by layer."""
+
+    def __init__(self, strokes: list[Stroke[Fields]]) -> None:
+        self.kept: list[Stroke[Fields] | None] = list(strokes)
+        self.dates = [covered_ordinals(s.date_from, s.date_to, s.days) for s in strokes]
+        self.bounds = [(min(dates), max(dates)) for dates in self.dates]
+        self.names = [frozenset(name for name, _ in s.value) for s in strokes]
+        self.by_layer: dict[int, list[int]] = {}
+        for index, stroke in enumerate(strokes):
+            self.by_layer.setdefault(stroke.layer, []).append(index)
+
+    def hosts(self, guest: int, layer: int) -> list[int]:
+        """Strokes of other fields on the guest's layer, within its dates and covering them
+        all (none when they do not cover them all)."""
+        dates, names, (first, last) = self.dates[guest], self.names[guest], self.bounds[guest]
+        hosts = [
+            index
+            for index in self.by_layer[layer]
+            if self.kept[index] is not None
+            and first <= self.bounds[index][0]
+            and self.bounds[index][1] <= last
+            and names.isdisjoint(self.names[index])
+            and self.dates[index] <= dates
+        ]
+        covered = frozenset[int]().union(*(self.dates[index] for index in hosts))
+        return hosts if covered == dates else []
+
+    def carry(self, guest: int, hosts: list[int]) -> None:
+        """The guest's fields onto each host, and the guest dropped."""
+        carried = self.kept[guest]
+        assert carried is not None
+        for index in hosts:
+            host = self.kept[index]
+            assert host is not None
+            fields = _sorted_fields(host.value + carried.value)
+            self.kept[index] = Stroke(host.layer, host.date_from, host.date_to, host.days, fields)
+            self.names[index] |= self.names[guest]
+        self.kept[guest] = None
 
 
 def _sorted_fields(fields: Iterable[tuple[str, FieldValue]]) -> Fields:
