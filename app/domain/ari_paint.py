@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from app.domain.ari_strokes import (
+    ROTATIONS,
     WEEKDAYS,
     Mark,
     Stroke,
@@ -149,7 +150,9 @@ class PaintCache:
 
     Painting looks at values only through equality and the order in which they first appear,
     so values relabelled by first appearance (their shape) paint alike. A property's rate plans
-    share seasons and weekend patterns at different prices: one search serves them all.
+    share seasons and weekend patterns at different prices: one search serves them all. The
+    search is the same from any weekday up to its filters' rotation, so it runs as if from a
+    Monday and is rotated to the start's weekday on the way out.
     """
 
     def __init__(self) -> None:
@@ -162,20 +165,18 @@ class PaintCache:
         # A value's label is the index of its first appearance: relabelling in C.
         firsts: dict[V, int] = {}
         shape = tuple(map(firsts.setdefault, values, range(len(values))))
-        key = (weekday, shape, weekday_sets, layer)
+        key = (shape, weekday_sets, layer)
         found = self._found.get(key)
+        rotate = ROTATIONS[weekday]
         if found is None:
-            marks = _paint(weekday, values, weekday_sets, layer, self)
+            marks = _paint(values, weekday_sets, layer, self)
             self._found[key] = [(at, a, b, days, firsts[v]) for at, a, b, days, v in marks]
-            if not shift:
-                return marks
-            return [(at, a + shift, b + shift, days, v) for at, a, b, days, v in marks]
-        return [(at, a + shift, b + shift, days, values[i]) for at, a, b, days, i in found]
+            return [(at, a + shift, b + shift, rotate[days], v) for at, a, b, days, v in marks]
+        return [(at, a + shift, b + shift, rotate[days], values[i]) for at, a, b, days, i in found]
 
 
-# (weekday of the start, shape, weekday sets, layer) → marks with labels for values: the
-# filters are the same for any start on the same weekday.
-_ShapeKey = tuple[int, tuple[int, ...], bool, int]
+# (shape, weekday sets, layer) → marks from a Monday, with labels for values.
+_ShapeKey = tuple[tuple[int, ...], bool, int]
 
 
 def paint(
@@ -193,21 +194,20 @@ def paint(
     ]
 
 
-def _paint(
-    weekday: int, values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache
-) -> list[Mark[V]]:
+def _paint(values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache) -> list[Mark[V]]:
+    """The search itself, from a Monday (see PaintCache)."""
     runs = runs_of(values)
     plain: list[Mark[V]] = [(layer, first, last, 0, value) for first, last, value in runs]
     if layer >= MAX_LAYER or len(runs) == 1:
         return plain
-    on_base = _paint_on_base(weekday, values, runs, weekday_sets, layer, cache)
+    on_base = _paint_on_base(values, runs, weekday_sets, layer, cache)
     # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
     # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
     if len(on_base) == len(set(values)):
         return on_base
     candidates = [plain, on_base]
     if weekday_sets and len(values) > 7:
-        candidates.extend(paint_weekly_variants(weekday, values, layer))
+        candidates.extend(paint_weekly_variants(0, values, layer))
     # Ties go to a stroke over the whole span: other fields' strokes can share that value.
     whole = (layer, 0, len(values) - 1, 0)
     return min(candidates, key=lambda marks: (len(marks), marks[0][:4] != whole))
@@ -221,7 +221,6 @@ def _most_runs(values: Sequence[V], runs: list[tuple[int, int, V]]) -> V:
 
 
 def _paint_on_base(
-    weekday: int,
     values: Sequence[V],
     runs: list[tuple[int, int, V]],
     weekday_sets: bool,
@@ -237,7 +236,7 @@ def _paint_on_base(
         if value != base:
             stretch = first if stretch is None else stretch
         elif stretch is not None:
-            at = (weekday + stretch) % 7
-            marks.extend(cache.marks(at, values[stretch:first], weekday_sets, layer + 1, stretch))
+            stretched = values[stretch:first]
+            marks.extend(cache.marks(stretch % 7, stretched, weekday_sets, layer + 1, stretch))
             stretch = None
     return marks

@@ -87,6 +87,13 @@ PRESENT: tuple[tuple[int, ...], ...] = tuple(
 )
 
 
+# ROTATIONS[weekday][mask]: a mask found for a start on a Monday, for a start on `weekday`.
+ROTATIONS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(((mask << weekday) | (mask >> (7 - weekday))) & 127 for mask in range(128))
+    for weekday in range(7)
+)
+
+
 def days_mask(days: frozenset[Weekday] | None) -> int:
     """A filter as a mask: 0 when there is none."""
     return 0 if days is None else sum(1 << WEEKDAYS.index(day) for day in days)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from app.domain.ari_strokes import Mark, V, canonical_mask, runs_of
+from app.domain.ari_strokes import ROTATIONS, Mark, V, canonical_mask, runs_of
 
 # A weekday run this short (in weeks) between two equal runs is painted over, then fixed later.
 SMOOTH_WEEKS = 2
@@ -127,7 +127,7 @@ def weekday_marks(
 
 def _pattern_days(weekday: int, first: int, last: int, offsets: int) -> int:
     """The weekday mask of a pattern's offsets from a start on `weekday`, in canonical form."""
-    days = ((offsets << weekday) | (offsets >> (7 - weekday))) & 127
+    days = ROTATIONS[weekday][offsets]
     return canonical_mask((weekday + first) % 7, last - first + 1, days)
 
 
