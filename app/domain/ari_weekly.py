@@ -22,19 +22,22 @@ WeekRuns = list[tuple[int, int, int, V]]
 
 
 def paint_weekly_variants(weekday: int, values: Sequence[V], layer: int) -> list[list[Mark[V]]]:
-    """Weekly layouts of `values` from a start on `weekday`: with and without a base, plain and
+    """Weekly layouts of `values` from a start on `weekday`: without and with a base, plain and
     smoothed (a smoothing that changes nothing gives no variant of its own)."""
     base = Counter(values).most_common(1)[0][0]
+    n = len(values)
     plain_runs = week_runs(values)
+    # The patterns of each value do not depend on the others': a base only leaves its own out.
+    layouts: list[tuple[Patterns[V], list[int]]] = [(_patterns(n, plain_runs), [])]
     smoothed = _smoothed(values, plain_runs)
-    smooth_runs = None if smoothed is values else week_runs(smoothed)
-    variants: list[list[Mark[V]]] = []
-    for chosen_base in (None, base):
-        variants.append(_paint_weekly(weekday, values, values, plain_runs, chosen_base, layer))
-        if smooth_runs is not None:
-            smooth = _paint_weekly(weekday, values, smoothed, smooth_runs, chosen_base, layer)
-            variants.append(smooth)
-    return variants
+    if smoothed is not values:
+        exceptions = [i for i, value in enumerate(values) if smoothed[i] != value]
+        layouts.append((_patterns(n, week_runs(smoothed)), exceptions))
+    return [
+        _paint_weekly(weekday, values, patterns, exceptions, chosen_base, layer)
+        for chosen_base in (None, base)
+        for patterns, exceptions in layouts
+    ]
 
 
 def week_runs(values: Sequence[V]) -> WeekRuns[V]:
@@ -50,20 +53,19 @@ def week_runs(values: Sequence[V]) -> WeekRuns[V]:
 def _paint_weekly(
     weekday: int,
     values: Sequence[V],
-    painted: Sequence[V],
-    runs: WeekRuns[V],
+    patterns: Patterns[V],
+    exceptions: list[int],
     base: V | None,
     layer: int,
 ) -> list[Mark[V]]:
-    """Optional base, then one `days`-filtered mark per weekly pattern of `painted` (values,
-    maybe smoothed), then exceptions where `painted` differs from `values`."""
+    """Optional base, then one `days`-filtered mark per weekly pattern of the values painted
+    (maybe smoothed), then the exceptions: where those differ from `values`."""
     marks: list[Mark[V]] = []
     if base is not None:
         marks.append((layer, 0, len(values) - 1, 0, base))
         layer += 1
-    marks.extend(weekday_marks(weekday, len(values), runs, base, layer))
-    if painted is not values:
-        exceptions = [i for i, value in enumerate(values) if painted[i] != value]
+    marks.extend(_pattern_marks(weekday, patterns, base, layer))
+    if exceptions:
         marks.extend(_paint_indices(values, exceptions, layer + 1))
     return marks
 
@@ -90,17 +92,24 @@ def _smoothed(values: Sequence[V], runs: WeekRuns[V]) -> Sequence[V]:
 def weekday_marks(
     weekday: int, n: int, runs: WeekRuns[V], skip: V | None, layer: int
 ) -> list[Mark[V]]:
-    """Join equal weekday runs (from `week_runs`) covering the same weeks into one mark.
+    """Join equal weekday runs (from `week_runs`) covering the same weeks into one mark."""
+    return _pattern_marks(weekday, _patterns(n, runs), skip, layer)
+
+
+# A value's patterns: [first, last, low, high, offsets] each (see _patterns).
+Patterns = dict[V, list[list[int]]]
+
+
+def _patterns(n: int, runs: WeekRuns[V]) -> Patterns[V]:
+    """Each value's weekday runs joined into patterns that one stroke can paint.
 
     A pattern is [first, last, low, high, offsets]: the indices its runs span, how far one
     stroke may reach without touching another date of its weekdays (a neighbouring date of
     the same weekday is 7 days away: 6 days), and its offsets as a mask. A run joins the first
     pattern of its value that a single stroke can still paint exactly with it.
     """
-    patterns: dict[V, list[list[int]]] = {}
+    patterns: Patterns[V] = {}
     for first, last, offset, value in runs:
-        if skip is not None and value == skip:
-            continue
         low, high = max(first - 6, 0), min(last + 6, n - 1)
         candidates = patterns.get(value)
         if candidates is None:
@@ -118,9 +127,17 @@ def weekday_marks(
                 break
         else:
             candidates.append([first, last, low, high, 1 << offset])
+    return patterns
+
+
+def _pattern_marks(
+    weekday: int, patterns: Patterns[V], skip: V | None, layer: int
+) -> list[Mark[V]]:
+    """One mark per pattern, those of `skip` left out, from a start on `weekday`."""
     return [
         (layer, first, last, _pattern_days(weekday, first, last, offsets), value)
         for value, value_patterns in patterns.items()
+        if skip is None or value != skip
         for first, last, _, _, offsets in value_patterns
     ]
 
