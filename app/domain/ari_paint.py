@@ -20,19 +20,19 @@ candidates a full sync weighs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
+from itertools import compress as select
+from itertools import repeat
+from operator import ne, sub
+from typing import cast
 
 from app.domain.ari_strokes import (
     ROTATIONS,
-    WEEKDAYS,
     Mark,
     Stroke,
     V,
-    Weekday,
     canonical_mask,
-    covered_dates,
-    days_mask,
     days_of,
     runs_of,
 )
@@ -56,72 +56,73 @@ def paint_dates(
     if not dates:
         return []
     cache = PaintCache() if cache is None else cache
-    consecutive = _consecutive_segments(dates)
-    candidates = [_paint_segments(by_date, consecutive, weekday_sets, cache)]
+    origin = dates[0].toordinal()
+    offsets = [day.toordinal() - origin for day in dates]
+    # By offset from the first date; None where no date is given.
+    dense: list[V | None] = [None] * (offsets[-1] + 1)
+    for offset, day in zip(offsets, dates, strict=True):
+        dense[offset] = by_date[day]
+    weekday = dates[0].weekday()
+    consecutive = _consecutive_segments(offsets)
+    candidates = [_paint_segments(dense, weekday, consecutive, weekday_sets, cache)]
     # One stretch of consecutive dates is already its own best segment (full calendars).
     if weekday_sets and len(consecutive) > 1:
-        patterns = _pattern_segments(dates)
-        candidates.append(_paint_segments(by_date, patterns, weekday_sets, cache))
-    return min(candidates, key=len)
+        patterns = _pattern_segments(dense, weekday)
+        candidates.append(_paint_segments(dense, weekday, patterns, weekday_sets, cache))
+    return [_stroke(dates[0], mark) for mark in min(candidates, key=len)]
 
 
-Segment = tuple[date, date, frozenset[Weekday] | None]
+# First and last day offsets from the first date, and a weekday mask (0: every day).
+Segment = tuple[int, int, int]
 
 
-def _consecutive_segments(dates: Sequence[date]) -> list[Segment]:
-    segments: list[Segment] = []
-    ordinals = [day.toordinal() for day in dates]
-    first = 0
-    for index in range(1, len(dates) + 1):
-        if index == len(dates) or ordinals[index] != ordinals[index - 1] + 1:
-            segments.append((dates[first], dates[index - 1], None))
-            first = index
-    return segments
+def _consecutive_segments(offsets: list[int]) -> list[Segment]:
+    # Where a stretch starts, found in C: after each gap between given dates.
+    gaps = map(ne, map(sub, offsets[1:], offsets), repeat(1))
+    starts = [0, *select(range(1, len(offsets)), gaps)]
+    ends = [*starts[1:], len(offsets)]
+    return [(offsets[a], offsets[b - 1], 0) for a, b in zip(starts, ends, strict=True)]
 
 
-def _pattern_segments(dates: Sequence[date]) -> list[Segment]:
+def _pattern_segments(dense: Sequence[V | None], weekday: int) -> list[Segment]:
     """Weekday patterns of presence: each segment's range and filter select only given dates."""
-    present = set(dates)
-    length = (dates[-1] - dates[0]).days + 1
-    flags = [dates[0] + timedelta(days=i) in present for i in range(length)]
-    marks = weekday_marks(dates[0].weekday(), length, week_runs(flags), False, 0)
-    return [
-        (dates[0] + timedelta(first), dates[0] + timedelta(last), days_of(mask))
-        for _, first, last, mask, _ in marks
-    ]
+    flags = [value is not None for value in dense]
+    marks = weekday_marks(weekday, len(dense), week_runs(flags), False, 0)
+    return [(first, last, mask) for _, first, last, mask, _ in marks]
 
 
 def _paint_segments(
-    by_date: Mapping[date, V],
+    dense: Sequence[V | None],
+    weekday: int,
     segments: Sequence[Segment],
     weekday_sets: bool,
     cache: PaintCache,
-) -> list[Stroke[V]]:
-    strokes: list[Stroke[V]] = []
-    for date_from, date_to, days in segments:
-        # Dates the filter leaves out hold the previous value: painting them costs nothing
-        # more than the selected dates' own runs, and masking then drops them again.
-        selected = [by_date[day] for day in covered_dates(date_from, date_to, days)]
-        values = _held_values(selected, date_from, date_to, days)
-        weekday, mask = date_from.weekday(), days_mask(days)
-        for mark in cache.marks(weekday, values, weekday_sets, 0):
+) -> list[Mark[V]]:
+    """Each segment painted, its marks cut back to its dates; offsets from the first date,
+    which falls on `weekday`."""
+    marks: list[Mark[V]] = []
+    for first, last, mask in segments:
+        values = _held_values(dense, weekday, first, last, mask)
+        at = (weekday + first) % 7
+        for mark in cache.marks(at, values, weekday_sets, 0, first):
             if (kept := _masked(weekday, mark, mask) if mask else mark) is not None:
-                strokes.append(_stroke(date_from, kept))
-    return strokes
+                marks.append(kept)
+    return marks
 
 
 def _held_values(
-    selected: Sequence[V], date_from: date, date_to: date, days: frozenset[Weekday] | None
+    dense: Sequence[V | None], weekday: int, first: int, last: int, mask: int
 ) -> list[V]:
-    """One value per date of the range: each selected date's own, the others the last one's
-    (a segment's range starts on a selected date)."""
-    if days is None:
-        return list(selected)
-    wanted = [WEEKDAYS[(date_from.weekday() + offset) % 7] in days for offset in range(7)]
+    """One value per date of the segment's range: each selected date's own, the others the
+    last one's (a segment's range starts on a selected date). Dates the filter leaves out hold
+    the previous value: painting them costs nothing more than the selected dates' own runs,
+    and masking then drops them again."""
+    if not mask:
+        return cast(list[V], dense[first : last + 1])
     values: list[V] = []
-    remaining = iter(selected)
-    for offset in range((date_to - date_from).days + 1):
-        values.append(next(remaining) if wanted[offset % 7] else values[-1])
+    for offset in range(first, last + 1):
+        value = dense[offset] if _on(weekday, offset, mask) else values[-1]
+        values.append(cast(V, value))
     return values
 
 

@@ -94,11 +94,6 @@ ROTATIONS: tuple[tuple[int, ...], ...] = tuple(
 )
 
 
-def days_mask(days: frozenset[Weekday] | None) -> int:
-    """A filter as a mask: 0 when there is none."""
-    return 0 if days is None else sum(1 << WEEKDAYS.index(day) for day in days)
-
-
 def days_of(mask: int) -> frozenset[Weekday] | None:
     """A mask as a filter: None for 0."""
     return DAY_SETS[mask] if mask else None
