@@ -256,12 +256,28 @@ def _segments(series: list[tuple[date, Fields]]) -> list[list[tuple[date, Fields
     return segments
 
 
+class _Dates:
+    """Each stroke's dates as ordinals (cheaper to build and compare than dates), built when
+    first asked for: most strokes are ruled out by layer, fields or bounds before."""
+
+    def __init__(self, strokes: list[Stroke[Fields]]) -> None:
+        self._strokes = strokes
+        self._dates: list[frozenset[int] | None] = [None] * len(strokes)
+
+    def __getitem__(self, index: int) -> frozenset[int]:
+        if (dates := self._dates[index]) is None:
+            stroke = self._strokes[index]
+            dates = covered_ordinals(stroke.date_from, stroke.date_to, stroke.days)
+            self._dates[index] = dates
+        return dates
+
+
 @dataclass(slots=True)
 class _Merging:
     """Strokes being merged, with their dates and field names; a merged-away stroke is None."""
 
     strokes: list[Stroke[Fields] | None]
-    dates: list[frozenset[int]]  # ordinals: cheaper to build and compare than dates
+    dates: _Dates  # of the strokes as given: a merge keeps a stroke's dates
     names: list[frozenset[str]]
 
 
@@ -269,9 +285,7 @@ def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
     """Strokes of different fields on the same dates become one value, at a layer where each
     field's strokes keep their order (so the merged value may move above or below others)."""
     merging = _Merging(
-        list(strokes),
-        [covered_ordinals(s.date_from, s.date_to, s.days) for s in strokes],
-        [frozenset(name for name, _ in s.value) for s in strokes],
+        list(strokes), _Dates(strokes), [frozenset(name for name, _ in s.value) for s in strokes]
     )
     same_dates: dict[tuple[date, date, frozenset[Weekday] | None], list[int]] = {}
     for index, stroke in enumerate(strokes):
@@ -340,8 +354,9 @@ class _Piggyback:
 
     def __init__(self, strokes: list[Stroke[Fields]]) -> None:
         self.kept: list[Stroke[Fields] | None] = list(strokes)
-        self.dates = [covered_ordinals(s.date_from, s.date_to, s.days) for s in strokes]
-        self.bounds = [(min(dates), max(dates)) for dates in self.dates]
+        self.dates = _Dates(strokes)
+        # A stroke's first and last dates are dates it sets (never a date its filter skips).
+        self.bounds = [(s.date_from.toordinal(), s.date_to.toordinal()) for s in strokes]
         self.names = [frozenset(name for name, _ in s.value) for s in strokes]
         self.by_layer: dict[int, list[int]] = {}
         for index, stroke in enumerate(strokes):
@@ -350,16 +365,19 @@ class _Piggyback:
     def hosts(self, guest: int, layer: int) -> list[int]:
         """Strokes of other fields on the guest's layer, within its dates and covering them
         all (none when they do not cover them all)."""
-        dates, names, (first, last) = self.dates[guest], self.names[guest], self.bounds[guest]
-        hosts = [
+        names, (first, last) = self.names[guest], self.bounds[guest]
+        within = [
             index
             for index in self.by_layer[layer]
             if self.kept[index] is not None
             and first <= self.bounds[index][0]
             and self.bounds[index][1] <= last
             and names.isdisjoint(self.names[index])
-            and self.dates[index] <= dates
         ]
+        if not within:
+            return []
+        dates = self.dates[guest]
+        hosts = [index for index in within if self.dates[index] <= dates]
         covered = frozenset[int]().union(*(self.dates[index] for index in hosts))
         return hosts if covered == dates else []
 
