@@ -36,7 +36,7 @@ from app.domain.ari_strokes import (
     days_of,
     runs_of,
 )
-from app.domain.ari_weekly import paint_weekly_variants, week_runs, weekday_marks
+from app.domain.ari_weekly import week_runs, weekday_marks, weekly_layouts
 
 # Deeper layering gains little on real calendars and each level costs one more pass.
 MAX_LAYER = 6
@@ -201,36 +201,41 @@ def _paint(values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCach
     plain: list[Mark[V]] = [(layer, first, last, 0, value) for first, last, value in runs]
     if layer >= MAX_LAYER or len(runs) == 1:
         return plain
-    on_base = _paint_on_base(values, runs, weekday_sets, layer, cache)
+    counts = Counter(values)
+    on_base = _paint_on_base(values, runs, counts, weekday_sets, layer, cache)
     # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
     # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
-    if len(on_base) == len(set(values)):
+    if len(on_base) == len(counts):
         return on_base
-    candidates = [plain, on_base]
-    if weekday_sets and len(values) > 7:
-        candidates.extend(paint_weekly_variants(0, values, layer))
     # Ties go to a stroke over the whole span: other fields' strokes can share that value.
     whole = (layer, 0, len(values) - 1, 0)
-    return min(candidates, key=lambda marks: (len(marks), marks[0][:4] != whole))
+    best = min(plain, on_base, key=lambda marks: (len(marks), marks[0][:4] != whole))
+    if not weekday_sets or len(values) <= 7:
+        return best
+    best_key, kept = (len(best), best[0][:4] != whole), None
+    for layout in weekly_layouts(values, counts.most_common(1)[0][0]):
+        if (key := layout.key(0, len(values))) < best_key:  # ties keep the first
+            best_key, kept = key, layout
+    return best if kept is None else kept.marks(0, values, layer)
 
 
-def _most_runs(values: Sequence[V], runs: list[tuple[int, int, V]]) -> V:
+def _most_runs(runs: list[tuple[int, int, V]], counts: Counter[V]) -> V:
     """The value with the most runs (then the most dates): painting it first saves the most."""
     run_counts = Counter(value for _, _, value in runs)
-    date_counts = Counter(values)
-    return max(run_counts, key=lambda value: (run_counts[value], date_counts[value]))
+    return max(run_counts, key=lambda value: (run_counts[value], counts[value]))
 
 
 def _paint_on_base(
     values: Sequence[V],
     runs: list[tuple[int, int, V]],
+    counts: Counter[V],
     weekday_sets: bool,
     layer: int,
     cache: PaintCache,
 ) -> list[Mark[V]]:
     """The value with the most runs over the whole span, then each stretch of other values
     (runs in a row that are not the base) painted on top of it."""
-    base = _most_runs(values, runs)
+    base = _most_runs(runs, counts)
     marks: list[Mark[V]] = [(layer, 0, len(values) - 1, 0, base)]
     stretch: int | None = None
     for first, _, value in [*runs, (len(values), 0, base)]:

@@ -2,7 +2,7 @@
 stroke, with an optional base under it and exceptions over it.
 
 A season's weekend price is one stroke over the whole season with `days` Friday and Saturday,
-where plain runs need one stroke per weekend. `paint_weekly_variants` offers `paint` these
+where plain runs need one stroke per weekend. `weekly_layouts` offers `paint` these
 layouts as candidates; `week_runs` and `weekday_marks` also find weekday patterns of presence
 for `paint_dates`. Everything here is in a segment's own terms (`Mark`s: day offsets from its
 start, weekday masks), as `ari_paint` searches.
@@ -10,8 +10,9 @@ start, weekday masks), as `ari_paint` searches.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic
 
 from app.domain.ari_strokes import ROTATIONS, Mark, V, canonical_mask, runs_of
 
@@ -21,22 +22,58 @@ SMOOTH_WEEKS = 2
 WeekRuns = list[tuple[int, int, int, V]]
 
 
-def paint_weekly_variants(weekday: int, values: Sequence[V], layer: int) -> list[list[Mark[V]]]:
-    """Weekly layouts of `values` from a start on `weekday`: without and with a base, plain and
-    smoothed (a smoothing that changes nothing gives no variant of its own)."""
-    base = Counter(values).most_common(1)[0][0]
+@dataclass(frozen=True, slots=True)
+class WeeklyLayout(Generic[V]):
+    """A weekly layout of some values, counted before it is built: `paint` weighs several and
+    builds only the one it keeps. An optional base, one `days`-filtered mark per pattern but
+    the base's, then the exceptions: where the values patterned (maybe smoothed) differ."""
+
+    base: V | None
+    patterns: Patterns[V]
+    exceptions: list[int]
+    exception_marks: int
+
+    def key(self, weekday: int, n: int) -> tuple[int, bool]:
+        """`paint`'s key: the number of marks, then whether the first is not a mark over the
+        whole span."""
+        count = self.exception_marks
+        for value, value_patterns in self.patterns.items():
+            if self.base is None or value != self.base:
+                count += len(value_patterns)
+        if self.base is not None:
+            return count + 1, False
+        first, last, _, _, offsets = next(iter(self.patterns.values()))[0]
+        spans = first == 0 and last == n - 1 and not _pattern_days(weekday, 0, last, offsets)
+        return count, not spans
+
+    def marks(self, weekday: int, values: Sequence[V], layer: int) -> list[Mark[V]]:
+        """The layout's marks from a start on `weekday`, from `layer` up."""
+        marks: list[Mark[V]] = []
+        if self.base is not None:
+            marks.append((layer, 0, len(values) - 1, 0, self.base))
+            layer += 1
+        marks.extend(_pattern_marks(weekday, self.patterns, self.base, layer))
+        if self.exceptions:
+            marks.extend(_paint_indices(values, self.exceptions, layer + 1))
+        return marks
+
+
+def weekly_layouts(values: Sequence[V], base: V) -> list[WeeklyLayout[V]]:
+    """Weekly layouts of `values`: without and with `base` (the most frequent value), plain
+    and smoothed (a smoothing that changes nothing gives no layout of its own)."""
     n = len(values)
     plain_runs = week_runs(values)
     # The patterns of each value do not depend on the others': a base only leaves its own out.
-    layouts: list[tuple[Patterns[V], list[int]]] = [(_patterns(n, plain_runs), [])]
+    found: list[tuple[Patterns[V], list[int], int]] = [(_patterns(n, plain_runs), [], 0)]
     smoothed = _smoothed(values, plain_runs)
     if smoothed is not values:
         exceptions = [i for i, value in enumerate(values) if smoothed[i] != value]
-        layouts.append((_patterns(n, week_runs(smoothed)), exceptions))
+        marks = len(_paint_indices(values, exceptions, 0))
+        found.append((_patterns(n, week_runs(smoothed)), exceptions, marks))
     return [
-        _paint_weekly(weekday, values, patterns, exceptions, chosen_base, layer)
+        WeeklyLayout(chosen_base, patterns, exceptions, marks)
         for chosen_base in (None, base)
-        for patterns, exceptions in layouts
+        for patterns, exceptions, marks in found
     ]
 
 
@@ -48,26 +85,6 @@ def week_runs(values: Sequence[V]) -> WeekRuns[V]:
         for offset in range(min(7, len(values)))
         for first, last, value in runs_of(values[offset::7])
     )
-
-
-def _paint_weekly(
-    weekday: int,
-    values: Sequence[V],
-    patterns: Patterns[V],
-    exceptions: list[int],
-    base: V | None,
-    layer: int,
-) -> list[Mark[V]]:
-    """Optional base, then one `days`-filtered mark per weekly pattern of the values painted
-    (maybe smoothed), then the exceptions: where those differ from `values`."""
-    marks: list[Mark[V]] = []
-    if base is not None:
-        marks.append((layer, 0, len(values) - 1, 0, base))
-        layer += 1
-    marks.extend(_pattern_marks(weekday, patterns, base, layer))
-    if exceptions:
-        marks.extend(_paint_indices(values, exceptions, layer + 1))
-    return marks
 
 
 def _smoothed(values: Sequence[V], runs: WeekRuns[V]) -> Sequence[V]:
