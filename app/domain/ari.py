@@ -202,9 +202,7 @@ def _paint_field_groups(
             for values in zip(*(columns[name][1] for name in names), strict=True)
         ]
         fields_of = [tuple(zip(names, values, strict=True)) for values in labels]
-        painted = paint_dates(
-            list(zip(days, labelled, strict=True)), weekday_sets=weekday_sets, cache=cache
-        )
+        painted = paint_dates(days, labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, fields_of))
     return strokes
 

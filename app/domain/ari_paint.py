@@ -32,6 +32,7 @@ from app.domain.ari_strokes import (
     Mark,
     Stroke,
     V,
+    Weekday,
     canonical_mask,
     days_of,
     runs_of,
@@ -43,25 +44,34 @@ MAX_LAYER = 6
 
 
 def paint_dates(
-    series: Sequence[tuple[date, V]], *, weekday_sets: bool, cache: PaintCache | None = None
+    dates: Sequence[date],
+    values: Sequence[V],
+    *,
+    weekday_sets: bool,
+    cache: PaintCache | None = None,
 ) -> list[Stroke[V]]:
-    """The fewest strokes found that give each (date, value) its value and touch no other date.
+    """The fewest strokes found that give values[i] to dates[i] (dates sorted, distinct) and
+    touch no other date.
 
     The dates are cut into segments first, each the dates of a range (and of a `days` filter):
     consecutive dates, and with weekday sets also weekday patterns, so that a field sent only on
     Fridays and Saturdays is one filtered segment rather than one segment per weekend.
     """
-    by_date = dict(series)
-    dates = sorted(by_date)
     if not dates:
         return []
     cache = PaintCache() if cache is None else cache
+    return cache.dated(dates, values, weekday_sets)
+
+
+def _paint_dates(
+    dates: Sequence[date], values: Sequence[V], weekday_sets: bool, cache: PaintCache
+) -> list[Stroke[V]]:
     origin = dates[0].toordinal()
     offsets = [day.toordinal() - origin for day in dates]
     # By offset from the first date; None where no date is given.
     dense: list[V | None] = [None] * (offsets[-1] + 1)
-    for offset, day in zip(offsets, dates, strict=True):
-        dense[offset] = by_date[day]
+    for offset, value in zip(offsets, values, strict=True):
+        dense[offset] = value
     weekday = dates[0].weekday()
     consecutive = _consecutive_segments(offsets)
     candidates = [_paint_segments(dense, weekday, consecutive, weekday_sets, cache)]
@@ -158,6 +168,24 @@ class PaintCache:
 
     def __init__(self) -> None:
         self._found: dict[_ShapeKey, list[Mark[int]]] = {}
+        self._dated: dict[_DatedKey, list[_DatedStroke]] = {}
+
+    def dated(
+        self, dates: Sequence[date], values: Sequence[V], weekday_sets: bool
+    ) -> list[Stroke[V]]:
+        """paint_dates, by the dates and the values' shape: other rate plans' fields are often
+        on the same dates in the same shape (a constant maximum stay, closures alike)."""
+        firsts: dict[V, int] = {}
+        shape = tuple(map(firsts.setdefault, values, range(len(values))))
+        key = (tuple(dates), shape, weekday_sets)
+        found = self._dated.get(key)
+        if found is None:
+            strokes = _paint_dates(dates, values, weekday_sets, self)
+            self._dated[key] = [
+                (s.layer, s.date_from, s.date_to, s.days, firsts[s.value]) for s in strokes
+            ]
+            return strokes
+        return [Stroke(at, a, b, days, values[i]) for at, a, b, days, i in found]
 
     def marks(
         self, weekday: int, values: Sequence[V], weekday_sets: bool, layer: int, shift: int = 0
@@ -178,6 +206,9 @@ class PaintCache:
 
 # (shape, weekday sets, layer) → marks from a Monday, with labels for values.
 _ShapeKey = tuple[tuple[int, ...], bool, int]
+# (dates, shape, weekday sets) → paint_dates' strokes, with labels for values.
+_DatedKey = tuple[tuple[date, ...], tuple[int, ...], bool]
+_DatedStroke = tuple[int, date, date, frozenset[Weekday] | None, int]
 
 
 def paint(
