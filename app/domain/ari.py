@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import TypeVar
 
 from app.domain.ari_paint import PaintCache, paint, paint_dates
 from app.domain.ari_strokes import (
@@ -42,6 +43,8 @@ __all__ = [
 FieldValue = int | bool | str | tuple[tuple[int, str], ...]
 Fields = tuple[tuple[str, FieldValue], ...]
 Cells = Mapping[str, Mapping[date, Mapping[str, FieldValue]]]
+
+W = TypeVar("W")
 
 # Ids, dates and keys cost about this much in every value; only used to break ties.
 _VALUE_OVERHEAD_BYTES = 140
@@ -179,8 +182,8 @@ def _field_groups(columns: Columns) -> list[tuple[str, ...]]:
     """Fields that always change together: same dates, values equal on the same dates."""
     groups: dict[tuple[tuple[date, ...], tuple[int, ...]], list[str]] = {}
     for name, (days, values) in columns.items():
-        labels: dict[FieldValue, int] = {}
-        shape = tuple([labels.setdefault(value, len(labels)) for value in values])
+        firsts: dict[FieldValue, int] = {}  # each value's first index: its shape, in C
+        shape = tuple(map(firsts.setdefault, values, range(len(values))))
         groups.setdefault((tuple(days), shape), []).append(name)
     return sorted(tuple(sorted(names)) for names in groups.values())
 
@@ -196,29 +199,27 @@ def _paint_field_groups(
         # The fields of a group share their dates: zip their columns, label each distinct
         # tuple of values, and paint the labels (see _labelled); a label's fields are sorted.
         days = columns[names[0]][0]
-        labels: dict[tuple[FieldValue, ...], int] = {}
-        labelled = [
-            labels.setdefault(values, len(labels))
-            for values in zip(*(columns[name][1] for name in names), strict=True)
-        ]
-        fields_of = [tuple(zip(names, values, strict=True)) for values in labels]
+        rows = zip(*(columns[name][1] for name in names), strict=True)
+        labelled, labels = _labelled(rows, len(days))
+        fields_of = {label: tuple(zip(names, row, strict=True)) for label, row in labels.items()}
         painted = paint_dates(days, labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, fields_of))
     return strokes
 
 
-def _labelled(values: list[Fields]) -> tuple[list[int], list[Fields]]:
-    """Each value as the order of its first appearance, and the values by label.
+def _labelled(values: Iterable[W], count: int) -> tuple[list[int], dict[int, W]]:
+    """Each of the `count` values as the index of its first appearance, and the values by it.
 
     Painting looks at values only through equality and the order in which they first appear
     (ari_paint's PaintCache relies on it too), so painting the labels finds the same strokes
     as painting the values, while hashing and comparing small ints instead of field tuples.
     """
-    labels: dict[Fields, int] = {}
-    return [labels.setdefault(value, len(labels)) for value in values], list(labels)
+    firsts: dict[W, int] = {}
+    labelled = list(map(firsts.setdefault, values, range(count)))
+    return labelled, {label: value for value, label in firsts.items()}
 
 
-def _valued(strokes: list[Stroke[int]], values: list[Fields]) -> Iterator[Stroke[Fields]]:
+def _valued(strokes: list[Stroke[int]], values: Mapping[int, Fields]) -> Iterator[Stroke[Fields]]:
     for stroke in strokes:
         yield Stroke(
             stroke.layer, stroke.date_from, stroke.date_to, stroke.days, values[stroke.value]
@@ -230,7 +231,7 @@ def _paint_segments(
 ) -> list[Stroke[Fields]]:
     strokes: list[Stroke[Fields]] = []
     for segment in segments:
-        labelled, values = _labelled([fields for _, fields in segment])
+        labelled, values = _labelled([fields for _, fields in segment], len(segment))
         painted = paint(segment[0][0], labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, values))
     return strokes
@@ -277,14 +278,18 @@ class _Merging:
     strokes: list[Stroke[Fields] | None]
     dates: _Dates  # of the strokes as given: a merge keeps a stroke's dates
     names: list[frozenset[str]]
+    by_name: dict[str, list[int]]  # the strokes setting each field (merged-away ones too)
 
 
 def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
     """Strokes of different fields on the same dates become one value, at a layer where each
     field's strokes keep their order (so the merged value may move above or below others)."""
-    merging = _Merging(
-        list(strokes), _Dates(strokes), [frozenset(name for name, _ in s.value) for s in strokes]
-    )
+    names = [frozenset(name for name, _ in s.value) for s in strokes]
+    by_name: dict[str, list[int]] = {}
+    for index, stroke_names in enumerate(names):
+        for name in stroke_names:
+            by_name.setdefault(name, []).append(index)
+    merging = _Merging(list(strokes), _Dates(strokes), names, by_name)
     same_dates: dict[tuple[date, date, frozenset[Weekday] | None], list[int]] = {}
     for index, stroke in enumerate(strokes):
         same_dates.setdefault((stroke.date_from, stroke.date_to, stroke.days), []).append(index)
@@ -311,19 +316,19 @@ def _merge_pair(merging: _Merging, index: int, other: int) -> None:
         merging.strokes[index] = replace(stroke, layer=layer, value=fields)
         merging.strokes[other] = None
         merging.names[index] = merging.names[index] | merging.names[other]
+        for name in merging.names[other]:
+            merging.by_name[name].append(index)
 
 
 def _layer_range(merging: _Merging, index: int, layer: int) -> tuple[int, int]:
     """Layers a stroke may take without passing a stroke of any of its fields on its dates."""
-    names, dates = merging.names[index], merging.dates[index]
+    names = merging.names[index]
     low, high = 0, sys.maxsize  # no stroke of its fields above it: no upper limit
-    for other, candidate in enumerate(merging.strokes):
-        if (
-            candidate is None
-            or other == index
-            or names.isdisjoint(merging.names[other])
-            or dates.isdisjoint(merging.dates[other])
-        ):
+    others = {other for name in names for other in merging.by_name[name]}
+    others.discard(index)
+    for other in others:
+        candidate = merging.strokes[other]
+        if candidate is None or merging.dates[index].isdisjoint(merging.dates[other]):
             continue
         if candidate.layer < layer:
             low = max(low, candidate.layer + 1)
