@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from app.domain.ari_paint import PaintCache, paint, paint_dates
 from app.domain.ari_strokes import (
+    ALL_DAYS,
+    PRESENT,
     WEEKDAYS,
     Stroke,
     Weekday,
@@ -276,9 +278,28 @@ class _Merging:
     """Strokes being merged, with their dates and field names; a merged-away stroke is None."""
 
     strokes: list[Stroke[Fields] | None]
-    dates: _Dates  # of the strokes as given: a merge keeps a stroke's dates
+    spans: list[_Span]  # of the strokes as given: a merge keeps a stroke's dates
     names: list[frozenset[str]]
     by_name: dict[str, list[int]]  # the strokes setting each field (merged-away ones too)
+
+
+# A stroke's dates as its first and last ordinals and a weekday mask (ari_strokes.DAY_SETS).
+_Span = tuple[int, int, int]
+
+
+def _span(stroke: Stroke[Fields]) -> _Span:
+    days = ALL_DAYS if stroke.days is None else sum(1 << WEEKDAYS.index(d) for d in stroke.days)
+    return stroke.date_from.toordinal(), stroke.date_to.toordinal(), days
+
+
+def _meet(span: _Span, other: _Span) -> bool:
+    """Whether two strokes set a date in common, without listing their dates: some date of the
+    ranges' overlap falls on a weekday of both (a week or more of overlap holds every one)."""
+    first, last = max(span[0], other[0]), min(span[1], other[1])
+    if first > last:
+        return False
+    weekday = (first - 1) % 7  # ordinal 1 (0001-01-01) is a Monday
+    return bool(span[2] & other[2] & PRESENT[weekday][min(last - first + 1, 7)])
 
 
 def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
@@ -289,7 +310,7 @@ def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
     for index, stroke_names in enumerate(names):
         for name in stroke_names:
             by_name.setdefault(name, []).append(index)
-    merging = _Merging(list(strokes), _Dates(strokes), names, by_name)
+    merging = _Merging(list(strokes), [_span(s) for s in strokes], names, by_name)
     same_dates: dict[tuple[date, date, frozenset[Weekday] | None], list[int]] = {}
     for index, stroke in enumerate(strokes):
         same_dates.setdefault((stroke.date_from, stroke.date_to, stroke.days), []).append(index)
@@ -328,7 +349,7 @@ def _layer_range(merging: _Merging, index: int, layer: int) -> tuple[int, int]:
     others.discard(index)
     for other in others:
         candidate = merging.strokes[other]
-        if candidate is None or merging.dates[index].isdisjoint(merging.dates[other]):
+        if candidate is None or not _meet(merging.spans[index], merging.spans[other]):
             continue
         if candidate.layer < layer:
             low = max(low, candidate.layer + 1)

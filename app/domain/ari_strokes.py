@@ -80,6 +80,7 @@ def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
 DAY_SETS: tuple[frozenset[Weekday], ...] = tuple(
     frozenset(day for k, day in enumerate(WEEKDAYS) if mask >> k & 1) for mask in range(128)
 )
+ALL_DAYS = 127
 # PRESENT[weekday][length]: the weekdays of `length` consecutive days from `weekday` (<= 7).
 PRESENT: tuple[tuple[int, ...], ...] = tuple(
     tuple(sum(1 << (weekday + k) % 7 for k in range(length)) for length in range(8))
