@@ -152,14 +152,17 @@ def _whole_cell_series(
     """Non-empty cells by date, fields sorted by name; Channex rejects nulls (§6.3)."""
     series: list[tuple[date, Fields]] = []
     # Cells with equal values often share one dict (the push decodes each document once):
-    # sort each once. By id: `by_date` keeps them alive. Equal cells then share one tuple.
+    # sort each once. By id: `by_date` keeps them alive. Equal cells, shared dict or not,
+    # then share one tuple (interned), which lets _labelled_cells tell them apart by id.
     sorted_cells: dict[int, Fields] = {}
+    interned: dict[Fields, Fields] = {}
     for day in sorted(by_date):
         cell = by_date[day]
         if (fields := sorted_cells.get(id(cell))) is None:
-            fields = sorted_cells[id(cell)] = _sorted_fields(cell.items())
-            if any(value is None for _, value in fields):
+            fields = _sorted_fields(cell.items())
+            if None in cell.values():
                 raise ValueError(f"null ARI value on {day}: Channex rejects nulls (§6.3)")
+            fields = sorted_cells[id(cell)] = interned.setdefault(fields, fields)
         if fields:
             series.append((day, fields))
     return series
@@ -221,6 +224,14 @@ def _labelled(values: Iterable[W], count: int) -> tuple[list[int], dict[int, W]]
     return labelled, {label: value for value, label in firsts.items()}
 
 
+def _labelled_cells(cells: list[Fields]) -> tuple[list[int], dict[int, Fields]]:
+    """_labelled for whole cells of one series: equal cells are one tuple (_whole_cell_series),
+    so their ids label them, without hashing every field of every cell."""
+    firsts: dict[int, int] = {}
+    labelled = list(map(firsts.setdefault, map(id, cells), range(len(cells))))
+    return labelled, {label: cells[label] for label in firsts.values()}
+
+
 def _valued(strokes: list[Stroke[int]], values: Mapping[int, Fields]) -> Iterator[Stroke[Fields]]:
     for stroke in strokes:
         yield Stroke(
@@ -233,7 +244,7 @@ def _paint_segments(
 ) -> list[Stroke[Fields]]:
     strokes: list[Stroke[Fields]] = []
     for segment in segments:
-        labelled, values = _labelled([fields for _, fields in segment], len(segment))
+        labelled, values = _labelled_cells([fields for _, fields in segment])
         painted = paint(segment[0][0], labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, values))
     return strokes
@@ -419,7 +430,9 @@ class _Piggyback:
 
 
 def _sorted_fields(fields: Iterable[tuple[str, FieldValue]]) -> Fields:
-    return tuple(sorted(fields, key=lambda item: item[0]))
+    # By name: names are distinct within a value (and merged values have disjoint names), so
+    # comparing whole pairs never reaches the values, and stays in C.
+    return tuple(sorted(fields))
 
 
 def _stroke_order(stroke: Stroke[Fields]) -> tuple[int, date, date, tuple[int, ...]]:
