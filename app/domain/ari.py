@@ -137,13 +137,24 @@ def _compress_entity(
     # usually sends fewer bytes. Keep the smaller in bytes that stays within the runs' count.
     segments = _segments(series)
     limit = _count_segment_runs(segments)
-    candidates = [
-        _piggyback(_merge(_paint_field_groups(series, weekday_sets, cache))),
-        _merge(_paint_segments(segments, weekday_sets, cache)),
-    ]
+    apart = _piggyback(_merge(_paint_field_groups(series, weekday_sets, cache)))
+    if len(apart) <= limit and _estimate_bytes(apart) < _least_bytes(segments):
+        return sorted(apart, key=_stroke_order)  # whole cells cannot send fewer bytes
+    candidates = [apart, _merge(_paint_segments(segments, weekday_sets, cache))]
     eligible = [strokes for strokes in candidates if len(strokes) <= limit]
     best = min(eligible, key=lambda strokes: (_estimate_bytes(strokes), len(strokes)))
     return sorted(best, key=_stroke_order)
+
+
+def _least_bytes(segments: list[list[tuple[date, Fields]]]) -> int:
+    """Fewer bytes than painting whole cells can send: each distinct cell of a segment is in
+    one value of its own at least (strokes of whole cells never merge: in one segment they
+    have the same fields, in two they have different dates)."""
+    total = 0
+    for segment in segments:
+        distinct = {id(fields): fields for _, fields in segment}  # interned: equal is same
+        total += sum(_VALUE_OVERHEAD_BYTES + _value_bytes(v) for v in distinct.values())
+    return total
 
 
 def _whole_cell_series(
@@ -450,4 +461,8 @@ def _estimate_bytes(strokes: list[Stroke[Fields]]) -> int:
 
 
 def _fields_bytes(stroke: Stroke[Fields]) -> int:
-    return sum(len(name) + len(str(value)) + 4 for name, value in stroke.value)
+    return _value_bytes(stroke.value)
+
+
+def _value_bytes(fields: Fields) -> int:
+    return sum(len(name) + len(str(value)) + 4 for name, value in fields)
