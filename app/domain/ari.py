@@ -8,18 +8,25 @@ fields on its dates (channex-api.md §6.3). `expand(compress(cells)) == cells`, 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
+from app.domain.ari_merge import (
+    VALUE_OVERHEAD_BYTES,
+    estimate_bytes,
+    merge,
+    piggyback,
+    sorted_fields,
+    value_bytes,
+)
 from app.domain.ari_paint import PaintCache, paint, paint_dates
 from app.domain.ari_strokes import (
     WEEKDAYS,
     Stroke,
     Weekday,
     covered_dates,
-    covered_ordinals,
     runs_of,
 )
 
@@ -43,8 +50,7 @@ FieldValue = int | bool | str | tuple[tuple[int, str], ...]
 Fields = tuple[tuple[str, FieldValue], ...]
 Cells = Mapping[str, Mapping[date, Mapping[str, FieldValue]]]
 
-# Ids, dates and keys cost about this much in every value; only used to break ties.
-_VALUE_OVERHEAD_BYTES = 140
+W = TypeVar("W")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +138,24 @@ def _compress_entity(
     # usually sends fewer bytes. Keep the smaller in bytes that stays within the runs' count.
     segments = _segments(series)
     limit = _count_segment_runs(segments)
-    candidates = [
-        _piggyback(_merge(_paint_field_groups(series, weekday_sets, cache))),
-        _merge(_paint_segments(segments, weekday_sets, cache)),
-    ]
+    apart = piggyback(merge(_paint_field_groups(series, weekday_sets, cache)))
+    if len(apart) <= limit and estimate_bytes(apart) < _least_bytes(segments):
+        return sorted(apart, key=_stroke_order)  # whole cells cannot send fewer bytes
+    candidates = [apart, merge(_paint_segments(segments, weekday_sets, cache))]
     eligible = [strokes for strokes in candidates if len(strokes) <= limit]
-    best = min(eligible, key=lambda strokes: (_estimate_bytes(strokes), len(strokes)))
+    best = min(eligible, key=lambda strokes: (estimate_bytes(strokes), len(strokes)))
     return sorted(best, key=_stroke_order)
+
+
+def _least_bytes(segments: list[list[tuple[date, Fields]]]) -> int:
+    """Fewer bytes than painting whole cells can send: each distinct cell of a segment is in
+    one value of its own at least (strokes of whole cells never merge: in one segment they
+    have the same fields, in two they have different dates)."""
+    total = 0
+    for segment in segments:
+        distinct = {id(fields): fields for _, fields in segment}  # interned: equal is same
+        total += sum(VALUE_OVERHEAD_BYTES + value_bytes(v) for v in distinct.values())
+    return total
 
 
 def _whole_cell_series(
@@ -147,14 +164,17 @@ def _whole_cell_series(
     """Non-empty cells by date, fields sorted by name; Channex rejects nulls (§6.3)."""
     series: list[tuple[date, Fields]] = []
     # Cells with equal values often share one dict (the push decodes each document once):
-    # sort each once. By id: `by_date` keeps them alive. Equal cells then share one tuple.
+    # sort each once. By id: `by_date` keeps them alive. Equal cells, shared dict or not,
+    # then share one tuple (interned), which lets _labelled_cells tell them apart by id.
     sorted_cells: dict[int, Fields] = {}
+    interned: dict[Fields, Fields] = {}
     for day in sorted(by_date):
         cell = by_date[day]
         if (fields := sorted_cells.get(id(cell))) is None:
-            fields = sorted_cells[id(cell)] = _sorted_fields(cell.items())
-            if any(value is None for _, value in fields):
+            fields = sorted_fields(cell.items())
+            if None in cell.values():
                 raise ValueError(f"null ARI value on {day}: Channex rejects nulls (§6.3)")
+            fields = sorted_cells[id(cell)] = interned.setdefault(fields, fields)
         if fields:
             series.append((day, fields))
     return series
@@ -179,8 +199,8 @@ def _field_groups(columns: Columns) -> list[tuple[str, ...]]:
     """Fields that always change together: same dates, values equal on the same dates."""
     groups: dict[tuple[tuple[date, ...], tuple[int, ...]], list[str]] = {}
     for name, (days, values) in columns.items():
-        labels: dict[FieldValue, int] = {}
-        shape = tuple([labels.setdefault(value, len(labels)) for value in values])
+        firsts: dict[FieldValue, int] = {}  # each value's first index: its shape, in C
+        shape = tuple(map(firsts.setdefault, values, range(len(values))))
         groups.setdefault((tuple(days), shape), []).append(name)
     return sorted(tuple(sorted(names)) for names in groups.values())
 
@@ -196,31 +216,35 @@ def _paint_field_groups(
         # The fields of a group share their dates: zip their columns, label each distinct
         # tuple of values, and paint the labels (see _labelled); a label's fields are sorted.
         days = columns[names[0]][0]
-        labels: dict[tuple[FieldValue, ...], int] = {}
-        labelled = [
-            labels.setdefault(values, len(labels))
-            for values in zip(*(columns[name][1] for name in names), strict=True)
-        ]
-        fields_of = [tuple(zip(names, values, strict=True)) for values in labels]
-        painted = paint_dates(
-            list(zip(days, labelled, strict=True)), weekday_sets=weekday_sets, cache=cache
-        )
+        rows = zip(*(columns[name][1] for name in names), strict=True)
+        labelled, labels = _labelled(rows, len(days))
+        fields_of = {label: tuple(zip(names, row, strict=True)) for label, row in labels.items()}
+        painted = paint_dates(days, labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, fields_of))
     return strokes
 
 
-def _labelled(values: list[Fields]) -> tuple[list[int], list[Fields]]:
-    """Each value as the order of its first appearance, and the values by label.
+def _labelled(values: Iterable[W], count: int) -> tuple[list[int], dict[int, W]]:
+    """Each of the `count` values as the index of its first appearance, and the values by it.
 
     Painting looks at values only through equality and the order in which they first appear
     (ari_paint's PaintCache relies on it too), so painting the labels finds the same strokes
     as painting the values, while hashing and comparing small ints instead of field tuples.
     """
-    labels: dict[Fields, int] = {}
-    return [labels.setdefault(value, len(labels)) for value in values], list(labels)
+    firsts: dict[W, int] = {}
+    labelled = list(map(firsts.setdefault, values, range(count)))
+    return labelled, {label: value for value, label in firsts.items()}
 
 
-def _valued(strokes: list[Stroke[int]], values: list[Fields]) -> Iterator[Stroke[Fields]]:
+def _labelled_cells(cells: list[Fields]) -> tuple[list[int], dict[int, Fields]]:
+    """_labelled for whole cells of one series: equal cells are one tuple (_whole_cell_series),
+    so their ids label them, without hashing every field of every cell."""
+    firsts: dict[int, int] = {}
+    labelled = list(map(firsts.setdefault, map(id, cells), range(len(cells))))
+    return labelled, {label: cells[label] for label in firsts.values()}
+
+
+def _valued(strokes: list[Stroke[int]], values: Mapping[int, Fields]) -> Iterator[Stroke[Fields]]:
     for stroke in strokes:
         yield Stroke(
             stroke.layer, stroke.date_from, stroke.date_to, stroke.days, values[stroke.value]
@@ -232,7 +256,7 @@ def _paint_segments(
 ) -> list[Stroke[Fields]]:
     strokes: list[Stroke[Fields]] = []
     for segment in segments:
-        labelled, values = _labelled([fields for _, fields in segment])
+        labelled, values = _labelled_cells([fields for _, fields in segment])
         painted = paint(segment[0][0], labelled, weekday_sets=weekday_sets, cache=cache)
         strokes.extend(_valued(painted, values))
     return strokes
@@ -256,126 +280,6 @@ def _segments(series: list[tuple[date, Fields]]) -> list[list[tuple[date, Fields
     return segments
 
 
-@dataclass(slots=True)
-class _Merging:
-    """Strokes being merged, with their dates and field names; a merged-away stroke is None."""
-
-    strokes: list[Stroke[Fields] | None]
-    dates: list[frozenset[int]]  # ordinals: cheaper to build and compare than dates
-    names: list[frozenset[str]]
-
-
-def _merge(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
-    """Strokes of different fields on the same dates become one value, at a layer where each
-    field's strokes keep their order (so the merged value may move above or below others)."""
-    merging = _Merging(
-        list(strokes),
-        [covered_ordinals(s.date_from, s.date_to, s.days) for s in strokes],
-        [frozenset(name for name, _ in s.value) for s in strokes],
-    )
-    same_dates: dict[tuple[date, date, frozenset[Weekday] | None], list[int]] = {}
-    for index, stroke in enumerate(strokes):
-        same_dates.setdefault((stroke.date_from, stroke.date_to, stroke.days), []).append(index)
-    for indices in same_dates.values():
-        for position, index in enumerate(indices):
-            for other in indices[position + 1 :]:
-                _merge_pair(merging, index, other)
-    return [stroke for stroke in merging.strokes if stroke is not None]
-
-
-def _merge_pair(merging: _Merging, index: int, other: int) -> None:
-    """Fold `other` into `index` when their fields differ and some layer suits both."""
-    stroke, candidate = merging.strokes[index], merging.strokes[other]
-    if stroke is None or candidate is None:
-        return
-    if not merging.names[index].isdisjoint(merging.names[other]):
-        return
-    low, high = _layer_range(merging, index, stroke.layer)
-    other_low, other_high = _layer_range(merging, other, candidate.layer)
-    low, high = max(low, other_low), min(high, other_high)
-    if low <= high:
-        layer = max(low, min(high, max(stroke.layer, candidate.layer)))
-        fields = _sorted_fields(stroke.value + candidate.value)
-        merging.strokes[index] = replace(stroke, layer=layer, value=fields)
-        merging.strokes[other] = None
-        merging.names[index] = merging.names[index] | merging.names[other]
-
-
-def _layer_range(merging: _Merging, index: int, layer: int) -> tuple[int, int]:
-    """Layers a stroke may take without passing a stroke of any of its fields on its dates."""
-    names, dates = merging.names[index], merging.dates[index]
-    low, high = 0, sys.maxsize  # no stroke of its fields above it: no upper limit
-    for other, candidate in enumerate(merging.strokes):
-        if (
-            candidate is None
-            or other == index
-            or names.isdisjoint(merging.names[other])
-            or dates.isdisjoint(merging.dates[other])
-        ):
-            continue
-        if candidate.layer < layer:
-            low = max(low, candidate.layer + 1)
-        else:
-            high = min(high, candidate.layer - 1)
-    return low, high
-
-
-def _piggyback(strokes: list[Stroke[Fields]]) -> list[Stroke[Fields]]:
-    """Drop a value whose dates are exactly those of values of other fields on its layer, and
-    carry its fields on those instead, when that sends fewer bytes."""
-    kept = list(strokes)
-    dates = [covered_ordinals(s.date_from, s.date_to, s.days) for s in kept]  # cheaper as ints
-    index = 0
-    while index < len(kept):
-        guest = kept[index]
-        hosts = _hosts(guest, dates[index], kept, dates)
-        if hosts and (len(hosts) - 1) * _fields_bytes(guest) < _VALUE_OVERHEAD_BYTES:
-            for host in hosts:
-                kept[host] = replace(
-                    kept[host], value=_sorted_fields(kept[host].value + guest.value)
-                )
-            del kept[index], dates[index]
-        else:
-            index += 1
-    return kept
-
-
-def _hosts(
-    guest: Stroke[Fields],
-    guest_dates: frozenset[int],
-    strokes: list[Stroke[Fields]],
-    dates: list[frozenset[int]],
-) -> list[int]:
-    """Strokes of other fields on the guest's layer, within its dates and covering them all."""
-    names = {name for name, _ in guest.value}
-    hosts = [
-        index
-        for index, stroke in enumerate(strokes)
-        if stroke.layer == guest.layer
-        and names.isdisjoint(name for name, _ in stroke.value)
-        and dates[index] <= guest_dates
-    ]
-    covered = frozenset[int]().union(*(dates[index] for index in hosts))
-    return hosts if covered == guest_dates else []
-
-
-def _sorted_fields(fields: Iterable[tuple[str, FieldValue]]) -> Fields:
-    return tuple(sorted(fields, key=lambda item: item[0]))
-
-
 def _stroke_order(stroke: Stroke[Fields]) -> tuple[int, date, date, tuple[int, ...]]:
     days = () if stroke.days is None else tuple(sorted(WEEKDAYS.index(d) for d in stroke.days))
     return stroke.layer, stroke.date_from, stroke.date_to, days
-
-
-def _estimate_bytes(strokes: list[Stroke[Fields]]) -> int:
-    """Rough JSON size, to prefer not resending fields when value counts tie."""
-    total = 0
-    for stroke in strokes:
-        total += _VALUE_OVERHEAD_BYTES + (0 if stroke.days is None else 10 + 5 * len(stroke.days))
-        total += _fields_bytes(stroke)
-    return total
-
-
-def _fields_bytes(stroke: Stroke[Fields]) -> int:
-    return sum(len(name) + len(str(value)) + 4 for name, value in stroke.value)

@@ -11,156 +11,204 @@ the result is never worse than it. Weekday patterns are `ari_weekly`'s. `paint_d
 dates with gaps: each segment of dates (consecutive, or one weekday pattern) is painted with
 `paint`, then its strokes are cut back to the segment's dates, so no stroke reaches a date
 outside the given ones.
+
+The search runs on `Mark`s (day offsets and weekday masks, in the segment's own terms): dates
+and filters are built only for the strokes kept, a few hundred of the tens of thousands of
+candidates a full sync weighs.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
+from itertools import compress as select
+from itertools import repeat
+from operator import ne, sub
+from typing import cast
 
 from app.domain.ari_strokes import (
-    WEEKDAYS,
+    ROTATIONS,
+    Mark,
     Stroke,
     V,
     Weekday,
-    canonical_days,
-    covered_dates,
+    canonical_mask,
+    days_of,
     runs_of,
 )
-from app.domain.ari_weekly import paint_weekly_variants, week_runs, weekday_strokes
+from app.domain.ari_weekly import week_runs, weekday_marks, weekly_layouts
 
 # Deeper layering gains little on real calendars and each level costs one more pass.
 MAX_LAYER = 6
 
 
 def paint_dates(
-    series: Sequence[tuple[date, V]], *, weekday_sets: bool, cache: PaintCache | None = None
+    dates: Sequence[date],
+    values: Sequence[V],
+    *,
+    weekday_sets: bool,
+    cache: PaintCache | None = None,
 ) -> list[Stroke[V]]:
-    """The fewest strokes found that give each (date, value) its value and touch no other date.
+    """The fewest strokes found that give values[i] to dates[i] (dates sorted, distinct) and
+    touch no other date.
 
     The dates are cut into segments first, each the dates of a range (and of a `days` filter):
     consecutive dates, and with weekday sets also weekday patterns, so that a field sent only on
     Fridays and Saturdays is one filtered segment rather than one segment per weekend.
     """
-    by_date = dict(series)
-    dates = sorted(by_date)
     if not dates:
         return []
-    consecutive = _consecutive_segments(dates)
-    candidates = [_paint_segments(by_date, consecutive, weekday_sets, cache)]
+    cache = PaintCache() if cache is None else cache
+    return cache.dated(dates, values, weekday_sets)
+
+
+def _paint_dates(
+    dates: Sequence[date], values: Sequence[V], weekday_sets: bool, cache: PaintCache
+) -> list[Stroke[V]]:
+    origin = dates[0].toordinal()
+    offsets = [day.toordinal() - origin for day in dates]
+    # By offset from the first date; None where no date is given.
+    dense: list[V | None] = [None] * (offsets[-1] + 1)
+    for offset, value in zip(offsets, values, strict=True):
+        dense[offset] = value
+    weekday = dates[0].weekday()
+    consecutive = _consecutive_segments(offsets)
+    candidates = [_paint_segments(dense, weekday, consecutive, weekday_sets, cache)]
     # One stretch of consecutive dates is already its own best segment (full calendars).
     if weekday_sets and len(consecutive) > 1:
-        patterns = _pattern_segments(dates)
-        candidates.append(_paint_segments(by_date, patterns, weekday_sets, cache))
-    return min(candidates, key=len)
+        patterns = _pattern_segments(dense, weekday)
+        candidates.append(_paint_segments(dense, weekday, patterns, weekday_sets, cache))
+    return [_stroke(dates[0], mark) for mark in min(candidates, key=len)]
 
 
-Segment = tuple[date, date, frozenset[Weekday] | None]
+# First and last day offsets from the first date, and a weekday mask (0: every day).
+Segment = tuple[int, int, int]
 
 
-def _consecutive_segments(dates: Sequence[date]) -> list[Segment]:
-    segments: list[Segment] = []
-    ordinals = [day.toordinal() for day in dates]
-    first = 0
-    for index in range(1, len(dates) + 1):
-        if index == len(dates) or ordinals[index] != ordinals[index - 1] + 1:
-            segments.append((dates[first], dates[index - 1], None))
-            first = index
-    return segments
+def _consecutive_segments(offsets: list[int]) -> list[Segment]:
+    # Where a stretch starts, found in C: after each gap between given dates.
+    gaps = map(ne, map(sub, offsets[1:], offsets), repeat(1))
+    starts = [0, *select(range(1, len(offsets)), gaps)]
+    ends = [*starts[1:], len(offsets)]
+    return [(offsets[a], offsets[b - 1], 0) for a, b in zip(starts, ends, strict=True)]
 
 
-def _pattern_segments(dates: Sequence[date]) -> list[Segment]:
+def _pattern_segments(dense: Sequence[V | None], weekday: int) -> list[Segment]:
     """Weekday patterns of presence: each segment's range and filter select only given dates."""
-    present = set(dates)
-    length = (dates[-1] - dates[0]).days + 1
-    flags = [dates[0] + timedelta(days=i) in present for i in range(length)]
-    strokes = weekday_strokes(dates[0], length, week_runs(flags), False, 0)
-    return [(stroke.date_from, stroke.date_to, stroke.days) for stroke in strokes]
+    flags = [value is not None for value in dense]
+    marks = weekday_marks(weekday, len(dense), week_runs(flags), False, 0)
+    return [(first, last, mask) for _, first, last, mask, _ in marks]
 
 
 def _paint_segments(
-    by_date: Mapping[date, V],
+    dense: Sequence[V | None],
+    weekday: int,
     segments: Sequence[Segment],
     weekday_sets: bool,
-    cache: PaintCache | None,
-) -> list[Stroke[V]]:
-    strokes: list[Stroke[V]] = []
-    for date_from, date_to, days in segments:
-        # Dates the filter leaves out hold the previous value: painting them costs nothing
-        # more than the selected dates' own runs, and masking then drops them again.
-        selected = [by_date[day] for day in covered_dates(date_from, date_to, days)]
-        values = _held_values(selected, date_from, date_to, days)
-        for stroke in paint(date_from, values, weekday_sets=weekday_sets, cache=cache):
-            if (masked := _masked(stroke, days)) is not None:
-                strokes.append(masked)
-    return strokes
+    cache: PaintCache,
+) -> list[Mark[V]]:
+    """Each segment painted, its marks cut back to its dates; offsets from the first date,
+    which falls on `weekday`."""
+    marks: list[Mark[V]] = []
+    for first, last, mask in segments:
+        values = _held_values(dense, weekday, first, last, mask)
+        at = (weekday + first) % 7
+        for mark in cache.marks(at, values, weekday_sets, 0, first):
+            if (kept := _masked(weekday, mark, mask) if mask else mark) is not None:
+                marks.append(kept)
+    return marks
 
 
 def _held_values(
-    selected: Sequence[V], date_from: date, date_to: date, days: frozenset[Weekday] | None
+    dense: Sequence[V | None], weekday: int, first: int, last: int, mask: int
 ) -> list[V]:
-    """One value per date of the range: each selected date's own, the others the last one's
-    (a segment's range starts on a selected date)."""
-    if days is None:
-        return list(selected)
-    wanted = [WEEKDAYS[(date_from.weekday() + offset) % 7] in days for offset in range(7)]
+    """One value per date of the segment's range: each selected date's own, the others the
+    last one's (a segment's range starts on a selected date). Dates the filter leaves out hold
+    the previous value: painting them costs nothing more than the selected dates' own runs,
+    and masking then drops them again."""
+    if not mask:
+        return cast(list[V], dense[first : last + 1])
     values: list[V] = []
-    remaining = iter(selected)
-    for offset in range((date_to - date_from).days + 1):
-        values.append(next(remaining) if wanted[offset % 7] else values[-1])
+    for offset in range(first, last + 1):
+        value = dense[offset] if _on(weekday, offset, mask) else values[-1]
+        values.append(cast(V, value))
     return values
 
 
-def _masked(stroke: Stroke[V], days: frozenset[Weekday] | None) -> Stroke[V] | None:
-    """The stroke on its dates that `days` selects; None when it selects none of them."""
-    if days is None:
-        return stroke
-    kept = days if stroke.days is None else days & stroke.days
-    covered = list(covered_dates(stroke.date_from, stroke.date_to, kept))
-    if not covered:
+def _masked(weekday: int, mark: Mark[V], days: int) -> Mark[V] | None:
+    """The mark on its dates that the `days` mask selects; None when it selects none of them."""
+    layer, first, last, mark_days, value = mark
+    kept = days if not mark_days else days & mark_days
+    low = next((o for o in range(first, min(first + 7, last + 1)) if _on(weekday, o, kept)), None)
+    if low is None:
         return None
-    days_needed = canonical_days(covered[0], covered[-1], kept)
-    return Stroke(stroke.layer, covered[0], covered[-1], days_needed, stroke.value)
+    high = next(o for o in range(last, low - 1, -1) if _on(weekday, o, kept))
+    return layer, low, high, canonical_mask((weekday + low) % 7, high - low + 1, kept), value
+
+
+def _on(weekday: int, offset: int, mask: int) -> bool:
+    return bool(mask >> (weekday + offset) % 7 & 1)
+
+
+def _stroke(start: date, mark: Mark[V]) -> Stroke[V]:
+    layer, first, last, mask, value = mark
+    return Stroke(layer, start + timedelta(first), start + timedelta(last), days_of(mask), value)
 
 
 class PaintCache:
-    """Strokes already found, by the shape of the values painted: one compression's memo.
+    """Marks already found, by the shape of the values painted: one compression's memo.
 
     Painting looks at values only through equality and the order in which they first appear,
     so values relabelled by first appearance (their shape) paint alike. A property's rate plans
-    share seasons and weekend patterns at different prices: one search serves them all.
+    share seasons and weekend patterns at different prices: one search serves them all. The
+    search is the same from any weekday up to its filters' rotation, so it runs as if from a
+    Monday and is rotated to the start's weekday on the way out.
     """
 
     def __init__(self) -> None:
-        self._found: dict[_ShapeKey, list[_ShapeStroke]] = {}
+        self._found: dict[_ShapeKey, list[Mark[int]]] = {}
+        self._dated: dict[_DatedKey, list[_DatedStroke]] = {}
 
-    def paint(
-        self, start: date, values: Sequence[V], weekday_sets: bool, layer: int
+    def dated(
+        self, dates: Sequence[date], values: Sequence[V], weekday_sets: bool
     ) -> list[Stroke[V]]:
-        labels: dict[V, int] = {}
-        shape = tuple([labels.setdefault(value, len(labels)) for value in values])
-        key = (start.weekday(), shape, weekday_sets, layer)
-        found = self._found.get(key)
+        """paint_dates, by the dates and the values' shape: other rate plans' fields are often
+        on the same dates in the same shape (a constant maximum stay, closures alike)."""
+        firsts: dict[V, int] = {}
+        shape = tuple(map(firsts.setdefault, values, range(len(values))))
+        key = (tuple(dates), shape, weekday_sets)
+        found = self._dated.get(key)
         if found is None:
-            strokes = _paint(start, values, weekday_sets, layer, self)
-            self._found[key] = [
-                (s.layer, (s.date_from - start).days, (s.date_to - start).days, s.days,
-                 labels[s.value])
-                for s in strokes
-            ]  # fmt: skip
+            strokes = _paint_dates(dates, values, weekday_sets, self)
+            self._dated[key] = [
+                (s.layer, s.date_from, s.date_to, s.days, firsts[s.value]) for s in strokes
+            ]
             return strokes
-        by_label = list(labels)
-        return [
-            Stroke(at, start + timedelta(first), start + timedelta(last), days, by_label[label])
-            for at, first, last, days, label in found
-        ]
+        return [Stroke(at, a, b, days, values[i]) for at, a, b, days, i in found]
+
+    def marks(
+        self, weekday: int, values: Sequence[V], weekday_sets: bool, layer: int, shift: int = 0
+    ) -> list[Mark[V]]:
+        """The marks painting `values` from a start on `weekday`, their offsets `shift` later."""
+        # A value's label is the index of its first appearance: relabelling in C.
+        firsts: dict[V, int] = {}
+        shape = tuple(map(firsts.setdefault, values, range(len(values))))
+        key = (shape, weekday_sets, layer)
+        found = self._found.get(key)
+        rotate = ROTATIONS[weekday]
+        if found is None:
+            marks = _paint(values, weekday_sets, layer, self)
+            self._found[key] = [(at, a, b, days, firsts[v]) for at, a, b, days, v in marks]
+            return [(at, a + shift, b + shift, rotate[days], v) for at, a, b, days, v in marks]
+        return [(at, a + shift, b + shift, rotate[days], values[i]) for at, a, b, days, i in found]
 
 
-# (weekday of the start, shape, weekday sets, layer) → strokes as (layer, first and last day
-# offsets, days, label): the filters are the same for any start on the same weekday.
-_ShapeKey = tuple[int, tuple[int, ...], bool, int]
-_ShapeStroke = tuple[int, int, int, frozenset[Weekday] | None, int]
+# (shape, weekday sets, layer) → marks from a Monday, with labels for values.
+_ShapeKey = tuple[tuple[int, ...], bool, int]
+# (dates, shape, weekday sets) → paint_dates' strokes, with labels for values.
+_DatedKey = tuple[tuple[date, ...], tuple[int, ...], bool]
+_DatedStroke = tuple[int, date, date, frozenset[Weekday] | None, int]
 
 
 def paint(
@@ -172,71 +220,60 @@ def paint(
     cache: PaintCache | None = None,
 ) -> list[Stroke[V]]:
     """The fewest strokes found that give values[i] to start + i days (values never None)."""
-    if cache is not None:
-        return cache.paint(start, values, weekday_sets, layer)
-    return _paint(start, values, weekday_sets, layer, None)
-
-
-def _paint(
-    start: date, values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache | None
-) -> list[Stroke[V]]:
-    candidates = [_paint_runs(start, values, layer)]
-    distinct = len(set(values))
-    if layer < MAX_LAYER and distinct > 1:
-        base = _most_runs(values)
-        on_base = _paint_on_base(start, values, base, weekday_sets, layer, cache)
-        # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
-        # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
-        if len(on_base) == distinct:
-            return on_base
-        candidates.append(on_base)
-        if weekday_sets and len(values) > 7:
-            candidates.extend(paint_weekly_variants(start, values, layer))
-    # Ties go to a stroke over the whole span: other fields' strokes can share that value.
-    whole = Stroke(layer, start, start + timedelta(days=len(values) - 1), None, values[0])
-    return min(candidates, key=lambda strokes: (len(strokes), not _spans(strokes[0], whole)))
-
-
-def _spans(stroke: Stroke[V], whole: Stroke[V]) -> bool:
-    """Whether `stroke` is a plain stroke over the whole span, at the span's first layer."""
-    return (stroke.layer, stroke.date_from, stroke.date_to, stroke.days) == (
-        whole.layer,
-        whole.date_from,
-        whole.date_to,
-        None,
-    )
-
-
-def _paint_runs(start: date, values: Sequence[V], layer: int) -> list[Stroke[V]]:
+    cache = PaintCache() if cache is None else cache
     return [
-        Stroke(layer, start + timedelta(days=first), start + timedelta(days=last), None, value)
-        for first, last, value in runs_of(values)
+        _stroke(start, mark) for mark in cache.marks(start.weekday(), values, weekday_sets, layer)
     ]
 
 
-def _most_runs(values: Sequence[V]) -> V:
+def _paint(values: Sequence[V], weekday_sets: bool, layer: int, cache: PaintCache) -> list[Mark[V]]:
+    """The search itself, from a Monday (see PaintCache)."""
+    runs = runs_of(values)
+    plain: list[Mark[V]] = [(layer, first, last, 0, value) for first, last, value in runs]
+    if layer >= MAX_LAYER or len(runs) == 1:
+        return plain
+    counts = Counter(values)
+    on_base = _paint_on_base(values, runs, counts, weekday_sets, layer, cache)
+    # Every value needs a stroke of its own, so `distinct` strokes cannot be beaten, and
+    # a base stroke spanning the whole wins the tie below: the weekly search cannot help.
+    if len(on_base) == len(counts):
+        return on_base
+    # Ties go to a stroke over the whole span: other fields' strokes can share that value.
+    whole = (layer, 0, len(values) - 1, 0)
+    best = min(plain, on_base, key=lambda marks: (len(marks), marks[0][:4] != whole))
+    if not weekday_sets or len(values) <= 7:
+        return best
+    best_key, kept = (len(best), best[0][:4] != whole), None
+    for layout in weekly_layouts(values, counts.most_common(1)[0][0]):
+        if (key := layout.key(0, len(values))) < best_key:  # ties keep the first
+            best_key, kept = key, layout
+    return best if kept is None else kept.marks(0, values, layer)
+
+
+def _most_runs(runs: list[tuple[int, int, V]], counts: Counter[V]) -> V:
     """The value with the most runs (then the most dates): painting it first saves the most."""
-    run_counts = Counter(value for _, _, value in runs_of(values))
-    date_counts = Counter(values)
-    return max(run_counts, key=lambda value: (run_counts[value], date_counts[value]))
+    run_counts = Counter(value for _, _, value in runs)
+    return max(run_counts, key=lambda value: (run_counts[value], counts[value]))
 
 
 def _paint_on_base(
-    start: date,
     values: Sequence[V],
-    base: V,
+    runs: list[tuple[int, int, V]],
+    counts: Counter[V],
     weekday_sets: bool,
     layer: int,
-    cache: PaintCache | None,
-) -> list[Stroke[V]]:
-    """`base` over the whole span, then each stretch of other values painted on top of it."""
-    end = start + timedelta(days=len(values) - 1)
-    strokes = [Stroke(layer, start, end, None, base)]
-    for first, last, differs in runs_of([value != base for value in values]):
-        if differs:
-            stretch = values[first : last + 1]
-            at = start + timedelta(days=first)
-            strokes.extend(
-                paint(at, stretch, weekday_sets=weekday_sets, layer=layer + 1, cache=cache)
-            )
-    return strokes
+    cache: PaintCache,
+) -> list[Mark[V]]:
+    """The value with the most runs over the whole span, then each stretch of other values
+    (runs in a row that are not the base) painted on top of it."""
+    base = _most_runs(runs, counts)
+    marks: list[Mark[V]] = [(layer, 0, len(values) - 1, 0, base)]
+    stretch: int | None = None
+    for first, _, value in [*runs, (len(values), 0, base)]:
+        if value != base:
+            stretch = first if stretch is None else stretch
+        elif stretch is not None:
+            stretched = values[stretch:first]
+            marks.extend(cache.marks(stretch % 7, stretched, weekday_sets, layer + 1, stretch))
+            stretch = None
+    return marks

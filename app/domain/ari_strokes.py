@@ -32,6 +32,12 @@ class Stroke(Generic[V]):
     value: V
 
 
+# A stroke while painting, in its segment's own terms: (layer, first and last day offsets from
+# the segment's start, weekday mask or 0 (see DAY_SETS), value). Dates are built only for the
+# strokes kept.
+Mark = tuple[int, int, int, int, V]
+
+
 def covered_dates(
     date_from: date, date_to: date, days: frozenset[Weekday] | None
 ) -> Iterator[date]:
@@ -69,16 +75,35 @@ def runs_of(values: Sequence[V]) -> list[tuple[int, int, V]]:
     return [(first, end - 1, values[first]) for first, end in zip(starts, ends, strict=True)]
 
 
-def canonical_days(
-    date_from: date, date_to: date, days: frozenset[Weekday] | None
-) -> frozenset[Weekday] | None:
-    """The filter reduced to weekdays in the range; None when it would exclude nothing.
+# Weekday filters as 7-bit masks (bit k: WEEKDAYS[k]) while painting, 0 for no filter: an
+# int is cheaper to build, combine and compare than a frozenset of names, millions of times.
+DAY_SETS: tuple[frozenset[Weekday], ...] = tuple(
+    frozenset(day for k, day in enumerate(WEEKDAYS) if mask >> k & 1) for mask in range(128)
+)
+ALL_DAYS = 127
+# PRESENT[weekday][length]: the weekdays of `length` consecutive days from `weekday` (<= 7).
+PRESENT: tuple[tuple[int, ...], ...] = tuple(
+    tuple(sum(1 << (weekday + k) % 7 for k in range(length)) for length in range(8))
+    for weekday in range(7)
+)
 
-    One form per set of covered dates, so that values of other fields on the same dates are
-    recognised as such and merged.
-    """
-    length = (date_to - date_from).days + 1
-    present = frozenset(WEEKDAYS[(date_from.weekday() + k) % 7] for k in range(min(length, 7)))
-    if days is None or present <= days:
-        return None
-    return days & present
+
+# ROTATIONS[weekday][mask]: a mask found for a start on a Monday, for a start on `weekday`.
+ROTATIONS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(((mask << weekday) | (mask >> (7 - weekday))) & 127 for mask in range(128))
+    for weekday in range(7)
+)
+
+
+def days_of(mask: int) -> frozenset[Weekday] | None:
+    """A mask as a filter: None for 0."""
+    return DAY_SETS[mask] if mask else None
+
+
+def canonical_mask(weekday: int, length: int, mask: int) -> int:
+    """The filter reduced to the weekdays of `length` days from `weekday`; 0 when it would
+    exclude nothing. One form per set of covered dates, so that values of other fields on the
+    same dates are recognised as such and merged."""
+    present = PRESENT[weekday][min(length, 7)]
+    kept = mask & present
+    return 0 if kept == present else kept

@@ -2,20 +2,19 @@
 stroke, with an optional base under it and exceptions over it.
 
 A season's weekend price is one stroke over the whole season with `days` Friday and Saturday,
-where plain runs need one stroke per weekend. `paint_weekly_variants` offers `paint` these
-layouts as candidates; `week_runs` and `weekday_strokes` also find weekday patterns of presence
-for `paint_dates`.
+where plain runs need one stroke per weekend. `weekly_layouts` offers `paint` these
+layouts as candidates; `week_runs` and `weekday_marks` also find weekday patterns of presence
+for `paint_dates`. Everything here is in a segment's own terms (`Mark`s: day offsets from its
+start, weekday masks), as `ari_paint` searches.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 from typing import Generic
 
-from app.domain.ari_strokes import WEEKDAYS, Stroke, V, Weekday, canonical_days, runs_of
+from app.domain.ari_strokes import ROTATIONS, Mark, V, canonical_mask, runs_of
 
 # A weekday run this short (in weeks) between two equal runs is painted over, then fixed later.
 SMOOTH_WEEKS = 2
@@ -23,22 +22,59 @@ SMOOTH_WEEKS = 2
 WeekRuns = list[tuple[int, int, int, V]]
 
 
-def paint_weekly_variants(start: date, values: Sequence[V], layer: int) -> list[list[Stroke[V]]]:
-    """Weekly layouts of `values` from `start`: with and without a base, plain and smoothed."""
-    base = Counter(values).most_common(1)[0][0]
+@dataclass(frozen=True, slots=True)
+class WeeklyLayout(Generic[V]):
+    """A weekly layout of some values, counted before it is built: `paint` weighs several and
+    builds only the one it keeps. An optional base, one `days`-filtered mark per pattern but
+    the base's, then the exceptions: where the values patterned (maybe smoothed) differ."""
+
+    base: V | None
+    patterns: Patterns[V]
+    exceptions: list[int]
+    exception_marks: int
+
+    def key(self, weekday: int, n: int) -> tuple[int, bool]:
+        """`paint`'s key: the number of marks, then whether the first is not a mark over the
+        whole span."""
+        count = self.exception_marks
+        for value, value_patterns in self.patterns.items():
+            if self.base is None or value != self.base:
+                count += len(value_patterns)
+        if self.base is not None:
+            return count + 1, False
+        first, last, _, _, offsets = next(iter(self.patterns.values()))[0]
+        spans = first == 0 and last == n - 1 and not _pattern_days(weekday, 0, last, offsets)
+        return count, not spans
+
+    def marks(self, weekday: int, values: Sequence[V], layer: int) -> list[Mark[V]]:
+        """The layout's marks from a start on `weekday`, from `layer` up."""
+        marks: list[Mark[V]] = []
+        if self.base is not None:
+            marks.append((layer, 0, len(values) - 1, 0, self.base))
+            layer += 1
+        marks.extend(_pattern_marks(weekday, self.patterns, self.base, layer))
+        if self.exceptions:
+            marks.extend(_paint_indices(values, self.exceptions, layer + 1))
+        return marks
+
+
+def weekly_layouts(values: Sequence[V], base: V) -> list[WeeklyLayout[V]]:
+    """Weekly layouts of `values`: without and with `base` (the most frequent value), plain
+    and smoothed (a smoothing that changes nothing gives no layout of its own)."""
+    n = len(values)
     plain_runs = week_runs(values)
+    # The patterns of each value do not depend on the others': a base only leaves its own out.
+    found: list[tuple[Patterns[V], list[int], int]] = [(_patterns(n, plain_runs), [], 0)]
     smoothed = _smoothed(values, plain_runs)
-    # Smoothing often changes nothing (short stretches): its variants would repeat the others.
-    smooth_runs = plain_runs if smoothed == values else week_runs(smoothed)
-    variants: list[list[Stroke[V]]] = []
-    for chosen_base in (None, base):
-        plain = _paint_weekly(start, values, values, plain_runs, chosen_base, layer)
-        if smooth_runs is plain_runs:
-            variants += [plain, plain]
-        else:
-            smooth = _paint_weekly(start, values, smoothed, smooth_runs, chosen_base, layer)
-            variants += [plain, smooth]
-    return variants
+    if smoothed is not values:
+        exceptions = [i for i, value in enumerate(values) if smoothed[i] != value]
+        marks = len(_paint_indices(values, exceptions, 0))
+        found.append((_patterns(n, week_runs(smoothed)), exceptions, marks))
+    return [
+        WeeklyLayout(chosen_base, patterns, exceptions, marks)
+        for chosen_base in (None, base)
+        for patterns, exceptions, marks in found
+    ]
 
 
 def week_runs(values: Sequence[V]) -> WeekRuns[V]:
@@ -49,28 +85,6 @@ def week_runs(values: Sequence[V]) -> WeekRuns[V]:
         for offset in range(min(7, len(values)))
         for first, last, value in runs_of(values[offset::7])
     )
-
-
-def _paint_weekly(
-    start: date,
-    values: Sequence[V],
-    painted: Sequence[V],
-    runs: WeekRuns[V],
-    base: V | None,
-    layer: int,
-) -> list[Stroke[V]]:
-    """Optional base, then one `days`-filtered stroke per weekly pattern of `painted` (values,
-    maybe smoothed), then exceptions where `painted` differs from `values`."""
-    strokes: list[Stroke[V]] = []
-    if base is not None:
-        end = start + timedelta(days=len(values) - 1)
-        strokes.append(Stroke(layer, start, end, None, base))
-        layer += 1
-    strokes.extend(weekday_strokes(start, len(values), runs, base, layer))
-    if painted is not values:
-        exceptions = [i for i, value in enumerate(values) if painted[i] != value]
-        strokes.extend(_paint_indices(start, values, exceptions, layer + 1))
-    return strokes
 
 
 def _smoothed(values: Sequence[V], runs: WeekRuns[V]) -> Sequence[V]:
@@ -92,77 +106,72 @@ def _smoothed(values: Sequence[V], runs: WeekRuns[V]) -> Sequence[V]:
     return values if smoothed is None else smoothed
 
 
-@dataclass(slots=True)
-class _Pattern(Generic[V]):
-    """Weekday runs of one value that one `days`-filtered stroke can paint together."""
-
-    value: V
-    first: int
-    last: int
-    low: int  # the stroke may start from here without reaching another date of its weekdays
-    high: int  # ... and may end here
-    offsets: set[int] = field(default_factory=set)
-
-    def absorb(self, first: int, last: int, low: int, high: int, offset: int) -> bool:
-        """Take in one weekday run if a single stroke can still paint exactly all runs."""
-        low, high = max(self.low, low), min(self.high, high)
-        first, last = min(self.first, first), max(self.last, last)
-        if low > first or last > high:
-            return False
-        self.low, self.high, self.first, self.last = low, high, first, last
-        self.offsets.add(offset)
-        return True
+def weekday_marks(
+    weekday: int, n: int, runs: WeekRuns[V], skip: V | None, layer: int
+) -> list[Mark[V]]:
+    """Join equal weekday runs (from `week_runs`) covering the same weeks into one mark."""
+    return _pattern_marks(weekday, _patterns(n, runs), skip, layer)
 
 
-def weekday_strokes(
-    start: date, n: int, runs: WeekRuns[V], skip: V | None, layer: int
-) -> list[Stroke[V]]:
-    """Join equal weekday runs (from `week_runs`) covering the same weeks into one stroke."""
-    patterns: dict[V, list[_Pattern[V]]] = {}
+# A value's patterns: [first, last, low, high, offsets] each (see _patterns).
+Patterns = dict[V, list[list[int]]]
+
+
+def _patterns(n: int, runs: WeekRuns[V]) -> Patterns[V]:
+    """Each value's weekday runs joined into patterns that one stroke can paint.
+
+    A pattern is [first, last, low, high, offsets]: the indices its runs span, how far one
+    stroke may reach without touching another date of its weekdays (a neighbouring date of
+    the same weekday is 7 days away: 6 days), and its offsets as a mask. A run joins the first
+    pattern of its value that a single stroke can still paint exactly with it.
+    """
+    patterns: Patterns[V] = {}
     for first, last, offset, value in runs:
-        if skip is not None and value == skip:
-            continue
-        # A neighbouring date of the same weekday is 7 days away: the stroke may reach 6 days.
         low, high = max(first - 6, 0), min(last + 6, n - 1)
-        candidates = patterns.setdefault(value, [])
+        candidates = patterns.get(value)
+        if candidates is None:
+            patterns[value] = [[first, last, low, high, 1 << offset]]
+            continue
         for pattern in candidates:
-            if pattern.absorb(first, last, low, high, offset):
+            p_first, p_last, p_low, p_high, _ = pattern
+            j_low = p_low if p_low > low else low
+            j_high = p_high if p_high < high else high
+            j_first = p_first if p_first < first else first
+            j_last = p_last if p_last > last else last
+            if j_low <= j_first and j_last <= j_high:
+                pattern[:4] = j_first, j_last, j_low, j_high
+                pattern[4] |= 1 << offset
                 break
         else:
-            candidates.append(_Pattern(value, first, last, low, high, {offset}))
-    names = [WEEKDAYS[(start.weekday() + offset) % 7] for offset in range(7)]
+            candidates.append([first, last, low, high, 1 << offset])
+    return patterns
+
+
+def _pattern_marks(
+    weekday: int, patterns: Patterns[V], skip: V | None, layer: int
+) -> list[Mark[V]]:
+    """One mark per pattern, those of `skip` left out, from a start on `weekday`."""
     return [
-        _pattern_stroke(start, pattern, names, layer)
-        for value_patterns in patterns.values()
-        for pattern in value_patterns
+        (layer, first, last, _pattern_days(weekday, first, last, offsets), value)
+        for value, value_patterns in patterns.items()
+        if skip is None or value != skip
+        for first, last, _, _, offsets in value_patterns
     ]
 
 
-def _pattern_stroke(
-    start: date, pattern: _Pattern[V], names: Sequence[Weekday], layer: int
-) -> Stroke[V]:
-    date_from = start + timedelta(days=pattern.first)
-    date_to = start + timedelta(days=pattern.last)
-    days = frozenset(names[offset] for offset in pattern.offsets)
-    return Stroke(
-        layer, date_from, date_to, canonical_days(date_from, date_to, days), pattern.value
-    )
+def _pattern_days(weekday: int, first: int, last: int, offsets: int) -> int:
+    """The weekday mask of a pattern's offsets from a start on `weekday`, in canonical form."""
+    days = ROTATIONS[weekday][offsets]
+    return canonical_mask((weekday + first) % 7, last - first + 1, days)
 
 
-def _paint_indices(
-    start: date, values: Sequence[V], indices: list[int], layer: int
-) -> list[Stroke[V]]:
-    """Runs of consecutive given indices with equal values, as plain strokes."""
-    strokes: list[Stroke[V]] = []
+def _paint_indices(values: Sequence[V], indices: list[int], layer: int) -> list[Mark[V]]:
+    """Runs of consecutive given indices with equal values, as plain marks."""
+    marks: list[Mark[V]] = []
     for index in indices:
-        day = start + timedelta(days=index)
-        last = strokes[-1] if strokes else None
-        if (
-            last is not None
-            and last.date_to == day - timedelta(days=1)
-            and last.value == values[index]
-        ):
-            strokes[-1] = Stroke(layer, last.date_from, day, None, last.value)
+        value = values[index]
+        if marks and marks[-1][2] == index - 1 and marks[-1][4] == value:
+            marks[-1] = (layer, marks[-1][1], index, 0, value)
         else:
-            strokes.append(Stroke(layer, day, day, None, values[index]))
-    return strokes
+            marks.append((layer, index, index, 0, value))
+    return marks

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import Row, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channex.ari_wire import AriMessage, ari_messages
@@ -193,29 +194,10 @@ async def _batch(
         stmt = stmt.where(AriCell.dirty)
     batch = Batch(endpoint, "full" if full else "incremental", {}, {})
     mapped: dict[int, bool] = {}
-    decoder = RowDecoder()
-    # (desired, pushed) documents → (fields to send, fields Channex lacks): calendars repeat,
-    # and equal texts decode to one shared dict. By id: `rows` keeps them alive.
-    compared: dict[tuple[int, int], tuple[Fields, Fields]] = {}
     rows = (await (await session.connection()).execute(stmt)).all()
-    for entity_id, raw_day, raw_desired, raw_pushed, version, change_id, failure, dirty in rows:
-        if (is_mapped := mapped.get(entity_id)) is None:
-            is_mapped = mapped[entity_id] = mappings.channex_id(endpoint, entity_id) is not None
-        if not is_mapped:
-            continue  # unmapped since: nothing to send it to
-        desired, pushed = decoder.document(raw_desired), decoder.document(raw_pushed)
-        if (pair := compared.get((id(desired), id(pushed)))) is None:
-            lacking = {f: v for f, v in desired.items() if pushed.get(f) != v}
-            pair = compared[(id(desired), id(pushed))] = (desired if full else lacking), lacking
-        fields, lacking = pair
-        key = (entity_id, decoder.day(raw_day))
-        if fields:
-            batch.cells[key] = fields
-            batch.versions[key] = version
-            known[key] = KnownCell(desired, pushed, failure, dirty)
-        # A full sync re-sends cells Channex has: it carries only the changes it lacked.
-        if lacking and change_id is not None:
-            batch.changes[key] = change_id
+    for entity_id in {row[0] for row in rows}:
+        mapped[entity_id] = mappings.channex_id(endpoint, entity_id) is not None
+    _add_rows(batch, known, rows, mapped, full)
     if orphans := {entity_id for entity_id, is_mapped in mapped.items() if not is_mapped}:
         await session.execute(
             update(AriCell)
@@ -225,6 +207,41 @@ async def _batch(
             .execution_options(synchronize_session=False)
         )
     return batch
+
+
+def _add_rows(
+    batch: Batch,
+    known: dict[Key, KnownCell],
+    rows: Sequence[Row[int, str, str, str, int, str | None, str | None, bool]],
+    mapped: Mapping[int, bool],
+    full: bool,
+) -> None:
+    """The rows read into the batch (what to send of each cell) and into `known`."""
+    decoder = RowDecoder()
+    # Raw (desired, pushed) texts → the documents, the fields to send and those Channex lacks:
+    # calendars repeat, so each pair is decoded and compared once (a document decodes to one
+    # dict shared by its cells), as each date's text is parsed once.
+    pairs: dict[tuple[Any, Any], tuple[Fields, Fields, Fields, Fields]] = {}
+    days: dict[Any, date] = {}
+    cells, versions, changes = batch.cells, batch.versions, batch.changes
+    for entity_id, raw_day, raw_desired, raw_pushed, version, change_id, failure, dirty in rows:
+        if not mapped[entity_id]:
+            continue  # unmapped since: nothing to send it to
+        if (pair := pairs.get((raw_desired, raw_pushed))) is None:
+            desired, pushed = decoder.document(raw_desired), decoder.document(raw_pushed)
+            lacking = {f: v for f, v in desired.items() if pushed.get(f) != v}
+            pair = (desired, pushed, desired if full else lacking, lacking)
+            pairs[(raw_desired, raw_pushed)] = pair
+        if (day := days.get(raw_day)) is None:
+            day = days[raw_day] = decoder.day(raw_day)
+        key = (entity_id, day)
+        if pair[2]:
+            cells[key] = pair[2]
+            versions[key] = version
+            known[key] = KnownCell(pair[0], pair[1], failure, dirty)
+        # A full sync re-sends cells Channex has: it carries only the changes it lacked.
+        if pair[3] and change_id is not None:
+            changes[key] = change_id
 
 
 async def _send_batch(

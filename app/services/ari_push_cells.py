@@ -48,12 +48,11 @@ async def update_cells(
     compared = _Compared()
     rows = []
     for key, applied, cell, current, held in cells:
-        before = cell.pushed
-        pushed = compared.pushed(before, applied)
+        pushed, differing = compared.answer(cell.desired, cell.pushed, applied)
         # A failure is about the value we sent: if the PMS changed the cell since, send anew.
         failure = failed.get(key) if failed and current else None
-        dirty = failure is None and not held and compared.dirty(cell.desired, before, pushed)
-        if pushed is before and (failure, dirty) == (cell.failure, cell.dirty):
+        dirty = failure is None and not held and differing
+        if pushed is cell.pushed and failure == cell.failure and dirty == cell.dirty:
             continue  # e.g. a full sync of cells Channex already had: nothing to write
         cell.pushed, cell.failure, cell.dirty = pushed, failure, dirty
         rows.append(
@@ -104,32 +103,28 @@ async def _read_for_update(
 
 
 class _Compared:
-    """What a cell's answer changes, compared once per pair of documents: cells with equal
-    documents share their dicts (ari_rows), and a full sync re-sends what Channex mostly has.
-    Dicts are known by id, and each entry keeps its pair alive: a cell's `pushed` replaced
-    during the loop may be its last reference, and a freed dict's id can be reused."""
+    """What a cell's answer changes, found once per (desired, pushed, applied) documents: cells
+    with equal documents share their dicts (ari_rows), and a full sync re-sends what Channex
+    mostly has. Dicts are known by id, and each entry keeps its documents alive: a cell's
+    `pushed` replaced during the loop may be its last reference, and a freed dict's id can be
+    reused. A new `pushed` is shared by the cells of one entry (documents are read-only)."""
 
     def __init__(self) -> None:
-        self._new: dict[tuple[int, int], tuple[bool, Fields, Fields]] = {}
-        self._differs: dict[tuple[int, int], tuple[bool, Fields, Fields]] = {}
+        self._found: dict[tuple[int, int, int], tuple[Fields, bool, tuple[object, ...]]] = {}
 
-    def pushed(self, before: Fields, applied: Fields | None) -> Fields:
-        """`before` with the fields Channex applied; `before` itself when they change nothing."""
-        if not applied:
-            return before
-        if (entry := self._new.get((id(applied), id(before)))) is None:
-            new = any(before.get(name) != value for name, value in applied.items())
-            entry = self._new[(id(applied), id(before))] = (new, applied, before)
-        return {**before, **applied} if entry[0] else before
-
-    def dirty(self, desired: Fields, before: Fields, pushed: Fields) -> bool:
-        """Whether the PMS's value still differs from what Channex holds."""
-        if pushed is not before:
-            return differs(desired, pushed)
-        if (entry := self._differs.get((id(desired), id(before)))) is None:
-            entry = (differs(desired, before), desired, before)
-            self._differs[(id(desired), id(before))] = entry
-        return entry[0]
+    def answer(
+        self, desired: Fields, before: Fields, applied: Fields | None
+    ) -> tuple[Fields, bool]:
+        """`before` with the fields Channex applied (`before` itself when they change
+        nothing), and whether the PMS's value still differs from that."""
+        key = (id(desired), id(before), id(applied))
+        if (entry := self._found.get(key)) is None:
+            pushed = before
+            if applied and any(before.get(name) != value for name, value in applied.items()):
+                pushed = {**before, **applied}
+            entry = (pushed, differs(desired, pushed), (desired, before, applied))
+            self._found[key] = entry
+        return entry[0], entry[1]
 
 
 async def forget_in_flight(

@@ -1,14 +1,22 @@
-"""The painter's two primitives, on literals and against their plain definitions."""
+"""The painter's primitives, on literals and against their plain definitions."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import pairwise
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.domain.ari_strokes import WEEKDAYS, Weekday, covered_dates, runs_of
+from app.domain.ari_strokes import (
+    ROTATIONS,
+    WEEKDAYS,
+    Weekday,
+    canonical_mask,
+    covered_dates,
+    days_of,
+    runs_of,
+)
 
 
 def test_runs_of_gives_each_maximal_run_with_its_bounds() -> None:
@@ -50,3 +58,32 @@ def test_runs_of_expands_back_to_the_values(values: list[str]) -> None:
     runs = runs_of(values)
     assert [v for first, last, v in runs for _ in range(first, last + 1)] == values
     assert all(a[2] != b[2] for a, b in pairwise(runs))  # maximal
+
+
+def _weekdays_selected(weekday: int, length: int, mask: int) -> list[int]:
+    """The offsets of `length` days from `weekday` that a mask keeps (0: every one)."""
+    return [k for k in range(length) if not mask or mask >> (weekday + k) % 7 & 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(weekday=st.integers(0, 6), length=st.integers(1, 20), mask=st.integers(0, 127))
+def test_a_canonical_mask_keeps_the_same_dates_and_is_none_when_it_keeps_all(
+    weekday: int, length: int, mask: int
+) -> None:
+    kept = _weekdays_selected(weekday, length, mask)
+    assume(kept)  # a stroke's filter always keeps some of its dates
+    canonical = canonical_mask(weekday, length, mask)
+    assert _weekdays_selected(weekday, length, canonical) == kept
+    assert (canonical == 0) == (len(kept) == length)
+    assert canonical_mask(weekday, length, canonical) == canonical  # one form per set
+
+
+@settings(max_examples=200, deadline=None)
+@given(weekday=st.integers(0, 6), mask=st.integers(1, 127))
+def test_a_mask_found_from_a_monday_keeps_the_same_offsets_once_rotated(
+    weekday: int, mask: int
+) -> None:
+    days = days_of(ROTATIONS[weekday][mask])
+    assert days is not None
+    from_monday = {k for k in range(7) if mask >> k & 1}
+    assert days == {WEEKDAYS[(weekday + k) % 7] for k in from_monday}
