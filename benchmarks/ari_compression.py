@@ -12,8 +12,14 @@ rate on each of 114 days, the minimum stay only on Fridays and Saturdays. Determ
 from __future__ import annotations
 
 import random
+import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
+
+# This checkout's app, not whichever the virtualenv has installed: run from a copy of older
+# code, the benchmark would otherwise measure the current one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.channex.ari_wire import AriEndpoint, ari_messages
 from app.domain.ari import AriRun, Cells, FieldValue, compress, count_runs, expand
