@@ -19,6 +19,8 @@ from app.settings import Settings, get_settings
 KEEP_ALIVE_SECONDS = 75
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from app.services.status import Status
 
 app = typer.Typer(help="channel-sync: PMS <-> Channex.io sync service", no_args_is_help=True)
@@ -38,8 +40,6 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API (SQLite and in-process jobs unless DATABASE_URL / REDIS_URL say otherwise)."""
-    import uvicorn
-
     from app.main import create_app
     from app.sandbox.app import create_sandbox_app
     from app.sandbox_mode import reset_sandbox_database, sandbox_banner, sandbox_settings
@@ -52,20 +52,19 @@ def serve(
         # cyclic GC stops re-walking it in every full collection, pauses that tripled the
         # webhook intake's p99 under load (benchmarks/webhook_intake.py).
         gc.freeze()
-        uvicorn.run(
-            api,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        )
+        _run_api(api, host, port)
         return
     sandbox_api = create_sandbox_app()
     settings = sandbox_settings(settings, sandbox_api, port=port)
     reset_sandbox_database(settings)
     typer.echo(sandbox_banner(settings, port))
     api = create_app(settings, sandbox=sandbox_api)
+    _run_api(api, host, port)
+
+
+def _run_api(api: FastAPI, host: str, port: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         api,
         host=host,
