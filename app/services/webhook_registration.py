@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.domain.revisions import SUBSCRIBED_EVENTS
 from app.models import BookingMarker
 from app.services.inbox import SECRET_HEADER
+from app.services.rows import dialect_insert
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,10 +139,12 @@ async def clear_marker(session: AsyncSession, name: str) -> None:
 
 
 async def touch_marker(session: AsyncSession, name: str) -> None:
-    """Record that `name` ran now."""
-    marker = await session.get(BookingMarker, name, with_for_update=True)
-    if marker is None:
-        session.add(BookingMarker(name=name, at=utcnow()))
-    else:
-        marker.at = utcnow()
-    await session.flush()
+    """Record that `name` ran now. One upsert: read first, then inserted, a marker two
+    replicas touched at once for the first time failed one of them on the unique key."""
+    now = utcnow()
+    stmt = (
+        dialect_insert(session)(BookingMarker)
+        .values(name=name, at=now)
+        .on_conflict_do_update(index_elements=[BookingMarker.name], set_={"at": now})
+    )
+    await session.execute(stmt)
