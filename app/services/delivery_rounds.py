@@ -19,9 +19,10 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import utcnow
+from app.db import lock_given_up, utcnow
 from app.models import BookingDelivery, BookingRevision, PmsEndpoint
 from app.models.bookings import DeliveryStatus
 from app.services.booking_payloads import as_row, revision_query
@@ -36,6 +37,10 @@ from app.services.delivery import (
     record_failure,
 )
 from app.settings import Settings
+
+# Fresh transactions a round's record gets after it lost a deadlock, before the job's own
+# retry (app/jobs/spec.py) takes over.
+RECORD_TRIES = 3
 
 
 @dataclass
@@ -71,9 +76,43 @@ async def send_round(
         answers = await asyncio.gather(
             *(post_delivery(http, settings, endpoint, d, bodies[d.id]) for d in deliveries)
         )
+        try:
+            done = await _record(session, settings, endpoint, deliveries, answers)
+            await session.commit()
+            return done
+        except DBAPIError as exc:
+            if not lock_given_up(exc):
+                raise
+    # The database chose this record as a deadlock's victim. The PMS has answered; left
+    # unrecorded, the sent revisions would wait out their lease and go again: record the
+    # same answers in a fresh transaction (the other side has committed or is about to).
+    ids, tries = [d.id for d in deliveries], 1
+    while True:
+        try:
+            return await _record_again(sessions, settings, endpoint_id, ids, answers)
+        except DBAPIError as exc:
+            if not lock_given_up(exc) or tries >= RECORD_TRIES:
+                raise
+            tries += 1
+
+
+async def _record_again(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    endpoint_id: int,
+    delivery_ids: Sequence[int],
+    answers: Sequence[tuple[int | None, float | None, str]],
+) -> Round:
+    async with sessions() as session:
+        endpoint = await session.get(PmsEndpoint, endpoint_id)
+        stmt = select(BookingDelivery).where(BookingDelivery.id.in_(delivery_ids))
+        found = {d.id: d for d in (await session.execute(stmt)).scalars()}
+        if endpoint is None or len(found) != len(delivery_ids):
+            return Round(taken=len(delivery_ids))  # gone meanwhile: nothing left to record
+        deliveries = [found[i] for i in delivery_ids]
         done = await _record(session, settings, endpoint, deliveries, answers)
         await session.commit()
-    return done
+        return done
 
 
 def _accepted(status: int | None) -> bool:

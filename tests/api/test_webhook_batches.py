@@ -9,15 +9,18 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import respx
 from fastapi import FastAPI
 from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from app.models import Booking, BookingDelivery, BookingRevision, QuarantinedRevision, WebhookEvent
 from app.models.bookings import DeliveryStatus, EventStatus
+from app.services import delivery_rounds
 from app.services.delivery_probe import drain_endpoint
 from app.services.inbox import store_event
 from app.services.revision_intake import apply_and_ack
@@ -344,3 +347,51 @@ async def test_new_bookings_take_the_ari_lock_before_any_booking_lock(
     assert len(await revision_rows(app)) == 3
     for seen in (batch, single):
         assert first(seen, "UPDATE ari_state") < first(seen, "INSERT INTO booking ")
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what asyncpg raises when PostgreSQL picks a deadlock's victim
+
+
+async def test_a_round_whose_record_loses_a_deadlock_records_it_again_and_sends_nothing_twice(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    channex: FakeChannex,
+    bookings: ChannexBookings,
+    router: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The PMS has answered; a record rolled back would leave the revisions leased, sent
+    again once the lease ran out. The same answers are recorded in a fresh transaction."""
+    await onboard(client)
+    await configure_endpoint(client)
+    pms = router.post(PMS_URL).respond(204)
+    prop, room, rate = ids(channex)
+    made = [bookings.add(prop, room_type_id=room, rate_plan_id=rate, minutes=n) for n in range(3)]
+    record = delivery_rounds._record
+    calls = 0
+
+    async def deadlocked_once(*args: Any, **kwargs: Any) -> delivery_rounds.Round:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise DBAPIError("UPDATE booking_delivery ...", None, _Deadlock())
+        return await record(*args, **kwargs)
+
+    monkeypatch.setattr(delivery_rounds, "_record", deadlocked_once)
+    await process(app, await stored_events(app, bookings, made))
+    res = resources(app)
+    async with res.session_factory() as session:
+        (endpoint_id,) = set((await session.execute(select(BookingDelivery.endpoint_id))).scalars())
+    await drain_endpoint(
+        res.session_factory, res.settings, res.pms_http, endpoint_id, budget_seconds=10
+    )
+    await settle(app)
+
+    async with res.session_factory() as session:
+        rows = (await session.execute(select(BookingDelivery))).scalars().all()
+    assert calls >= 2  # the first record lost, then recorded again
+    assert [(row.status, row.attempts, row.lease_until) for row in rows] == [
+        (DeliveryStatus.DELIVERED, 1, None)
+    ] * 3
+    assert pms.call_count == 3  # each revision sent once
