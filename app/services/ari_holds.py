@@ -6,7 +6,8 @@ visibly, for the PMS's next availability value, which releases them (ari_state._
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,13 +44,21 @@ async def hold_booked_nights(
     )
     now = utcnow()
     rows = [
-        {
-            "property_id": property_pk, "kind": AVAILABILITY, "entity_id": entity_id,
-            "stay_date": day, "held_at": now, "dirty": False,
-            "pushed": {k: v for k, v in pushed.items() if k != AVAILABILITY_FIELD},
-        }
+        held_row(property_pk, entity_id, day, pushed, now)
         for entity_id, day, pushed in (await session.execute(stmt)).all()
-    ]  # fmt: skip
+    ]
     if rows:
         await session.execute(update(AriCell), rows)
     return len(rows)
+
+
+def held_row(
+    property_pk: int, entity_pk: int, day: date, pushed: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The UPDATE of one availability cell that a booking holds (by primary key): its
+    `pushed` without the availability Channex lowered by itself, not pending."""
+    return {
+        "property_id": property_pk, "kind": AVAILABILITY, "entity_id": entity_pk,
+        "stay_date": day, "held_at": now, "dirty": False,
+        "pushed": {k: v for k, v in pushed.items() if k != AVAILABILITY_FIELD},
+    }  # fmt: skip

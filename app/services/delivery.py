@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import ColumnElement, func, or_, select, true, update
@@ -107,29 +108,43 @@ async def queue_deliveries(
     a batch's memo of endpoint ids by organization."""
     if revision.sequence is None:
         return
-    org = prop.organization_id
-
-    async def endpoint_id_of() -> int | None:
-        endpoint = await endpoint_for(session, settings, org)
-        return None if endpoint is None else endpoint.id
-
-    endpoint_id = await remembered(endpoints, org, endpoint_id_of)
+    endpoint_id = await endpoint_id_for(session, settings, prop.organization_id, endpoints)
     if endpoint_id is None:
         return
-    await insert_ignore(
-        session,
-        BookingDelivery,
-        {
-            "message_id": "msg_" + uuid.uuid4().hex,
-            "revision_id": revision.id,
-            "booking_id": booking.id,
-            "endpoint_id": endpoint_id,
-            "sequence": revision.sequence,
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": utcnow(),
-        },
-    )
+    row = delivery_row(revision.id, booking.id, endpoint_id, revision.sequence)
+    await insert_ignore(session, BookingDelivery, row)
+
+
+async def endpoint_id_for(
+    session: AsyncSession,
+    settings: Settings,
+    organization_id: int,
+    endpoints: dict[int, int | None] | None = None,
+) -> int | None:
+    """The id of the endpoint the organization's deliveries go to, if any; `endpoints`: a
+    batch's memo of them by organization."""
+
+    async def endpoint_id_of() -> int | None:
+        endpoint = await endpoint_for(session, settings, organization_id)
+        return None if endpoint is None else endpoint.id
+
+    return await remembered(endpoints, organization_id, endpoint_id_of)
+
+
+def delivery_row(
+    revision_pk: int, booking_pk: int, endpoint_id: int, sequence: int
+) -> dict[str, Any]:
+    """A new delivery's row, due now."""
+    return {
+        "message_id": "msg_" + uuid.uuid4().hex,
+        "revision_id": revision_pk,
+        "booking_id": booking_pk,
+        "endpoint_id": endpoint_id,
+        "sequence": sequence,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+    }
 
 
 @dataclass(frozen=True)

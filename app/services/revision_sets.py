@@ -19,7 +19,6 @@ go the per-revision way, in order.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +33,9 @@ from app.db import lock_given_up, utcnow
 from app.domain.revisions import RoomMapping, booked_nights, is_newer, map_rooms, parse_instant
 from app.models import AriCell, Booking, BookingDelivery, BookingRevision, Property
 from app.models.ari import AVAILABILITY
-from app.models.bookings import DeliveryStatus, RevisionFlag
-from app.services.ari_state import AVAILABILITY_FIELD
-from app.services.delivery import endpoint_for
+from app.models.bookings import RevisionFlag
+from app.services.ari_holds import held_row
+from app.services.delivery import delivery_row, endpoint_id_for
 from app.services.memo import remembered
 from app.services.personal_data import merge_personal, split_personal
 from app.services.revision_intake import TRANSIENT_DB
@@ -48,6 +47,7 @@ from app.services.revisions import (
     on_pks,
     room_mapping,
     room_type_pks,
+    rooms_of,
     seal_personal,
     take_state,
 )
@@ -141,11 +141,7 @@ async def _property_reads(
 def _plan(rev: ChannexRevision, prop: Property, mapping: RoomMapping, pks: dict[str, int]) -> Plan:
     """As `revisions._store` and `_check_availability` work out a new revision's row."""
     clean, personal = split_personal(rev.raw)
-    found = clean.get("rooms")
-    rooms: list[dict[str, Any]] = (
-        [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
-    )
-    rooms, unmapped = map_rooms(rooms, mapping)
+    rooms, unmapped = map_rooms(rooms_of(clean), mapping)
     clean["rooms"] = rooms
     check_deliverable(rev.id, merge_personal(clean, personal))
     # A new booking is checked on all its nights, and holds them all (nights_to_check).
@@ -252,13 +248,9 @@ async def _check_and_hold(session: AsyncSession, plans: Sequence[Plan]) -> None:
             if any((d or {}).get("availability") == 0 for d in found):
                 plan.flags.add(RevisionFlag.OVERBOOKING)
         held = [
-            {
-                "property_id": property_pk, "kind": AVAILABILITY, "entity_id": entity_id,
-                "stay_date": day, "held_at": now, "dirty": False,
-                "pushed": {k: v for k, v in pushed.items() if k != AVAILABILITY_FIELD},
-            }
+            held_row(property_pk, entity_id, day, pushed, now)
             for (entity_id, day), (_, pushed) in sorted(cells.items())
-        ]  # fmt: skip
+        ]
         if held:
             await session.execute(update(AriCell), held)
 
@@ -304,22 +296,9 @@ async def _queue_deliveries(
         if row["sequence"] is None:
             continue
         org = plan.organization_id
-
-        async def endpoint_id_of(org: int = org) -> int | None:
-            endpoint = await endpoint_for(session, settings, org)
-            return None if endpoint is None else endpoint.id
-
-        endpoint_id = await remembered(batch.endpoints, org, endpoint_id_of)
-        if endpoint_id is None:
-            continue
-        values.append(
-            {
-                "message_id": "msg_" + uuid.uuid4().hex, "revision_id": pk,
-                "booking_id": row["booking_id"], "endpoint_id": endpoint_id,
-                "sequence": row["sequence"], "status": DeliveryStatus.PENDING, "attempts": 0,
-                "next_attempt_at": utcnow(),
-            }
-        )  # fmt: skip
+        endpoint_id = await endpoint_id_for(session, settings, org, batch.endpoints)
+        if endpoint_id is not None:
+            values.append(delivery_row(pk, row["booking_id"], endpoint_id, row["sequence"]))
     if values:
         stmt = dialect_insert(session)(BookingDelivery).values(values).on_conflict_do_nothing()
         await session.execute(stmt)

@@ -200,10 +200,7 @@ async def _store(
     batch: Batch | None,
 ) -> BookingRevision:
     clean, personal = split_personal(rev.raw)
-    found = clean.get("rooms")
-    rooms: list[dict[str, Any]] = (
-        [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
-    )
+    rooms = rooms_of(clean)
     flags: set[str] = set()
     if prop is None:
         flags.add(RevisionFlag.UNKNOWN_PROPERTY)
@@ -241,6 +238,12 @@ async def _store(
     session.add(row)
     await session.flush()
     return row
+
+
+def rooms_of(clean: dict[str, Any]) -> list[dict[str, Any]]:
+    """The revision's rooms (its personal data split off), those that are objects."""
+    found = clean.get("rooms")
+    return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
 
 
 def seal_personal(settings: Settings, personal: dict[str, Any]) -> str | None:
