@@ -115,8 +115,8 @@ async def apply_revision(
         if existing is not None:
             return Outcome(existing, created=False)
     prop = await _property_of(session, rev, batch)
-    if batch is None:
-        await lock_holds_first(session, [rev])
+    if batch is None and prop is not None and _holds(rev):
+        await lock_ari_state(session, prop.id)  # before the booking's lock: lock_holds_first
     booking = await _locked_booking(session, rev, prop)
     # A concurrent job may have stored it while we waited for the booking's lock.
     existing = await find_revision(session, rev.id)
@@ -139,13 +139,18 @@ async def lock_holds_first(
     holder may be waiting for: a batch and a single revision deadlocked so in CI."""
     pks: set[int] = set()
     for rev in revisions:
-        if rev.status != "new" or (batch is not None and rev.id in batch.stored):
+        if not _holds(rev) or (batch is not None and rev.id in batch.stored):
             continue
         prop = await _property_of(session, rev, batch)
         if prop is not None:
             pks.add(prop.id)
     for pk in sorted(pks):
         await lock_ari_state(session, pk)
+
+
+def _holds(rev: ChannexRevision) -> bool:
+    """Whether applying it holds availability: a new booking's nights (_check_availability)."""
+    return rev.status == "new"
 
 
 async def _property_of(
